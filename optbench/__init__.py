@@ -1,0 +1,28 @@
+"""optbench: run and compare optimization algorithms, every solver compiled by numba.
+
+>>> import optbench
+>>> result = optbench.run("quadratic", "gd", dim=2, step=1.0)
+>>> result.table            # one row per recorded iteration
+>>> result.summary_line()
+"""
+
+from ._jit import jit
+from .errors import (IncompatibleError, InvalidTypeError, InvalidValueError, OptbenchError,
+                     UnknownNameError)
+from .harness import run
+from .params import Param
+from .problem import Oracle, Problem, value_and_grad
+from .registry import (Solver, get_solver, load_problem_dir, make_problem, problem_names,
+                       register_problem, register_solver, solver_names)
+from .results import Result, load_table
+from .solvers import Control, make_control
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "jit", "run", "Param", "Oracle", "Problem", "value_and_grad", "Solver",
+    "register_problem", "register_solver", "make_problem", "get_solver", "problem_names",
+    "solver_names", "load_problem_dir", "Result", "load_table", "Control", "make_control",
+    "OptbenchError", "UnknownNameError", "InvalidValueError", "InvalidTypeError",
+    "IncompatibleError", "__version__",
+]

@@ -1,0 +1,43 @@
+"""optbench's exceptions: each is a subclass of the matching builtin, so callers may catch
+either. Messages say what was expected, what arrived and which option to change; the CLI
+prints them as one line and exits with status 2."""
+
+from __future__ import annotations
+
+import difflib
+
+__all__ = ["OptbenchError", "UnknownNameError", "InvalidValueError", "IncompatibleError",
+           "InvalidTypeError", "unknown_name"]
+
+
+class OptbenchError(Exception):
+    """Base class of every error optbench raises on bad input."""
+
+    def __str__(self) -> str:  # KeyError would quote the message; keep it plain
+        return str(self.args[0]) if self.args else ""
+
+
+class UnknownNameError(OptbenchError, KeyError):
+    """A problem, solver or parameter name that is not registered."""
+
+
+class InvalidValueError(OptbenchError, ValueError):
+    """A value outside what an option accepts (negative step, NaN, wrong shape...)."""
+
+
+class IncompatibleError(OptbenchError, ValueError):
+    """A solver that needs something the problem does not provide."""
+
+
+class InvalidTypeError(OptbenchError, TypeError):
+    """A value of the wrong kind (a string where a number is needed...)."""
+
+
+def unknown_name(kind: str, name: str, valid, option: str | None = None) -> UnknownNameError:
+    """An error for an unknown ``name`` that lists the valid ones and the closest match."""
+    valid = sorted(valid)
+    close = difflib.get_close_matches(str(name), valid, n=1)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    where = f" (option {option})" if option else ""
+    listing = ", ".join(valid) if valid else "(none)"
+    return UnknownNameError(f"unknown {kind} {name!r}{where}.{hint} Valid: {listing}.")

@@ -1,0 +1,187 @@
+"""The Python side of a run: validate, compile (once, timed apart), run, build the table."""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+import time
+from typing import Any, Callable
+
+import numpy as np
+
+from .errors import InvalidTypeError, InvalidValueError
+from .params import Param
+from .problem import Problem
+from .registry import Solver, check_fits, get_solver, make_problem
+from .results import Result, build_table
+from .solvers._loop import HISTORY_COLUMNS, make_control
+from .status import describe
+
+__all__ = ["run", "RUN_OPTIONS"]
+
+# Options of every run, validated like solver parameters (messages name the option).
+RUN_OPTIONS = (
+    Param("max_iter", 1000, int, "iterations (epochs for epoch-based solvers)", low=0),
+    Param("tol", 1e-6, float, "stop when ||grad f|| <= tol", low=0.0),
+    Param("gap_tol", 0.0, float, "stop when f - f* <= gap_tol (problems with known f*)",
+          low=0.0),
+    Param("time_limit", 3600.0, float, "stop after this many seconds", low=0.0, strict=True),
+    Param("record_every", 1, int, "keep one table row every k iterations", low=1),
+)
+_HISTORY_MEMORY_SHARE = 0.25  # refuse a history larger than this share of the machine's memory
+COMPILE_NOTICE_AFTER = 0.5  # seconds of warm-up before saying "compiling"
+
+
+def _resolve_problem(problem, dim, seed, problem_params) -> Problem:
+    if isinstance(problem, Problem):
+        if dim is not None and int(dim) != problem.dim:
+            raise InvalidValueError(f"dim={dim} given with a problem instance of dimension "
+                                    f"{problem.dim}; drop dim or build the problem again")
+        return problem
+    if not isinstance(problem, str):
+        raise InvalidTypeError(f"problem must be a name or an optbench.Problem; "
+                               f"got {type(problem).__name__}")
+    return make_problem(problem, dim=dim, seed=seed, **(problem_params or {}))
+
+
+def _resolve_solver(solver) -> Solver:
+    if isinstance(solver, Solver):
+        return solver
+    if not isinstance(solver, str):
+        raise InvalidTypeError(f"solver must be a name or an optbench Solver; "
+                               f"got {type(solver).__name__}")
+    return get_solver(solver)
+
+
+def _start_point(x0, problem: Problem) -> np.ndarray:
+    if x0 is None:
+        return problem.x0.copy()
+    try:
+        x = np.array(x0, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InvalidTypeError(f"x0 must be a vector of numbers; got {x0!r}") from None
+    x = np.atleast_1d(x)
+    if x.shape != (problem.dim,):
+        raise InvalidValueError(f"x0 must have shape ({problem.dim},) for problem "
+                                f"{problem.name!r}; got shape {x.shape} (option x0)")
+    if not np.all(np.isfinite(x)):
+        raise InvalidValueError(f"x0 has non-finite entries: {x.tolist()} (option x0)")
+    return np.ascontiguousarray(x)
+
+
+def _check_history_size(max_iter: int, record_every: int, n_columns: int) -> None:
+    rows = max_iter // record_every + 2
+    need = rows * n_columns * 8
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
+        return
+    if need > _HISTORY_MEMORY_SHARE * total:
+        raise InvalidValueError(
+            f"max_iter={max_iter} with record_every={record_every} would keep {rows:,} table "
+            f"rows ({need / 2**30:.1f} GiB, more than a quarter of this machine's memory); "
+            "raise record_every or lower max_iter")
+
+
+def _warm_up(solver: Solver, args: tuple, on_compile: Callable[[str], None] | None,
+             label: str) -> tuple[float, bool]:
+    """Compile (or load from the disk cache) the solver for these argument types."""
+    entry = solver.entry
+    hits_before = sum(entry.stats.cache_hits.values())
+    timer = None
+    if on_compile is not None:
+        timer = threading.Timer(COMPILE_NOTICE_AFTER, on_compile, args=(label,))
+        timer.daemon = True
+        timer.start()
+    t = time.perf_counter()
+    try:
+        entry(*args)
+    finally:
+        if timer is not None:
+            timer.cancel()
+    seconds = time.perf_counter() - t
+    return seconds, sum(entry.stats.cache_hits.values()) > hits_before
+
+
+def run(problem, solver, *, dim: int | None = None, seed: int | None = None,
+        max_iter: int | None = None, tol: float | None = None, gap_tol: float | None = None,
+        time_limit: float | None = None, record_every: int | None = None, x0=None,
+        problem_params: dict[str, Any] | None = None,
+        on_compile: Callable[[str], None] | None = None, **solver_params) -> Result:
+    """Run ``solver`` on ``problem`` and return a :class:`~optbench.results.Result`.
+
+    Parameters
+    ----------
+    problem, solver : str or object
+        Registry names (``"quadratic"``, ``"gd"``) or a ``Problem`` / ``Solver``.
+    dim, seed : int, optional
+        Problem dimension and seed (the seed also seeds solvers that shuffle).
+    max_iter, tol, gap_tol, time_limit, record_every
+        Stopping and recording options (see ``RUN_OPTIONS``); ``gap_tol`` applies only when
+        the problem knows f*.
+    x0 : array, optional
+        Start point; the problem's own by default.
+    problem_params : dict, optional
+        Further problem parameters (``{"cond": 1e4}``).
+    **solver_params
+        The solver's parameters (``step=0.1``).
+
+    Examples
+    --------
+    >>> import optbench
+    >>> res = optbench.run("quadratic", "gd", dim=2, step=1.0, tol=1e-10)
+    >>> res.status
+    'converged'
+    """
+    prob = _resolve_problem(problem, dim, seed, problem_params)
+    slv = _resolve_solver(solver)
+    check_fits(slv, prob)
+    given = {"max_iter": max_iter, "tol": tol, "gap_tol": gap_tol, "time_limit": time_limit,
+             "record_every": record_every}
+    opts = {p.name: p.coerce(p.default if given[p.name] is None else given[p.name], "run")
+            for p in RUN_OPTIONS}
+    values = dict(solver_params)
+    if seed is not None and any(p.name == "seed" for p in slv.params):
+        values.setdefault("seed", seed)
+    from .params import coerce_all
+
+    values = coerce_all(slv.params, values, f"solver {slv.name!r}")
+    if slv.check is not None:
+        slv.check(prob, values)
+    start = _start_point(x0, prob)
+    _check_history_size(opts["max_iter"], opts["record_every"],
+                        len(HISTORY_COLUMNS) + len(slv.columns))
+
+    f_star = math.nan if prob.f_star is None else prob.f_star
+    gap_tol_used = opts["gap_tol"] if (gap_tol is not None and prob.f_star is not None) \
+        else -math.inf
+    control = make_control(opts["max_iter"], opts["tol"], gap_tol_used, f_star,
+                           opts["time_limit"], opts["record_every"])
+    param_values = tuple(values[p.name] for p in slv.params)
+
+    label = f"{slv.name} for {prob.name}"
+    compile_seconds, cache_hit = _warm_up(
+        slv, (prob.oracle, start, *param_values, control._replace(max_iter=0)), on_compile,
+        label)
+
+    t = time.perf_counter()
+    x, history, reason, iterations = slv.entry(prob.oracle, start, *param_values, control)
+    solve_seconds = time.perf_counter() - t
+
+    status, message = describe(reason, iteration=iterations, tol=opts["tol"],
+                               gap_tol=opts["gap_tol"], max_iter=opts["max_iter"],
+                               time_limit=opts["time_limit"])
+    identity = {"problem": prob.name, "solver": slv.name, "dim": prob.dim,
+                "seed": prob.params.get("seed", seed)}
+    table = build_table(history, slv.columns, prob.f_star, identity, values)
+    last = table.iloc[-1]
+    summary = {
+        "iterations": int(iterations), "f": float(last["f"]),
+        "gap": float(last["gap"]), "grad_norm": float(last["grad_norm"]),
+        "solve_seconds": solve_seconds,
+        "seconds_per_iter": solve_seconds / max(int(iterations), 1),
+        "compile_seconds": compile_seconds, "cache_hit": cache_hit,
+        "status": status, "message": message,
+    }
+    return Result(prob.name, slv.name, x, status, message, table, summary)

@@ -1,0 +1,101 @@
+"""Declared parameters of problems and solvers: name, default, kind, bounds, one-line doc.
+
+Values from the CLI arrive as strings and from Python as objects; :meth:`Param.coerce` turns
+either into the declared kind and checks its bounds, with a message naming the owner and the
+parameter. Every problem family and solver declares its parameters this way, so ``--help``,
+``optbench list``, the tables' ``p_<name>`` columns and validation all read one source.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import InvalidTypeError, InvalidValueError, unknown_name
+
+__all__ = ["Param", "coerce_all"]
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+@dataclass(frozen=True)
+class Param:
+    """One parameter: ``low``/``high`` are bounds, ``strict`` makes ``low`` exclusive."""
+
+    name: str
+    default: Any
+    kind: type = float
+    doc: str = ""
+    low: float | None = None
+    high: float | None = None
+    strict: bool = False
+    choices: tuple | None = None
+
+    def describe_bounds(self) -> str:
+        if self.choices:
+            return "one of " + ", ".join(map(str, self.choices))
+        parts = []
+        if self.low is not None:
+            parts.append(f"{'>' if self.strict else '>='} {self.low:g}")
+        if self.high is not None:
+            parts.append(f"<= {self.high:g}")
+        kind = {float: "a finite number", int: "an integer", str: "a string",
+                bool: "true or false"}[self.kind]
+        return kind + (" " + " and ".join(parts) if parts else "")
+
+    def coerce(self, value: Any, owner: str) -> Any:
+        """Return ``value`` as this parameter's kind, or raise naming ``owner`` and the name."""
+        where = f"parameter {self.name!r} of {owner}"
+        expected = self.describe_bounds()
+        try:
+            out = self._convert(value)
+        except (TypeError, ValueError):
+            raise InvalidTypeError(f"{where} must be {expected}; got {value!r}.") from None
+        if self.choices is not None:
+            if out not in self.choices:
+                raise InvalidValueError(f"{where} must be {expected}; got {value!r}.")
+            return out
+        if self.kind in (float, int):
+            bad = (isinstance(out, float) and not math.isfinite(out)) or (
+                self.low is not None and (out <= self.low if self.strict else out < self.low)
+            ) or (self.high is not None and out > self.high)
+            if bad:
+                raise InvalidValueError(f"{where} must be {expected}; got {value!r}.")
+        return out
+
+    def _convert(self, value):
+        if self.kind is bool:
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in _TRUE:
+                return True
+            if text in _FALSE:
+                return False
+            raise ValueError(value)
+        if self.kind is int:
+            if isinstance(value, bool):
+                raise TypeError(value)
+            if isinstance(value, str):
+                f = float(value)
+            else:
+                f = float(value)
+            if not f.is_integer():
+                raise ValueError(value)
+            return int(f)
+        if self.kind is float:
+            if isinstance(value, bool):
+                raise TypeError(value)
+            return float(value)
+        return str(value)
+
+
+def coerce_all(params: tuple[Param, ...], given: dict[str, Any], owner: str) -> dict[str, Any]:
+    """Defaults overlaid with ``given``, each value coerced; unknown names are refused."""
+    known = {p.name: p for p in params}
+    for name in given:
+        if name not in known:
+            raise unknown_name(f"parameter of {owner}", name, known)
+    return {p.name: p.coerce(given.get(p.name, p.default), owner) for p in params}

@@ -1,0 +1,145 @@
+"""The problem record, and the tuple compiled solvers receive.
+
+A problem instance is a :class:`Problem`: compiled functions plus data plus the facts that
+tests, solvers and plots read (``f_star``, minimizers, ``L``, ``mu``, convexity...). Compiled
+solvers receive its :class:`Oracle`, a small namedtuple of compiled functions and a data tuple,
+so that calls inside the solver are direct and inlined.
+
+Function conventions (``args`` is the problem's data tuple, ``out`` a preallocated array)::
+
+    f(x, args) -> float                 value
+    grad(x, args, out) -> None          out[:] = grad f(x)
+    fg(x, args, out) -> float           out[:] = grad f(x); returns f(x)   (optional)
+    hess(x, args, out) -> None          out[:, :] = Hessian at x          (optional)
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numba.core import types
+from numba.extending import overload
+
+__all__ = ["Oracle", "Problem", "value_and_grad"]
+
+Oracle = namedtuple("Oracle", ["f", "grad", "fg", "hess", "args"])
+Oracle.__doc__ = """What a compiled solver receives: compiled ``f``, ``grad``, ``fg`` (value and
+gradient together, or None), ``hess`` (or None) and the data tuple ``args``."""
+
+
+def value_and_grad(oracle, x, g):
+    """``f(x)``, writing the gradient into ``g``; uses ``fg`` when the problem has one."""
+    if oracle.fg is not None:
+        return oracle.fg(x, oracle.args, g)
+    oracle.grad(x, oracle.args, g)
+    return oracle.f(x, oracle.args)
+
+
+@overload(value_and_grad, inline="always")
+def _value_and_grad_compiled(oracle, x, g):
+    has_fg = not isinstance(oracle.types[oracle.fields.index("fg")], types.NoneType)
+    if has_fg:
+        def impl(oracle, x, g):
+            return oracle.fg(x, oracle.args, g)
+    else:
+        def impl(oracle, x, g):
+            oracle.grad(x, oracle.args, g)
+            return oracle.f(x, oracle.args)
+    return impl
+
+
+@dataclass
+class Problem:
+    """One problem instance: its compiled oracle, start point and known facts.
+
+    ``minimizers`` lists the known global minimizers (several for ``double-well``);
+    ``x_star`` is the minimizer when it is unique. ``labelled`` means ``args[0]`` is the
+    feature matrix X (samples x features) and ``args[1]`` the labels y in {-1, +1}.
+    ``extra`` holds family-specific facts (the true separator and margin of generated data...).
+    """
+
+    name: str
+    family: str
+    oracle: Oracle
+    x0: np.ndarray
+    formula: str
+    reference: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
+    f_star: float | None = None
+    minimizers: tuple[np.ndarray, ...] = ()
+    L: float | None = None
+    mu: float | None = None
+    convex: bool = False
+    smooth: bool = True
+    labelled: bool = False
+    notes: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.x0 = np.ascontiguousarray(self.x0, dtype=np.float64)
+        self.minimizers = tuple(np.asarray(m, dtype=np.float64) for m in self.minimizers)
+        if self.f_star is not None:
+            self.f_star = float(self.f_star)
+
+    # -- facts derived from fields (never from names) ------------------------------------
+    @property
+    def dim(self) -> int:
+        return int(self.x0.shape[0])
+
+    @property
+    def x_star(self) -> np.ndarray | None:
+        return self.minimizers[0] if len(self.minimizers) == 1 else None
+
+    @property
+    def has_hessian(self) -> bool:
+        return self.oracle.hess is not None
+
+    @property
+    def capabilities(self) -> frozenset[str]:
+        """What solvers may require: 'grad', 'hess', 'labelled', '1d'."""
+        caps = {"f", "grad"}
+        if self.has_hessian:
+            caps.add("hess")
+        if self.labelled:
+            caps.add("labelled")
+        if self.dim == 1:
+            caps.add("1d")
+        return frozenset(caps)
+
+    # -- Python-side convenience (tests, notebooks) ----------------------------------------
+    def f(self, x) -> float:
+        return float(self.oracle.f(np.ascontiguousarray(x, dtype=np.float64), self.oracle.args))
+
+    def grad(self, x) -> np.ndarray:
+        x = np.ascontiguousarray(x, dtype=np.float64)
+        out = np.empty_like(x)
+        self.oracle.grad(x, self.oracle.args, out)
+        return out
+
+    def value_and_grad(self, x) -> tuple[float, np.ndarray]:
+        x = np.ascontiguousarray(x, dtype=np.float64)
+        out = np.empty_like(x)
+        return float(value_and_grad(self.oracle, x, out)), out
+
+    def hess(self, x) -> np.ndarray:
+        if not self.has_hessian:
+            raise AttributeError(f"problem {self.name!r} has no Hessian")
+        x = np.ascontiguousarray(x, dtype=np.float64)
+        out = np.empty((x.shape[0], x.shape[0]))
+        self.oracle.hess(x, self.oracle.args, out)
+        return out
+
+    def describe(self) -> dict[str, Any]:
+        """The facts shown by ``optbench info``, as plain values."""
+        return {
+            "name": self.name, "family": self.family, "formula": self.formula,
+            "dimension": self.dim, "parameters": self.params,
+            "f_star": self.f_star, "x_star": None if self.x_star is None else self.x_star.tolist(),
+            "minimizers": len(self.minimizers), "L": self.L, "mu": self.mu,
+            "condition": (self.L / self.mu) if (self.L and self.mu) else None,
+            "convex": self.convex, "smooth": self.smooth, "hessian": self.has_hessian,
+            "labelled": self.labelled, "notes": self.notes, "reference": self.reference,
+        }

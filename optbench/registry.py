@@ -1,0 +1,226 @@
+"""One lookup for problems and solvers, by name; errors list what exists.
+
+Problem families register where they are defined, with :func:`register_problem`; the built-in
+catalogue (``problems/``), directories named by ``--problems-dir`` or ``OPTBENCH_PROBLEMS_PATH``,
+and modules advertised under the entry-point group ``optbench.problems`` are loaded by path on
+first lookup. Solvers register in ``optbench/solvers/`` with :func:`register_solver`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import sys
+import warnings
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any, Callable
+
+from .errors import IncompatibleError, InvalidValueError, OptbenchError, unknown_name
+from .params import Param, coerce_all
+from .problem import Problem
+
+__all__ = ["ProblemFamily", "Solver", "register_problem", "register_solver", "get_family",
+           "get_solver", "make_problem", "problem_names", "solver_names", "load_problem_dir",
+           "builtin_problems_dir", "missing_capabilities"]
+
+ENV_PATH = "OPTBENCH_PROBLEMS_PATH"
+ENTRY_POINT_GROUP = "optbench.problems"
+_CAPABILITY_TEXT = {
+    "grad": "a gradient", "hess": "a Hessian", "labelled": "labelled data (X, y)",
+    "1d": "a one-dimensional x",
+}
+
+
+@dataclass(frozen=True)
+class ProblemFamily:
+    """A registered problem: a builder taking the declared parameters, returning a Problem."""
+
+    name: str
+    build: Callable[..., Problem]
+    params: tuple[Param, ...]
+    summary: str
+    source: str = ""
+
+    def param(self, name: str) -> Param | None:
+        return next((p for p in self.params if p.name == name), None)
+
+
+@dataclass(frozen=True)
+class Solver:
+    """A registered solver.
+
+    ``entry`` is the public compiled function, called as
+    ``entry(oracle, x0, *[values of params, in order], control)``; ``needs`` lists the problem
+    capabilities it requires; ``columns`` names the extra history columns it fills.
+    """
+
+    name: str
+    entry: Any
+    params: tuple[Param, ...]
+    family: str
+    summary: str
+    formula: str
+    reference: str
+    needs: frozenset[str] = frozenset({"grad"})
+    columns: tuple[str, ...] = ()
+    check: Callable[[Problem, dict], None] | None = field(default=None, compare=False)
+
+
+_families: dict[str, ProblemFamily] = {}
+_solvers: dict[str, Solver] = {}
+_loaded_dirs: set[Path] = set()
+_catalogue_loaded = False
+
+
+# -- registration ----------------------------------------------------------------------------
+def register_problem(name: str, *, params=(), summary: str):
+    """Decorator registering a problem family under ``name`` (lower-case, hyphens).
+
+    The decorated builder receives the declared parameters as keywords and returns a
+    :class:`~optbench.Problem`. Registering a name twice replaces the older entry with a
+    warning (a user may override a built-in on purpose)."""
+
+    def deco(build):
+        if name in _families and _families[name].build.__module__ != build.__module__:
+            warnings.warn(f"problem {name!r} registered again by {build.__module__}; "
+                          "the newer definition wins", stacklevel=2)
+        _families[name] = ProblemFamily(name, build, tuple(params), summary,
+                                        source=getattr(sys.modules.get(build.__module__),
+                                                       "__file__", "") or "")
+        return build
+
+    return deco
+
+
+def register_solver(solver: Solver) -> Solver:
+    _solvers[solver.name] = solver
+    return solver
+
+
+# -- loading the catalogue ---------------------------------------------------------------------
+def builtin_problems_dir() -> Path:
+    """``problems/`` next to the package (editable install) or inside it (wheel)."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "_problems", here.parent / "problems"):
+        if candidate.is_dir():
+            return candidate
+    raise OptbenchError(f"the built-in problem catalogue is missing (looked in {here})")
+
+
+def _module_name(path: Path, builtin: bool) -> str:
+    if builtin:
+        return f"optbench_problems.{path.stem}"
+    tag = hashlib.sha256(str(path.parent).encode()).hexdigest()[:10]
+    return f"optbench_user_problems_{tag}.{path.stem}"
+
+
+def load_problem_dir(directory, *, builtin: bool = False) -> None:
+    """Import every ``*.py`` file of ``directory`` (not starting with ``_``), by path."""
+    directory = Path(directory).expanduser().resolve()
+    if directory in _loaded_dirs:
+        return
+    if not directory.is_dir():
+        raise InvalidValueError(
+            f"problems directory {str(directory)!r} does not exist (option --problems-dir "
+            f"or {ENV_PATH})")
+    _loaded_dirs.add(directory)
+    for path in sorted(directory.glob("*.py")):
+        if path.name.startswith("_"):
+            continue
+        name = _module_name(path, builtin)
+        if name in sys.modules:
+            continue
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        try:
+            spec.loader.exec_module(module)
+        except Exception as exc:
+            del sys.modules[name]
+            raise OptbenchError(f"could not load problem file {path}: "
+                                f"{type(exc).__name__}: {exc}") from exc
+
+
+def _ensure_catalogue() -> None:
+    global _catalogue_loaded
+    if _catalogue_loaded:
+        return
+    _catalogue_loaded = True
+    load_problem_dir(builtin_problems_dir(), builtin=True)
+    for entry in os.environ.get(ENV_PATH, "").split(os.pathsep):
+        if entry.strip():
+            load_problem_dir(entry.strip())
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            ep.load()
+        except Exception as exc:
+            raise OptbenchError(f"could not load problems from entry point {ep.name!r} "
+                                f"({ep.value}): {type(exc).__name__}: {exc}") from exc
+
+
+def _ensure_solvers() -> None:
+    from . import solvers  # noqa: F401  (registers the built-in solvers)
+
+
+# -- lookup --------------------------------------------------------------------------------------
+def problem_names() -> list[str]:
+    _ensure_catalogue()
+    return sorted(_families)
+
+
+def solver_names() -> list[str]:
+    _ensure_solvers()
+    return sorted(_solvers)
+
+
+def get_family(name: str) -> ProblemFamily:
+    _ensure_catalogue()
+    try:
+        return _families[name]
+    except KeyError:
+        raise unknown_name("problem", name, _families) from None
+
+
+def get_solver(name: str) -> Solver:
+    _ensure_solvers()
+    try:
+        return _solvers[name]
+    except KeyError:
+        raise unknown_name("solver", name, _solvers) from None
+
+
+def make_problem(name: str, **params) -> Problem:
+    """Build the problem ``name`` with ``params`` (validated; ``None`` values mean default)."""
+    family = get_family(name)
+    given = {k: v for k, v in params.items() if v is not None}
+    for key in ("dim", "seed"):
+        if key in given and family.param(key) is None:
+            if key == "seed":  # a deterministic problem simply has no randomness to seed
+                del given[key]
+                continue
+            raise InvalidValueError(
+                f"problem {name!r} has a fixed dimension; drop --dim (option dim)")
+    values = coerce_all(family.params, given, f"problem {name!r}")
+    problem = family.build(**values)
+    if not isinstance(problem, Problem):
+        raise OptbenchError(f"problem family {name!r} returned {type(problem).__name__}, "
+                            "expected an optbench.Problem")
+    problem.params = values
+    return problem
+
+
+def missing_capabilities(solver: Solver, problem: Problem) -> list[str]:
+    """What ``solver`` needs that ``problem`` lacks, as readable phrases (empty if it fits)."""
+    return [_CAPABILITY_TEXT.get(c, c) for c in sorted(solver.needs - problem.capabilities)]
+
+
+def check_fits(solver: Solver, problem: Problem) -> None:
+    missing = missing_capabilities(solver, problem)
+    if missing:
+        raise IncompatibleError(
+            f"solver {solver.name!r} needs {' and '.join(missing)}, which problem "
+            f"{problem.name!r} does not provide; see `optbench info {problem.name}` for the "
+            "solvers that fit")

@@ -1,0 +1,138 @@
+"""The shared compiled loop: recording, stopping tests, divergence, status. Written once.
+
+A solver is a pair of small compiled kernels plus a public entry point::
+
+    init(oracle, x, g, params) -> (work, f)          f(x0); fill g with grad f(x0)
+    step(oracle, x, g, work, params, k, extras) -> (f, step, reason)
+                                                    x <- x_{k+1} in place, g <- grad f(x_{k+1})
+
+The loop owns the iterate ``x`` and the gradient ``g``; ``work`` is a tuple of any further
+arrays the method needs, allocated once by ``init`` (empty for gradient descent), so nothing
+is allocated per iteration. ``extras`` is a float array the step fills with the method's own
+columns (mistakes, lambda...). A step returns ``RUNNING`` or a reason code from
+:mod:`optbench.status`; codes from ``FIRST_REFUSAL`` on mean the step could not be taken and x,
+g are as before. Kernels are inlined into the loop at numba's IR level (``jit(inline=True)``),
+so a solver compiles to one loop with no call or reference counting per iteration.
+
+History columns are ``iteration, f, grad_norm, step, time`` followed by the extras.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import namedtuple
+
+import numpy as np
+
+from .._clock import now
+from .._jit import jit
+from ..status import FIRST_REFUSAL, GAP_TOL, GRAD_TOL, MAX_ITER, NOT_FINITE, RUNNING, TIME_LIMIT
+
+__all__ = ["Control", "make_control", "drive", "norm2", "HISTORY_COLUMNS"]
+
+HISTORY_COLUMNS = ("iteration", "f", "grad_norm", "step", "time")
+_N_BASE = len(HISTORY_COLUMNS)
+
+Control = namedtuple(
+    "Control", ["max_iter", "tol", "gap_tol", "f_star", "time_limit", "record_every",
+                "clock_every"])
+Control.__doc__ = """Stopping and recording settings of one run (build it with make_control).
+
+max_iter: iterations (epochs for epoch-based solvers); tol: stop when ||grad f|| <= tol;
+gap_tol, f_star: stop when f - f_star <= gap_tol (f_star NaN: never); time_limit: seconds;
+record_every: keep one history row every k iterations (plus the first and the last);
+clock_every: read the clock every k iterations to test the time limit."""
+
+
+def make_control(max_iter=1000, tol=1e-6, gap_tol=-math.inf, f_star=math.nan,
+                 time_limit=math.inf, record_every=1):
+    """A :class:`Control` with every field typed, for Python callers of compiled solvers."""
+    clock_every = record_every if math.isinf(time_limit) else min(record_every, 64)
+    return Control(int(max_iter), float(tol), float(gap_tol), float(f_star),
+                   float(time_limit), int(record_every), int(max(clock_every, 1)))
+
+
+@jit
+def sumsq(v):
+    """sum_i v_i^2, without temporaries."""
+    s = 0.0
+    for i in range(v.shape[0]):
+        s += v[i] * v[i]
+    return s
+
+
+@jit
+def norm2(v):
+    """||v||_2, without temporaries."""
+    return math.sqrt(sumsq(v))
+
+
+@jit(inline=True)
+def _stop_reason(fx, gsq, control):
+    """The test after every iteration (gsq = ||g||^2; max_iter and time are batch tests)."""
+    if not (np.isfinite(fx) and np.isfinite(gsq)):
+        return NOT_FINITE
+    if gsq <= control.tol * control.tol:
+        return GRAD_TOL
+    if fx - control.f_star <= control.gap_tol:
+        return GAP_TOL
+    return RUNNING
+
+
+@jit
+def _record(hist, row, k, fx, gsq, step, t, extras):
+    hist[row, 0] = k
+    hist[row, 1] = fx
+    hist[row, 2] = math.sqrt(gsq)
+    hist[row, 3] = step
+    hist[row, 4] = t
+    for j in range(extras.shape[0]):
+        hist[row, _N_BASE + j] = extras[j]
+
+
+@jit(inline=True)
+def drive(oracle, x0, params, init, step, n_extra, control):
+    """Run ``init`` then ``step`` until a stopping test fires.
+
+    Returns ``(x, history, reason, iterations)``: the last iterate, a float array with one row
+    per recorded iteration (columns ``HISTORY_COLUMNS`` then ``n_extra`` extras) and the
+    reason code of :mod:`optbench.status`.
+    """
+    t0 = now()
+    x = x0.copy()
+    g = np.empty_like(x)
+    extras = np.full(n_extra, np.nan)
+    work, fx = init(oracle, x, g, params)
+    gsq = sumsq(g)
+    every = control.record_every
+    hist = np.full((control.max_iter // every + 2, _N_BASE + n_extra), np.nan)
+    _record(hist, 0, 0, fx, gsq, np.nan, now() - t0, extras)
+    rows = 1
+    k = 0
+    taken = np.nan
+    reason = _stop_reason(fx, gsq, control)
+    while reason == RUNNING:
+        if k >= control.max_iter:
+            reason = MAX_ITER
+            break
+        # the hot loop runs to the next checkpoint: a record row, a clock reading or max_iter
+        checkpoint = min(k + min(every - k % every, control.clock_every), control.max_iter)
+        while k < checkpoint:
+            new_f, new_taken, reason = step(oracle, x, g, work, params, k, extras)
+            if reason >= FIRST_REFUSAL:  # the step could not be taken: x and g unchanged
+                break
+            k += 1
+            fx, gsq, taken = new_f, sumsq(g), new_taken
+            if reason == RUNNING:
+                reason = _stop_reason(fx, gsq, control)
+            if reason != RUNNING:
+                break
+        if reason == RUNNING and now() - t0 > control.time_limit:
+            reason = TIME_LIMIT
+        if (k % every == 0 or reason != RUNNING) and hist[rows - 1, 0] != k:
+            _record(hist, rows, k, fx, gsq, taken, now() - t0, extras)
+            rows += 1
+    if hist[rows - 1, 0] != k:
+        _record(hist, rows, k, fx, gsq, taken, now() - t0, extras)
+        rows += 1
+    return x, hist[:rows], reason, k

@@ -1,0 +1,113 @@
+"""Least squares 1/2 ||Ax - y||^2 on generated data, and 1-D linear regression as its instance."""
+
+import numpy as np
+
+import optbench
+from optbench import Oracle, Param, Problem, jit
+
+
+@jit
+def ls_fg(x, args, out):
+    A, y = args
+    m, n = A.shape
+    for j in range(n):
+        out[j] = 0.0
+    s = 0.0
+    for i in range(m):
+        r = -y[i]
+        for j in range(n):
+            r += A[i, j] * x[j]
+        s += r * r
+        for j in range(n):
+            out[j] += r * A[i, j]
+    return 0.5 * s
+
+
+@jit
+def ls_f(x, args):
+    A, y = args
+    m, n = A.shape
+    s = 0.0
+    for i in range(m):
+        r = -y[i]
+        for j in range(n):
+            r += A[i, j] * x[j]
+        s += r * r
+    return 0.5 * s
+
+
+@jit
+def ls_grad(x, args, out):
+    ls_fg(x, args, out)
+
+
+@jit
+def ls_hess(x, args, out):
+    A, y = args
+    out[:, :] = A.T @ A
+
+
+def _instance(name, A, y, x0, formula, reference, **facts):
+    A = np.ascontiguousarray(A, dtype=np.float64)
+    y = np.ascontiguousarray(y, dtype=np.float64)
+    x_star = np.linalg.lstsq(A, y, rcond=None)[0]
+    r = A @ x_star - y
+    sv = np.linalg.svd(A, compute_uv=False)
+    mu = float(sv.min() ** 2) if A.shape[0] >= A.shape[1] else 0.0
+    return Problem(
+        name=name, family="least-squares", oracle=Oracle(ls_f, ls_grad, ls_fg, ls_hess, (A, y)),
+        x0=x0, formula=formula, reference=reference, f_star=float(0.5 * r @ r),
+        minimizers=(x_star,) if mu > 0 else (), L=float(sv.max() ** 2), mu=mu, convex=True,
+        **facts,
+    )
+
+
+@optbench.register_problem(
+    "least-squares",
+    params=(Param("dim", 10, int, "number of unknowns n", low=1),
+            Param("samples", 100, int, "number of rows m of A", low=1),
+            Param("cond", 10.0, float, "condition number of A (singular values log-spaced)",
+                  low=1.0),
+            Param("noise", 0.1, float, "standard deviation of the noise on y", low=0.0),
+            Param("seed", 0, int, "seed of the generated data", low=0)),
+    summary="1/2 ||Ax - y||^2 on generated data with chosen size, conditioning and noise",
+)
+def least_squares(dim, samples, cond, noise, seed):
+    rng = np.random.default_rng(seed)
+    k = min(samples, dim)
+    U, _ = np.linalg.qr(rng.standard_normal((samples, k)))
+    V, _ = np.linalg.qr(rng.standard_normal((dim, k)))
+    sv = np.logspace(0.0, -np.log10(cond), k)
+    A = (U * sv) @ V.T
+    x_true = rng.standard_normal(dim)
+    y = A @ x_true + noise * rng.standard_normal(samples)
+    return _instance(
+        "least-squares", A, y, np.zeros(dim),
+        "f(x) = 1/2 ||Ax - y||^2, A with singular values log-spaced in [1/cond, 1]",
+        "Nocedal & Wright, Numerical Optimization (2006), chapter 10",
+        notes=f"x*, f* from numpy.linalg.lstsq; kappa(A'A) = {cond ** 2:.3g}",
+        extra={"x_true": x_true},
+    )
+
+
+@optbench.register_problem(
+    "linear-regression",
+    params=(Param("samples", 50, int, "number of points", low=2),
+            Param("noise", 0.5, float, "standard deviation of the noise on y", low=0.0),
+            Param("seed", 0, int, "seed of the generated data", low=0)),
+    summary="fit y = w x + b to generated 1-D points (mean squared error / 2)",
+)
+def linear_regression(samples, noise, seed):
+    rng = np.random.default_rng(seed)
+    t = rng.uniform(-2.0, 2.0, samples)
+    w_true, b_true = 1.5, -0.5
+    y = w_true * t + b_true + noise * rng.standard_normal(samples)
+    scale = 1.0 / np.sqrt(samples)
+    A = np.column_stack([t, np.ones(samples)]) * scale
+    return _instance(
+        "linear-regression", A, y * scale, np.zeros(2),
+        "f(w, b) = 1/(2m) sum_i (w t_i + b - y_i)^2",
+        "course notes, backpropagation (loss function example)",
+        notes="x = (w, b); data y = 1.5 t - 0.5 + noise, t uniform in [-2, 2]",
+        extra={"t": t, "y": y, "w_true": w_true, "b_true": b_true},
+    )

@@ -1,0 +1,115 @@
+"""Quadratics f(x) = 1/2 x'Ax - b'x + c: the SPD family and the 1-D/2-D examples of the notes."""
+
+import numpy as np
+
+import optbench
+from optbench import Param, Problem, jit
+
+
+@jit
+def f(x, args):
+    A, b, c = args
+    n = x.shape[0]
+    s = c
+    for i in range(n):
+        ax = 0.0
+        for j in range(n):
+            ax += A[i, j] * x[j]
+        s += x[i] * (0.5 * ax - b[i])
+    return s
+
+
+@jit
+def grad(x, args, out):
+    A, b, c = args
+    n = x.shape[0]
+    for i in range(n):
+        ax = 0.0
+        for j in range(n):
+            ax += A[i, j] * x[j]
+        out[i] = ax - b[i]
+
+
+@jit
+def fg(x, args, out):
+    A, b, c = args
+    n = x.shape[0]
+    s = c
+    for i in range(n):
+        ax = 0.0
+        for j in range(n):
+            ax += A[i, j] * x[j]
+        out[i] = ax - b[i]
+        s += x[i] * (0.5 * ax - b[i])
+    return s
+
+
+@jit
+def hess(x, args, out):
+    A, b, c = args
+    out[:, :] = A
+
+
+def _instance(name, A, b, c, x0, formula, reference, **facts):
+    A = np.ascontiguousarray(A, dtype=np.float64)
+    b = np.ascontiguousarray(b, dtype=np.float64)
+    return Problem(name=name, family="quadratic",
+                   oracle=optbench.Oracle(f, grad, fg, hess, (A, b, float(c))),
+                   x0=x0, formula=formula, reference=reference, smooth=True, **facts)
+
+
+@optbench.register_problem(
+    "quadratic",
+    params=(Param("dim", 10, int, "dimension n", low=1),
+            Param("cond", 100.0, float, "condition number L/mu of A", low=1.0),
+            Param("seed", 0, int, "seed of the random eigenvectors and b", low=0)),
+    summary="SPD quadratic 1/2 x'Ax - b'x, eigenvalues log-spaced in [1/cond, 1]",
+)
+def quadratic(dim, cond, seed):
+    rng = np.random.default_rng(seed)
+    mu, L = 1.0 / cond, 1.0
+    eig = np.logspace(np.log10(mu), np.log10(L), dim) if dim > 1 else np.array([L])
+    Q, _ = np.linalg.qr(rng.standard_normal((dim, dim)))
+    A = (Q * eig) @ Q.T
+    A = 0.5 * (A + A.T)
+    b = rng.standard_normal(dim)
+    x_star = np.linalg.solve(A, b)
+    return _instance(
+        "quadratic", A, b, 0.0, np.zeros(dim),
+        "f(x) = 1/2 x'Ax - b'x, A SPD with eigenvalues log-spaced in [mu, L]",
+        "Nesterov, Lectures on Convex Optimization (2018), 2.1.4",
+        f_star=float(-0.5 * b @ x_star), minimizers=(x_star,),
+        L=float(eig.max()), mu=float(eig.min()), convex=True,
+    )
+
+
+@optbench.register_problem("parabola", summary="x^2 + 4: the 1-D example of the notes")
+def parabola():
+    return _instance(
+        "parabola", [[2.0]], [0.0], 4.0, [3.0], "f(x) = x^2 + 4",
+        "course notes, gradient descent (1-D example)",
+        f_star=4.0, minimizers=([0.0],), L=2.0, mu=2.0, convex=True,
+    )
+
+
+@optbench.register_problem("saddle", summary="x^2 - y^2: a saddle at 0, unbounded below")
+def saddle():
+    return _instance(
+        "saddle", np.diag([2.0, -2.0]), [0.0, 0.0], 0.0, [1.0, 0.1], "f(x, y) = x^2 - y^2",
+        "course notes, multivariate calculus (saddle point)",
+        notes="indefinite Hessian diag(2, -2): the origin is a saddle point; "
+              "f is unbounded below along y",
+    )
+
+
+@optbench.register_problem(
+    "quadratic-2d", summary="2x1^2 + x2^2 + 3x1x2 + 4: indefinite, unbounded below")
+def quadratic_2d():
+    A = np.array([[4.0, 3.0], [3.0, 2.0]])
+    return _instance(
+        "quadratic-2d", A, [0.0, 0.0], 4.0, [1.0, 1.0],
+        "f(x) = 2 x1^2 + x2^2 + 3 x1 x2 + 4",
+        "course notes, multivariate calculus (quadratic form example)",
+        notes="indefinite: Hessian eigenvalues 3 +- sqrt(10) (one negative); the origin is "
+              "a saddle point and f is unbounded below",
+    )
