@@ -33,11 +33,13 @@ class InvalidTypeError(OptbenchError, TypeError):
     """A value of the wrong kind (a string where a number is needed...)."""
 
 
-def unknown_name(kind: str, name: str, valid, option: str | None = None) -> UnknownNameError:
-    """An error for an unknown ``name`` that lists the valid ones and the closest match."""
+def unknown_name(kind: str, name: str, valid, where: str | None = None) -> UnknownNameError:
+    """An error for an unknown ``name`` that lists the valid ones and the closest match.
+
+    ``where`` names the owner: ``unknown parameter 'stp' of solver 'gd'``."""
     valid = sorted(valid)
     close = difflib.get_close_matches(str(name), valid, n=1)
     hint = f" Did you mean {close[0]!r}?" if close else ""
-    where = f" (option {option})" if option else ""
+    owner = f" of {where}" if where else ""
     listing = ", ".join(valid) if valid else "(none)"
-    return UnknownNameError(f"unknown {kind} {name!r}{where}.{hint} Valid: {listing}.")
+    return UnknownNameError(f"unknown {kind} {name!r}{owner}.{hint} Valid: {listing}.")

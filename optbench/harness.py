@@ -11,10 +11,10 @@ from typing import Any, Callable
 import numpy as np
 
 from .errors import InvalidTypeError, InvalidValueError
-from .params import Param
+from .params import Param, coerce_all
 from .problem import Problem
 from .registry import Solver, check_fits, get_solver, make_problem
-from .results import Result, build_table
+from .results import Result
 from .solvers._loop import HISTORY_COLUMNS, make_control
 from .status import describe
 
@@ -88,6 +88,7 @@ def _warm_up(solver: Solver, args: tuple, on_compile: Callable[[str], None] | No
              label: str) -> tuple[float, bool]:
     """Compile (or load from the disk cache) the solver for these argument types."""
     entry = solver.entry
+    entry.targetctx.refresh()  # numba's one-off set-up per process: not compilation
     hits_before = sum(entry.stats.cache_hits.values())
     timer = None
     if on_compile is not None:
@@ -139,13 +140,12 @@ def run(problem, solver, *, dim: int | None = None, seed: int | None = None,
     check_fits(slv, prob)
     given = {"max_iter": max_iter, "tol": tol, "gap_tol": gap_tol, "time_limit": time_limit,
              "record_every": record_every}
-    opts = {p.name: p.coerce(p.default if given[p.name] is None else given[p.name], "run")
+    opts = {p.name: p.coerce(p.default if given[p.name] is None else given[p.name], "run",
+                             where=f"option {p.name} (--{p.name.replace('_', '-')})")
             for p in RUN_OPTIONS}
     values = dict(solver_params)
     if seed is not None and any(p.name == "seed" for p in slv.params):
         values.setdefault("seed", seed)
-    from .params import coerce_all
-
     values = coerce_all(slv.params, values, f"solver {slv.name!r}")
     if slv.check is not None:
         slv.check(prob, values)
@@ -174,14 +174,15 @@ def run(problem, solver, *, dim: int | None = None, seed: int | None = None,
                                time_limit=opts["time_limit"])
     identity = {"problem": prob.name, "solver": slv.name, "dim": prob.dim,
                 "seed": prob.params.get("seed", seed)}
-    table = build_table(history, slv.columns, prob.f_star, identity, values)
-    last = table.iloc[-1]
+    last = dict(zip(HISTORY_COLUMNS, history[-1]))
     summary = {
         "iterations": int(iterations), "f": float(last["f"]),
-        "gap": float(last["gap"]), "grad_norm": float(last["grad_norm"]),
+        "gap": float(last["f"] - prob.f_star) if prob.f_star is not None else math.nan,
+        "grad_norm": float(last["grad_norm"]),
         "solve_seconds": solve_seconds,
         "seconds_per_iter": solve_seconds / max(int(iterations), 1),
         "compile_seconds": compile_seconds, "cache_hit": cache_hit,
         "status": status, "message": message,
     }
-    return Result(prob.name, slv.name, x, status, message, table, summary)
+    return Result(prob.name, slv.name, x, status, message, history, slv.columns, prob.f_star,
+                  identity, values, summary)

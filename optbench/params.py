@@ -45,9 +45,11 @@ class Param:
                 bool: "true or false"}[self.kind]
         return kind + (" " + " and ".join(parts) if parts else "")
 
-    def coerce(self, value: Any, owner: str) -> Any:
-        """Return ``value`` as this parameter's kind, or raise naming ``owner`` and the name."""
-        where = f"parameter {self.name!r} of {owner}"
+    def coerce(self, value: Any, owner: str, where: str | None = None) -> Any:
+        """Return ``value`` as this parameter's kind, or raise naming ``owner`` and the name.
+
+        ``where`` replaces the default "parameter NAME of OWNER" in messages."""
+        where = where or f"parameter {self.name!r} of {owner}"
         expected = self.describe_bounds()
         try:
             out = self._convert(value)
@@ -78,10 +80,7 @@ class Param:
         if self.kind is int:
             if isinstance(value, bool):
                 raise TypeError(value)
-            if isinstance(value, str):
-                f = float(value)
-            else:
-                f = float(value)
+            f = float(value)
             if not f.is_integer():
                 raise ValueError(value)
             return int(f)
@@ -97,5 +96,5 @@ def coerce_all(params: tuple[Param, ...], given: dict[str, Any], owner: str) -> 
     known = {p.name: p for p in params}
     for name in given:
         if name not in known:
-            raise unknown_name(f"parameter of {owner}", name, known)
+            raise unknown_name("parameter", name, known, where=owner)
     return {p.name: p.coerce(given.get(p.name, p.default), owner) for p in params}

@@ -3,45 +3,53 @@
 Column names live here and nowhere else. A table has one row per recorded iteration:
 ``iteration, f, gap, grad_norm, step, time``, the solver's own columns (``mistakes``...), then
 the run's identity: ``problem, solver, dim, seed`` and one ``p_<name>`` column per solver
-parameter.
+parameter. pandas is imported only when a table is built (the CLI prints without it).
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from .errors import InvalidValueError
 from .solvers._loop import HISTORY_COLUMNS
 
-__all__ = ["Result", "build_table", "save_table", "load_table", "MEASURE_COLUMNS",
-           "ID_COLUMNS", "TABLE_FORMATS"]
+__all__ = ["Result", "measure_columns", "build_table", "save_table", "load_table",
+           "check_output_path",
+           "MEASURE_COLUMNS", "ID_COLUMNS", "TABLE_FORMATS"]
 
 MEASURE_COLUMNS = ("iteration", "f", "gap", "grad_norm", "step", "time")
 ID_COLUMNS = ("problem", "solver", "dim", "seed")
 TABLE_FORMATS = {".csv": "CSV", ".parquet": "Parquet"}
 
 
-def build_table(history: np.ndarray, extra_columns, f_star, identity: dict[str, Any],
-                params: dict[str, Any]) -> pd.DataFrame:
-    """The tidy table of one run from the compiled loop's history array."""
-    base = dict(zip(HISTORY_COLUMNS + tuple(extra_columns), history.T))
-    data = {
-        "iteration": base["iteration"].astype(np.int64),
-        "f": base["f"],
-        "gap": base["f"] - f_star if f_star is not None else np.full(len(history), np.nan),
-        "grad_norm": base["grad_norm"],
-        "step": base["step"],
-        "time": base["time"],
+def measure_columns(history: np.ndarray, extra_columns, f_star) -> dict[str, np.ndarray]:
+    """The measured columns of one run (``MEASURE_COLUMNS`` then the solver's own)."""
+    raw = dict(zip(HISTORY_COLUMNS + tuple(extra_columns), history.T))
+    out = {
+        "iteration": raw["iteration"].astype(np.int64),
+        "f": raw["f"],
+        "gap": raw["f"] - f_star if f_star is not None else np.full(len(history), np.nan),
+        "grad_norm": raw["grad_norm"],
+        "step": raw["step"],
+        "time": raw["time"],
     }
     for name in extra_columns:
-        data[name] = base[name]
-    table = pd.DataFrame(data)
+        out[name] = raw[name]
+    return out
+
+
+def build_table(history: np.ndarray, extra_columns, f_star, identity: dict[str, Any],
+                params: dict[str, Any]):
+    """The tidy pandas table of one run from the compiled loop's history array."""
+    import pandas as pd
+
+    table = pd.DataFrame(measure_columns(history, extra_columns, f_star))
     for name in ID_COLUMNS:
         table[name] = identity.get(name)
     for name, value in params.items():
@@ -53,28 +61,41 @@ def _check_suffix(path: Path) -> str:
     suffix = path.suffix.lower()
     if suffix not in TABLE_FORMATS:
         raise InvalidValueError(
-            f"cannot write {str(path)!r}: the file name must end in "
+            f"cannot use {str(path)!r}: a table file name must end in "
             f"{' or '.join(TABLE_FORMATS)} (option --out)")
     return suffix
 
 
-def save_table(table: pd.DataFrame, path) -> Path:
-    """Write ``table`` as CSV or Parquet (by suffix) atomically: a temporary file, then rename."""
+def check_output_path(path) -> str:
+    """Refuse, before any work is done, a table path that cannot be written."""
     path = Path(path)
     suffix = _check_suffix(path)
-    if not path.parent.exists():
+    if not path.parent.is_dir():
         raise InvalidValueError(f"cannot write {str(path)!r}: directory "
                                 f"{str(path.parent)!r} does not exist (option --out)")
+    return suffix
+
+
+def save_table(table, path) -> Path:
+    """Write ``table`` as CSV or Parquet (by suffix) atomically: a temporary file, then rename."""
+    path = Path(path)
+    suffix = check_output_path(path)
     tmp = path.with_name(f".{path.name}.tmp")
-    if suffix == ".csv":
-        table.to_csv(tmp, index=False)
-    else:
-        table.to_parquet(tmp, index=False)
-    tmp.replace(path)
+    try:
+        if suffix == ".csv":
+            table.to_csv(tmp, index=False)
+        else:
+            table.to_parquet(tmp, index=False)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
     return path
 
 
-def load_table(path) -> pd.DataFrame:
+def load_table(path):
+    """Read a table written by :func:`save_table` (or ``optbench run --out``)."""
+    import pandas as pd
+
     path = Path(path)
     suffix = _check_suffix(path)
     return pd.read_csv(path) if suffix == ".csv" else pd.read_parquet(path)
@@ -85,9 +106,9 @@ class Result:
     """The outcome of :func:`optbench.run`.
 
     ``status`` is one of ``converged, max_iter, time_limit, diverged, failed``; ``message``
-    says why; ``table`` is the tidy convergence table; ``summary`` holds iterations, final f,
-    gap and gradient norm, solve seconds (compilation excluded), seconds per iteration,
-    compile seconds and whether the compiled code came from the disk cache.
+    says why; ``table`` is the tidy convergence table (pandas); ``summary`` holds iterations,
+    final f, gap and gradient norm, solve seconds (compilation excluded), seconds per
+    iteration, compile seconds and whether the compiled code came from the disk cache.
     """
 
     problem: str
@@ -95,24 +116,35 @@ class Result:
     x: np.ndarray
     status: str
     message: str
-    table: pd.DataFrame
+    history: np.ndarray
+    extra_columns: tuple[str, ...]
+    f_star: float | None
+    identity: dict[str, Any]
+    params: dict[str, Any]
     summary: dict[str, Any] = field(default_factory=dict)
+
+    @functools.cached_property
+    def table(self):
+        return build_table(self.history, self.extra_columns, self.f_star, self.identity,
+                           self.params)
+
+    @property
+    def columns(self) -> dict[str, np.ndarray]:
+        """The measured columns as NumPy arrays (no pandas needed)."""
+        return measure_columns(self.history, self.extra_columns, self.f_star)
 
     @property
     def iterations(self) -> int:
         return int(self.summary["iterations"])
-
-    @property
-    def f(self) -> float:
-        return float(self.summary["f"])
 
     def save(self, path) -> Path:
         return save_table(self.table, path)
 
     def summary_line(self) -> str:
         s = self.summary
-        gap = "" if s["gap"] is None or math.isnan(s["gap"]) else f"  gap={s['gap']:.3e}"
-        cache = "cached" if s["cache_hit"] else f"compiled in {s['compile_seconds']:.2f} s"
+        gap = "" if math.isnan(s["gap"]) else f"  gap={s['gap']:.3e}"
+        cache = ("loaded from cache" if s["cache_hit"]
+                 else f"compiled in {s['compile_seconds']:.2f} s")
         return (f"{self.status}: {self.message}. {s['iterations']} iterations, "
                 f"f={s['f']:.6g}{gap}  |grad|={s['grad_norm']:.3e}  "
                 f"solve {s['solve_seconds'] * 1e3:.3f} ms "

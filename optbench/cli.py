@@ -1,0 +1,226 @@
+"""The ``optbench`` command: list, info, run.
+
+Bad input of any kind prints one line (``optbench: error: ...``) and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import numpy as np
+
+from .errors import OptbenchError
+from .harness import RUN_OPTIONS
+
+EXIT_USAGE = 2
+_HEAD_ROWS = 5
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line and exit status 2."""
+
+    def error(self, message):  # noqa: D401 - argparse API
+        raise OptbenchError(f"{message} (see `{self.prog} --help`)")
+
+
+def _pairs(items, option: str) -> dict[str, str]:
+    out = {}
+    for item in items or ():
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise OptbenchError(f"{option} takes NAME=VALUE; got {item!r}")
+        out[name.strip()] = value.strip()
+    return out
+
+
+def _parse_x0(text: str | None):
+    if text is None:
+        return None
+    try:
+        return [float(v) for v in text.replace(",", " ").split()]
+    except ValueError:
+        raise OptbenchError(f"--x0 takes numbers separated by commas; got {text!r}") from None
+
+
+def _load_dirs(args) -> None:
+    from .registry import load_problem_dir
+
+    for directory in args.problems_dir or ():
+        load_problem_dir(directory)
+
+
+# -- commands -------------------------------------------------------------------------------------
+def _cmd_list(args) -> int:
+    from .registry import get_family, get_solver, problem_names, solver_names
+
+    what = args.what
+    if what in ("problems", "all"):
+        print("problems:")
+        for name in problem_names():
+            fam = get_family(name)
+            params = ", ".join(f"{p.name}={p.default}" for p in fam.params)
+            print(f"  {name:<20} {fam.summary}" + (f"  [{params}]" if params else ""))
+    if what in ("solvers", "all"):
+        if what == "all":
+            print()
+        print("solvers:")
+        for name in solver_names():
+            s = get_solver(name)
+            params = ", ".join(f"{p.name}={p.default}" for p in s.params)
+            needs = "+".join(sorted(s.needs))
+            print(f"  {name:<20} {s.summary}  (family {s.family}; needs {needs}; {params})")
+    return 0
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return "unknown"
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
+
+
+def _cmd_info(args) -> int:
+    from .registry import get_family, make_problem, missing_capabilities, solver_names, get_solver
+
+    problem = make_problem(args.problem, dim=args.dim, seed=args.seed, **_pairs(args.P, "-P"))
+    facts = problem.describe()
+    family = get_family(args.problem)
+    print(f"{problem.name}: {family.summary}")
+    print(f"  formula     {facts['formula']}")
+    print(f"  dimension   {facts['dimension']}")
+    if facts["parameters"]:
+        print("  parameters  " + ", ".join(f"{k}={v}" for k, v in facts["parameters"].items()))
+    print(f"  f*          {_fmt(facts['f_star'])}")
+    if problem.x_star is not None and problem.dim <= 10:
+        print("  x*          [" + ", ".join(f"{v:.6g}" for v in problem.x_star) + "]")
+    elif len(problem.minimizers) > 1:
+        print(f"  minimizers  {len(problem.minimizers)}: " + "; ".join(
+            "[" + ", ".join(f"{v:.6g}" for v in m) + "]" for m in problem.minimizers))
+    print(f"  L, mu       {_fmt(facts['L'])}, {_fmt(facts['mu'])}"
+          + (f"  (condition {facts['condition']:.4g})" if facts["condition"] else ""))
+    print(f"  convex      {facts['convex']}    smooth {facts['smooth']}    "
+          f"Hessian {facts['hessian']}    labelled {facts['labelled']}")
+    if facts["notes"]:
+        print(f"  notes       {facts['notes']}")
+    if facts["reference"]:
+        print(f"  reference   {facts['reference']}")
+    fits, not_fits = [], []
+    for name in solver_names():
+        missing = missing_capabilities(get_solver(name), problem)
+        (not_fits.append(f"{name} (needs {' and '.join(missing)})") if missing
+         else fits.append(name))
+    print(f"  solvers     {', '.join(fits)}")
+    if not_fits:
+        print(f"  not fitting {', '.join(not_fits)}")
+    return 0
+
+
+def _format_table(columns: dict, rows: int) -> str:
+    """Head and tail rows of the measured columns, aligned, without pandas."""
+    if np.all(np.isnan(columns["gap"])):
+        columns = {k: v for k, v in columns.items() if k != "gap"}
+    n = len(columns["iteration"])
+    picked = list(range(n)) if n <= 2 * rows else [*range(rows), -1, *range(n - rows, n)]
+    cells = {name: [("..." if i < 0 else (f"{v[i]}" if v.dtype.kind == "i"
+                                          else f"{v[i]:.6g}")) for i in picked]
+             for name, v in columns.items()}
+    widths = {k: max(len(k), *(len(c) for c in col)) for k, col in cells.items()}
+    lines = ["  ".join(k.rjust(widths[k]) for k in cells)]
+    for r in range(len(picked)):
+        lines.append("  ".join(cells[k][r].rjust(widths[k]) for k in cells))
+    return "\n".join(lines)
+
+
+def _cmd_run(args) -> int:
+    from .harness import run
+    from .results import check_output_path
+
+    def notify(label):
+        print(f"optbench: compiling {label} (first run only; later runs load it from the "
+              "cache)...", file=sys.stderr, flush=True)
+
+    if args.out:
+        check_output_path(args.out)
+    options = {o.name: getattr(args, o.name) for o in RUN_OPTIONS}
+    result = run(args.problem, args.solver, dim=args.dim, seed=args.seed,
+                 x0=_parse_x0(args.x0), problem_params=_pairs(args.P, "-P"),
+                 on_compile=notify, **options, **_pairs(args.p, "-p"))
+    if args.out:
+        result.save(args.out)
+    print(_format_table(result.columns, args.rows))
+    print(result.summary_line())
+    if args.out:
+        print(f"table written to {args.out}")
+    return 0
+
+
+# -- parser ----------------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="optbench", description=(
+        "Run and compare optimization algorithms; every solver is compiled by numba."))
+    parser.add_argument("--problems-dir", action="append", metavar="DIR",
+                        help="load extra problem files from DIR (repeatable; also "
+                             "OPTBENCH_PROBLEMS_PATH)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    p_list = sub.add_parser("list", help="list problems and solvers")
+    p_list.add_argument("what", nargs="?", default="all", choices=("problems", "solvers", "all"))
+    p_list.set_defaults(func=_cmd_list)
+
+    def problem_options(p):
+        p.add_argument("--dim", type=int, help="problem dimension (families that take one)")
+        p.add_argument("--seed", type=int, help="seed of the problem's data (and of solvers "
+                                                "that shuffle)")
+        p.add_argument("-P", action="append", metavar="NAME=VALUE",
+                       help="problem parameter, e.g. -P cond=1e4 (repeatable)")
+
+    p_info = sub.add_parser("info", help="formula, dimension, constants and fitting solvers")
+    p_info.add_argument("problem")
+    problem_options(p_info)
+    p_info.set_defaults(func=_cmd_info)
+
+    p_run = sub.add_parser("run", help="run a solver on a problem, print the convergence table")
+    p_run.add_argument("problem")
+    p_run.add_argument("solver")
+    p_run.add_argument("-p", action="append", metavar="NAME=VALUE",
+                       help="solver parameter, e.g. -p step=0.1 (repeatable)")
+    problem_options(p_run)
+    for opt in RUN_OPTIONS:
+        p_run.add_argument("--" + opt.name.replace("_", "-"), dest=opt.name,
+                           help=f"{opt.doc} (default {opt.default})")
+    p_run.add_argument("--x0", help="start point, numbers separated by commas")
+    p_run.add_argument("--out", metavar="FILE", help="write the table to FILE.csv or "
+                                                      "FILE.parquet")
+    p_run.add_argument("--rows", type=int, default=_HEAD_ROWS,
+                       help=f"rows shown at the head and the tail (default {_HEAD_ROWS})")
+    p_run.set_defaults(func=_cmd_run)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help()
+            return EXIT_USAGE
+        _load_dirs(args)
+        return args.func(args)
+    except (OptbenchError, KeyError, ValueError, TypeError) as exc:
+        if not isinstance(exc, OptbenchError) and not _is_input_error(exc):
+            raise
+        print(f"optbench: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("optbench: interrupted", file=sys.stderr)
+        return 130
+
+
+def _is_input_error(exc) -> bool:
+    return isinstance(exc, OptbenchError)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
