@@ -28,7 +28,8 @@ from .._clock import now
 from .._jit import jit
 from ..status import FIRST_REFUSAL, GAP_TOL, GRAD_TOL, MAX_ITER, NOT_FINITE, RUNNING, TIME_LIMIT
 
-__all__ = ["Control", "make_control", "drive", "norm2", "HISTORY_COLUMNS"]
+__all__ = ["Control", "make_control", "without_grad_test", "drive", "norm2", "sumsq",
+           "HISTORY_COLUMNS"]
 
 HISTORY_COLUMNS = ("iteration", "f", "grad_norm", "step", "time")
 _N_BASE = len(HISTORY_COLUMNS)
@@ -38,7 +39,8 @@ Control = namedtuple(
                 "clock_every"])
 Control.__doc__ = """Stopping and recording settings of one run (build it with make_control).
 
-max_iter: iterations (epochs for epoch-based solvers); tol: stop when ||grad f|| <= tol;
+max_iter: iterations (epochs for epoch-based solvers); tol: stop when ||grad f|| <= tol
+(a negative tol turns this test off);
 gap_tol, f_star: stop when f - f_star <= gap_tol (f_star NaN: never); time_limit: seconds;
 record_every: keep one history row every k iterations (plus the first and the last);
 clock_every: read the clock every k iterations to test the time limit."""
@@ -50,6 +52,13 @@ def make_control(max_iter=1000, tol=1e-6, gap_tol=-math.inf, f_star=math.nan,
     clock_every = record_every if math.isinf(time_limit) else min(record_every, 64)
     return Control(int(max_iter), float(tol), float(gap_tol), float(f_star),
                    float(time_limit), int(record_every), int(max(clock_every, 1)))
+
+
+@jit
+def without_grad_test(control):
+    """``control`` with the gradient-norm test off (for methods with their own stopping rule)."""
+    return Control(control.max_iter, -1.0, control.gap_tol, control.f_star, control.time_limit,
+                   control.record_every, control.clock_every)
 
 
 @jit
@@ -72,7 +81,7 @@ def _stop_reason(fx, gsq, control):
     """The test after every iteration (gsq = ||g||^2; max_iter and time are batch tests)."""
     if not (np.isfinite(fx) and np.isfinite(gsq)):
         return NOT_FINITE
-    if gsq <= control.tol * control.tol:
+    if control.tol >= 0.0 and gsq <= control.tol * control.tol:
         return GRAD_TOL
     if fx - control.f_star <= control.gap_tol:
         return GAP_TOL
