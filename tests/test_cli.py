@@ -1,0 +1,103 @@
+"""The command line: output, exit codes and one-line errors for bad input."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import optbench
+from optbench.cli import main
+
+BAD_INPUTS = [
+    (["run", "quadratc", "gd"], "Did you mean 'quadratic'"),
+    (["run", "quadratic", "gdd"], "unknown solver 'gdd'"),
+    (["run", "quadratic", "gd", "-p", "stp=1"], "unknown parameter 'stp' of solver 'gd'"),
+    (["run", "quadratic", "gd", "-p", "step=-1"], "parameter 'step' of solver 'gd' must be"),
+    (["run", "quadratic", "gd", "-p", "step=nan"], "must be a finite number > 0"),
+    (["run", "quadratic", "gd", "-p", "step"], "-p takes NAME=VALUE"),
+    (["run", "quadratic", "newton", "-p", "alpha=abc"], "parameter 'alpha' of solver"),
+    (["run", "quadratic", "perceptron"], "needs labelled data"),
+    (["run", "xor-mlp", "newton"], "needs a Hessian"),
+    (["run", "quadratic", "gd", "--max-iter", "-1"], "option max_iter (--max-iter)"),
+    (["run", "quadratic", "gd", "--tol=-1e-3"], "option tol (--tol)"),
+    (["run", "quadratic", "gd", "--record-every", "0"], "option record_every"),
+    (["run", "quadratic", "gd", "--dim", "0"], "parameter 'dim' of problem 'quadratic'"),
+    (["run", "parabola", "gd", "--dim", "3"], "fixed dimension"),
+    (["run", "quadratic", "gd", "-P", "cond=0.5"], "parameter 'cond' of problem"),
+    (["run", "quadratic", "gd", "--dim", "2", "--x0", "1,2,3"], "x0 must have shape (2,)"),
+    (["run", "quadratic", "gd", "--dim", "2", "--x0", "1,nan"], "non-finite"),
+    (["run", "quadratic", "gd", "--out", "table.txt"], "must end in .csv or .parquet"),
+    (["run", "quadratic", "gd", "--max-iter", "1e15"], "raise record_every"),
+    (["info", "nope"], "unknown problem 'nope'"),
+    (["list", "widgets"], "invalid choice"),
+    (["run", "quadratic"], "required"),
+    (["--problems-dir", "/does/not/exist", "list"], "does not exist"),
+]
+
+
+@pytest.mark.parametrize("argv, expected", BAD_INPUTS, ids=[" ".join(a) for a, _ in BAD_INPUTS])
+def test_bad_input_is_one_line_and_exit_2(argv, expected, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    out, err = capsys.readouterr()
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, err
+    assert lines[0].startswith("optbench: error: ")
+    assert expected in lines[0]
+    assert not list(tmp_path.iterdir())  # nothing written half-way
+
+
+def test_run_prints_table_and_summary(capsys):
+    assert main(["run", "quadratic", "gd", "--dim", "3", "--max-iter", "50"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].split() == ["iteration", "f", "gap", "grad_norm", "step", "time"]
+    assert out[1].split()[0] == "0" and out[-2].split()[0] == "50"
+    assert any(line.strip().startswith("...") for line in out)
+    assert out[-1].startswith("max_iter: reached max_iter=50. 50 iterations")
+
+
+def test_run_shows_solver_columns(capsys):
+    assert main(["run", "perceptron", "perceptron", "--seed", "1"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert "mistakes" in out[0].split() and out[-1].startswith("converged")
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_out_writes_a_table_that_reads_back_equal(suffix, tmp_path, capsys):
+    path = tmp_path / f"run{suffix}"
+    assert main(["run", "quadratic", "gd", "--dim", "2", "--max-iter", "30", "-p", "step=0.5",
+                 "--out", str(path)]) == 0
+    back = optbench.load_table(path)
+    ref = optbench.run("quadratic", "gd", dim=2, max_iter=30, step=0.5).table
+    assert list(back.columns) == list(ref.columns)
+    measured = ["iteration", "f", "gap", "grad_norm", "step"]
+    np.testing.assert_allclose(back[measured].to_numpy(float), ref[measured].to_numpy(float),
+                               rtol=1e-15, equal_nan=True)
+    pd.testing.assert_frame_equal(back[["problem", "solver", "p_step"]],
+                                  ref[["problem", "solver", "p_step"]])
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no temporary left behind
+
+
+def test_list_and_info(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    for name in optbench.problem_names() + optbench.solver_names():
+        assert f"  {name} " in out
+    assert main(["info", "quadratic-2d"]) == 0
+    out = capsys.readouterr().out
+    assert "indefinite" in out and "not fitting perceptron" in out
+    assert main(["info", "quadratic", "--dim", "4", "-P", "cond=1e3"]) == 0
+    out = capsys.readouterr().out
+    assert "condition 1000" in out and "dimension   4" in out
+
+
+def test_cli_subprocess_has_no_traceback(tmp_path):
+    """The installed command, from another directory: a bad input is one line, status 2."""
+    env = dict(os.environ)
+    cmd = [sys.executable, "-m", "optbench.cli", "run", "quadratic", "gd", "-p", "step=-1"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path, env=env)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().count("\n") == 0 and "Traceback" not in proc.stderr
