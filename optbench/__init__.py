@@ -7,13 +7,26 @@
 """
 
 from ._jit import jit
-from .errors import (IncompatibleError, InvalidTypeError, InvalidValueError, OptbenchError,
-                     UnknownNameError)
+from .errors import (
+    IncompatibleError,
+    InvalidTypeError,
+    InvalidValueError,
+    OptbenchError,
+    UnknownNameError,
+)
 from .harness import run
 from .params import Param
 from .problem import Oracle, Problem, value_and_grad
-from .registry import (Solver, get_solver, load_problem_dir, make_problem, problem_names,
-                       register_problem, register_solver, solver_names)
+from .registry import (
+    Solver,
+    get_solver,
+    load_problem_dir,
+    make_problem,
+    problem_names,
+    register_problem,
+    register_solver,
+    solver_names,
+)
 from .results import Result, load_table
 from .solvers import Control, make_control
 

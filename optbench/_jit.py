@@ -35,7 +35,7 @@ __all__ = ["jit", "is_optbench_jitted"]
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _package_fingerprint() -> str:
     """sha256 over every source file of the optbench package (sorted by path)."""
     h = hashlib.sha256()

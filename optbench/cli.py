@@ -82,7 +82,7 @@ def _fmt(value) -> str:
 
 
 def _cmd_info(args) -> int:
-    from .registry import get_family, make_problem, missing_capabilities, solver_names, get_solver
+    from .registry import get_family, get_solver, make_problem, missing_capabilities, solver_names
 
     problem = make_problem(args.problem, dim=args.dim, seed=args.seed, **_pairs(args.P, "-P"))
     facts = problem.describe()

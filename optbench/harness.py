@@ -6,7 +6,8 @@ import math
 import os
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -174,7 +175,7 @@ def run(problem, solver, *, dim: int | None = None, seed: int | None = None,
                                time_limit=opts["time_limit"])
     identity = {"problem": prob.name, "solver": slv.name, "dim": prob.dim,
                 "seed": prob.params.get("seed", seed)}
-    last = dict(zip(HISTORY_COLUMNS, history[-1]))
+    last = dict(zip(HISTORY_COLUMNS, history[-1], strict=False))  # extras follow
     summary = {
         "iterations": int(iterations), "f": float(last["f"]),
         "gap": float(last["f"] - prob.f_star) if prob.f_star is not None else math.nan,

@@ -13,10 +13,11 @@ import importlib.util
 import os
 import sys
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from .errors import IncompatibleError, InvalidValueError, OptbenchError, unknown_name
 from .params import Param, coerce_all

@@ -30,7 +30,7 @@ TABLE_FORMATS = {".csv": "CSV", ".parquet": "Parquet"}
 
 def measure_columns(history: np.ndarray, extra_columns, f_star) -> dict[str, np.ndarray]:
     """The measured columns of one run (``MEASURE_COLUMNS`` then the solver's own)."""
-    raw = dict(zip(HISTORY_COLUMNS + tuple(extra_columns), history.T))
+    raw = dict(zip(HISTORY_COLUMNS + tuple(extra_columns), history.T, strict=True))
     out = {
         "iteration": raw["iteration"].astype(np.int64),
         "f": raw["f"],
