@@ -11,7 +11,8 @@ on-disk cache both *hit* in a fresh process and *never go stale*:
   in every process, and edited code has a new one.
 * **Fingerprinted freshness.** Numba judges a cache fresh by the defining file alone; a
   solver whose helper (in another file) changed would load stale machine code. Here the
-  freshness stamp is a hash of the whole optbench package plus the defining file.
+  freshness stamp is a hash of the defining file plus every optbench source that compiled
+  code may depend on (all but the pure-Python modules listed in ``_PYTHON_ONLY``).
 
 Stale index entries (functions that were edited or whose module is not loaded) unpickle to
 inert placeholders instead of importing or recompiling anything.
@@ -35,11 +36,18 @@ __all__ = ["jit", "is_optbench_jitted"]
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
 
+# Modules that compiled code never calls into: editing them keeps the compiled cache.
+_PYTHON_ONLY = frozenset({"cli.py", "harness.py", "results.py", "registry.py", "params.py",
+                          "errors.py", "__init__.py"})
+
+
 @functools.cache
 def _package_fingerprint() -> str:
-    """sha256 over every source file of the optbench package (sorted by path)."""
+    """sha256 over the optbench sources compiled code may depend on (all but _PYTHON_ONLY)."""
     h = hashlib.sha256()
     for path in sorted(_PACKAGE_DIR.rglob("*.py")):
+        if path.parent == _PACKAGE_DIR and path.name in _PYTHON_ONLY:
+            continue
         h.update(str(path.relative_to(_PACKAGE_DIR)).encode())
         h.update(path.read_bytes())
     return h.hexdigest()

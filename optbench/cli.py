@@ -11,7 +11,7 @@ import sys
 import numpy as np
 
 from .errors import OptbenchError
-from .harness import RUN_OPTIONS
+from .solvers._loop import RUN_OPTIONS
 
 EXIT_USAGE = 2
 _HEAD_ROWS = 5
@@ -189,7 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
     problem_options(p_run)
     for opt in RUN_OPTIONS:
         p_run.add_argument("--" + opt.name.replace("_", "-"), dest=opt.name,
-                           help=f"{opt.doc} (default {opt.default})")
+                           help=f"{opt.doc} (default {opt.default:g})")
     p_run.add_argument("--x0", help="start point, numbers separated by commas")
     p_run.add_argument("--out", metavar="FILE", help="write the table to FILE.csv or "
                                                       "FILE.parquet")

@@ -22,7 +22,8 @@ _FALSE = {"0", "false", "no", "off"}
 
 @dataclass(frozen=True)
 class Param:
-    """One parameter: ``low``/``high`` are bounds, ``strict`` makes ``low`` exclusive."""
+    """One parameter: ``low``/``high`` are bounds, ``strict`` makes ``low`` exclusive,
+    ``finite=False`` admits infinity (never NaN)."""
 
     name: str
     default: Any
@@ -32,6 +33,7 @@ class Param:
     high: float | None = None
     strict: bool = False
     choices: tuple | None = None
+    finite: bool = True
 
     def describe_bounds(self) -> str:
         if self.choices:
@@ -41,8 +43,8 @@ class Param:
             parts.append(f"{'>' if self.strict else '>='} {self.low:g}")
         if self.high is not None:
             parts.append(f"<= {self.high:g}")
-        kind = {float: "a finite number", int: "an integer", str: "a string",
-                bool: "true or false"}[self.kind]
+        kind = {float: "a finite number" if self.finite else "a number", int: "an integer",
+                str: "a string", bool: "true or false"}[self.kind]
         return kind + (" " + " and ".join(parts) if parts else "")
 
     def coerce(self, value: Any, owner: str, where: str | None = None) -> Any:
@@ -60,7 +62,8 @@ class Param:
                 raise InvalidValueError(f"{where} must be {expected}; got {value!r}.")
             return out
         if self.kind in (float, int):
-            bad = (isinstance(out, float) and not math.isfinite(out)) or (
+            bad = (isinstance(out, float) and (math.isnan(out) or (self.finite and
+                                                                  math.isinf(out)))) or (
                 self.low is not None and (out <= self.low if self.strict else out < self.low)
             ) or (self.high is not None and out > self.high)
             if bad:

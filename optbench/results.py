@@ -107,8 +107,10 @@ class Result:
 
     ``status`` is one of ``converged, max_iter, time_limit, diverged, failed``; ``message``
     says why; ``table`` is the tidy convergence table (pandas); ``summary`` holds iterations,
-    final f, gap and gradient norm, solve seconds (compilation excluded), seconds per
-    iteration, compile seconds and whether the compiled code came from the disk cache.
+    final f, gap and gradient norm, solve seconds (measured inside the compiled loop, so
+    neither compilation nor the call from Python counts), seconds per iteration, call seconds
+    (the whole call from Python), compile seconds and whether the compiled code came from the
+    disk cache.
     """
 
     problem: str

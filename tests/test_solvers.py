@@ -149,3 +149,23 @@ def test_run_refuses_bad_values():
         optbench.run("quadratic", "gd", dim=3, x0=[1.0, np.inf, 0.0])
     with pytest.raises(InvalidValueError, match="record_every"):
         optbench.run("quadratic", "gd", max_iter=10**12)
+
+
+def test_long_history_grows_and_keeps_every_row():
+    p = optbench.make_problem("rosenbrock", dim=3)
+    res = optbench.run(p, "gd", step=1e-4, max_iter=5000, tol=0.0)
+    assert list(res.table["iteration"]) == list(range(5001))
+    ref = gd_reference(p.grad, p.x0, 1e-4, 5000)
+    assert res.table["f"].iloc[-1] == pytest.approx(p.f(ref), rel=1e-10)
+    assert np.all(np.diff(res.table["time"]) >= 0)
+
+
+def test_make_control_refuses_bad_settings():
+    with pytest.raises(InvalidValueError, match="record_every"):
+        optbench.make_control(record_every=0)
+    with pytest.raises(InvalidValueError, match="max_iter"):
+        optbench.make_control(max_iter=-5)
+    with pytest.raises(InvalidValueError, match="time_limit"):
+        optbench.make_control(time_limit=float("nan"))
+    c = optbench.make_control(tol=None, gap_tol=1e-3)  # no f_star: the gap test stays off
+    assert c.tol < 0 and c.gap_tol == -np.inf

@@ -26,10 +26,11 @@ import numpy as np
 
 from .._clock import now
 from .._jit import jit
+from ..params import Param
 from ..status import FIRST_REFUSAL, GAP_TOL, GRAD_TOL, MAX_ITER, NOT_FINITE, RUNNING, TIME_LIMIT
 
-__all__ = ["Control", "make_control", "without_grad_test", "drive", "norm2", "sumsq",
-           "HISTORY_COLUMNS"]
+__all__ = ["Control", "RUN_OPTIONS", "make_control", "without_grad_test", "drive", "norm2",
+           "sumsq", "HISTORY_COLUMNS"]
 
 HISTORY_COLUMNS = ("iteration", "f", "grad_norm", "step", "time")
 _N_BASE = len(HISTORY_COLUMNS)
@@ -40,18 +41,40 @@ Control = namedtuple(
 Control.__doc__ = """Stopping and recording settings of one run (build it with make_control).
 
 max_iter: iterations (epochs for epoch-based solvers); tol: stop when ||grad f|| <= tol
-(a negative tol turns this test off);
-gap_tol, f_star: stop when f - f_star <= gap_tol (f_star NaN: never); time_limit: seconds;
-record_every: keep one history row every k iterations (plus the first and the last);
-clock_every: read the clock every k iterations to test the time limit."""
+(a negative tol turns this test off); gap_tol, f_star: stop when f - f_star <= gap_tol
+(f_star NaN: never); time_limit: seconds; record_every: keep one history row every k
+iterations (plus the first and the last); clock_every: iterations between clock readings."""
+
+# The options of every run, validated like solver parameters (messages name the option).
+RUN_OPTIONS = (
+    Param("max_iter", 1000, int, "iterations (epochs for epoch-based solvers)", low=0),
+    Param("tol", 1e-6, float, "stop when ||grad f|| <= tol", low=0.0),
+    Param("gap_tol", 0.0, float, "stop when f - f* <= gap_tol (problems with known f*)",
+          low=0.0),
+    Param("time_limit", math.inf, float, "stop after this many seconds", low=0.0,
+          strict=True, finite=False),
+    Param("record_every", 1, int, "keep one table row every k iterations", low=1),
+)
+_CLOCK_EVERY = 64  # iterations between clock readings when a time limit is set
 
 
-def make_control(max_iter=1000, tol=1e-6, gap_tol=-math.inf, f_star=math.nan,
-                 time_limit=math.inf, record_every=1):
-    """A :class:`Control` with every field typed, for Python callers of compiled solvers."""
-    clock_every = record_every if math.isinf(time_limit) else min(record_every, 64)
-    return Control(int(max_iter), float(tol), float(gap_tol), float(f_star),
-                   float(time_limit), int(record_every), int(max(clock_every, 1)))
+def make_control(max_iter=1000, tol=1e-6, gap_tol=None, f_star=None, time_limit=math.inf,
+                 record_every=1):
+    """A validated :class:`Control` for calling compiled solvers from Python.
+
+    ``gap_tol`` applies only with ``f_star`` (the problem's optimal value); ``tol=None`` turns
+    the gradient-norm test off. Invalid values raise ``InvalidValueError`` naming the option.
+    """
+    given = {"max_iter": max_iter, "tol": 0.0 if tol is None else tol,
+             "gap_tol": 0.0 if gap_tol is None else gap_tol, "time_limit": time_limit,
+             "record_every": record_every}
+    v = {p.name: p.coerce(given[p.name], "run", where=f"option {p.name}") for p in RUN_OPTIONS}
+    use_gap = gap_tol is not None and f_star is not None
+    clock_every = v["record_every"] if math.isinf(v["time_limit"]) else _CLOCK_EVERY
+    return Control(v["max_iter"], -1.0 if tol is None else v["tol"],
+                   v["gap_tol"] if use_gap else -math.inf,
+                   float(f_star) if f_star is not None else math.nan,
+                   v["time_limit"], v["record_every"], clock_every)
 
 
 @jit
@@ -99,6 +122,19 @@ def _record(hist, row, k, fx, gsq, step, t, extras):
         hist[row, _N_BASE + j] = extras[j]
 
 
+@jit
+def _grown(hist, rows_needed):
+    """A copy of ``hist`` with room for at least ``rows_needed`` rows (doubling)."""
+    out = np.empty((max(2 * hist.shape[0], rows_needed), hist.shape[1]))
+    for i in range(hist.shape[0]):
+        for j in range(hist.shape[1]):
+            out[i, j] = hist[i, j]
+    return out
+
+
+_FIRST_ROWS = 1024  # the history starts this long and doubles when full
+
+
 @jit(inline=True)
 def drive(oracle, x0, params, init, step, n_extra, control):
     """Run ``init`` then ``step`` until a stopping test fires.
@@ -114,18 +150,20 @@ def drive(oracle, x0, params, init, step, n_extra, control):
     work, fx = init(oracle, x, g, params)
     gsq = sumsq(g)
     every = control.record_every
-    hist = np.full((control.max_iter // every + 2, _N_BASE + n_extra), np.nan)
+    # rows are written whole by _record; only the first `rows` ever leave this function
+    hist = np.empty((min(control.max_iter // every + 2, _FIRST_ROWS), _N_BASE + n_extra))
     _record(hist, 0, 0, fx, gsq, np.nan, now() - t0, extras)
     rows = 1
     k = 0
     taken = np.nan
+    next_record = every
     reason = _stop_reason(fx, gsq, control)
     while reason == RUNNING:
         if k >= control.max_iter:
             reason = MAX_ITER
             break
         # the hot loop runs to the next checkpoint: a record row, a clock reading or max_iter
-        checkpoint = min(k + min(every - k % every, control.clock_every), control.max_iter)
+        checkpoint = min(next_record, k + control.clock_every, control.max_iter)
         while k < checkpoint:
             new_f, new_taken, reason = step(oracle, x, g, work, params, k, extras)
             if reason >= FIRST_REFUSAL:  # the step could not be taken: x and g unchanged
@@ -136,12 +174,19 @@ def drive(oracle, x0, params, init, step, n_extra, control):
                 reason = _stop_reason(fx, gsq, control)
             if reason != RUNNING:
                 break
-        if reason == RUNNING and now() - t0 > control.time_limit:
+        t = now() - t0
+        if reason == RUNNING and t > control.time_limit:
             reason = TIME_LIMIT
-        if (k % every == 0 or reason != RUNNING) and hist[rows - 1, 0] != k:
-            _record(hist, rows, k, fx, gsq, taken, now() - t0, extras)
+        if k == next_record or (reason != RUNNING and hist[rows - 1, 0] != k):
+            if k == next_record:
+                next_record += every
+            if rows == hist.shape[0]:
+                hist = _grown(hist, rows + 1)
+            _record(hist, rows, k, fx, gsq, taken, t, extras)
             rows += 1
-    if hist[rows - 1, 0] != k:
+    if hist[rows - 1, 0] != k:  # the last iterate, when max_iter ended the run off a row
+        if rows == hist.shape[0]:
+            hist = _grown(hist, rows + 1)
         _record(hist, rows, k, fx, gsq, taken, now() - t0, extras)
         rows += 1
     return x, hist[:rows], reason, k
