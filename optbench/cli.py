@@ -208,18 +208,12 @@ def main(argv=None) -> int:
             return EXIT_USAGE
         _load_dirs(args)
         return args.func(args)
-    except (OptbenchError, KeyError, ValueError, TypeError) as exc:
-        if not isinstance(exc, OptbenchError) and not _is_input_error(exc):
-            raise
+    except OptbenchError as exc:  # bad input; anything else is a bug and keeps its traceback
         print(f"optbench: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("optbench: interrupted", file=sys.stderr)
         return 130
-
-
-def _is_input_error(exc) -> bool:
-    return isinstance(exc, OptbenchError)
 
 
 if __name__ == "__main__":
