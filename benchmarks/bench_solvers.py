@@ -45,11 +45,10 @@ class SolverIteration:
         if missing:
             raise NotImplementedError(f"{solver_name} needs {' and '.join(missing)}")
         values = coerce_all(solver.params, {}, f"solver {solver_name!r}")
-        if solver.check is not None:
-            solver.check(problem, values)
-        self.entry = solver.entry
+        plan = solver.plan(problem, values)
+        self.entry = plan.entry
         # every argument passed explicitly and typed as in a real run: one specialisation
-        self.args = (problem.oracle, problem.x0, *(values[p.name] for p in solver.params))
+        self.args = (problem.oracle, problem.x0, *plan.args)
         # tol=0: run all TIME_ITERATIONS unless the gradient is exactly 0 or the run diverges
         self.control = optbench.make_control(max_iter=TIME_ITERATIONS, tol=0.0,
                                              record_every=TIME_ITERATIONS)

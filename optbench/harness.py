@@ -76,10 +76,9 @@ def _check_history_size(max_iter: int, record_every: int, n_columns: int) -> Non
             "raise record_every or lower max_iter")
 
 
-def _warm_up(solver: Solver, args: tuple, on_compile: Callable[[str], None] | None,
+def _warm_up(entry, args: tuple, on_compile: Callable[[str], None] | None,
              label: str) -> tuple[float, bool]:
-    """Compile (or load from the disk cache) the solver for these argument types."""
-    entry = solver.entry
+    """Compile (or load from the disk cache) a compiled entry for these argument types."""
     entry.targetctx.refresh()  # numba's one-off set-up per process: not compilation
     hits_before = sum(entry.stats.cache_hits.values())
     timer = None
@@ -141,21 +140,18 @@ def run(problem, solver, *, dim: int | None = None, seed: int | None = None,
     if seed is not None and any(p.name == "seed" for p in slv.params):
         values.setdefault("seed", seed)
     values = coerce_all(slv.params, values, f"solver {slv.name!r}")
-    if slv.check is not None:
-        slv.check(prob, values)
+    plan = slv.plan(prob, values)
     start = _start_point(x0, prob)
     _check_history_size(opts["max_iter"], opts["record_every"],
-                        len(HISTORY_COLUMNS) + len(slv.columns))
-
-    param_values = tuple(values[p.name] for p in slv.params)
+                        len(HISTORY_COLUMNS) + len(plan.columns))
 
     label = f"{slv.name} for {prob.name}"
     compile_seconds, cache_hit = _warm_up(
-        slv, (prob.oracle, start, *param_values, control._replace(max_iter=0)), on_compile,
+        plan.entry, (prob.oracle, start, *plan.args, control._replace(max_iter=0)), on_compile,
         label)
 
     t = time.perf_counter()
-    x, history, reason, iterations = slv.entry(prob.oracle, start, *param_values, control)
+    x, history, reason, iterations = plan.entry(prob.oracle, start, *plan.args, control)
     call_seconds = time.perf_counter() - t
 
     status, message = describe(reason, iteration=iterations, tol=opts["tol"],
@@ -175,5 +171,5 @@ def run(problem, solver, *, dim: int | None = None, seed: int | None = None,
         "compile_seconds": compile_seconds, "cache_hit": cache_hit,
         "status": status, "message": message,
     }
-    return Result(prob.name, slv.name, x, status, message, history, slv.columns, prob.f_star,
+    return Result(prob.name, slv.name, x, status, message, history, plan.columns, prob.f_star,
                   identity, values, summary)

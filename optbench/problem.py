@@ -11,6 +11,8 @@ Function conventions (``args`` is the problem's data tuple, ``out`` a preallocat
     grad(x, args, out) -> None          out[:] = grad f(x)
     fg(x, args, out) -> float           out[:] = grad f(x); returns f(x)   (optional)
     hess(x, args, out) -> None          out[:, :] = Hessian at x          (optional)
+    batch(x, args, idx, out) -> float   mean f_i and mean grad f_i over samples idx
+                                        (optional; finite sums f = 1/m sum_i f_i)
 """
 
 from __future__ import annotations
@@ -25,9 +27,11 @@ from numba.extending import overload
 
 __all__ = ["Oracle", "Problem", "value_and_grad"]
 
-Oracle = namedtuple("Oracle", ["f", "grad", "fg", "hess", "args"])
+Oracle = namedtuple("Oracle", ["f", "grad", "fg", "hess", "args", "batch"], defaults=(None,))
 Oracle.__doc__ = """What a compiled solver receives: compiled ``f``, ``grad``, ``fg`` (value and
-gradient together, or None), ``hess`` (or None) and the data tuple ``args``."""
+gradient together, or None), ``hess`` (or None), the data tuple ``args`` and, for finite sums
+f = 1/m sum_i f_i, ``batch(x, args, idx, out) -> mean of f_i over idx`` writing the mean
+gradient over the samples ``idx`` into ``out`` (or None)."""
 
 
 def value_and_grad(oracle, x, g):
@@ -58,6 +62,8 @@ class Problem:
     ``minimizers`` lists the known global minimizers (several for ``double-well``);
     ``x_star`` is the minimizer when it is unique. ``labelled`` means ``args[0]`` is the
     feature matrix X (samples x features) and ``args[1]`` the labels y in {-1, +1}.
+    ``quadratic`` means the Hessian is constant; ``samples`` is m for finite sums
+    f = 1/m sum_i f_i (whose oracle has ``batch``).
     ``extra`` holds family-specific facts (the true separator and margin of generated data...).
     """
 
@@ -75,6 +81,8 @@ class Problem:
     convex: bool = False
     smooth: bool = True
     labelled: bool = False
+    quadratic: bool = False
+    samples: int | None = None
     notes: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -99,14 +107,14 @@ class Problem:
 
     @property
     def capabilities(self) -> frozenset[str]:
-        """What solvers may require: 'grad', 'hess', 'labelled', '1d'."""
+        """What solvers may require: 'grad', 'hess', 'labelled', '1d', 'quadratic',
+        'finite_sum', 'f_star', 'L'."""
         caps = {"f", "grad"}
-        if self.has_hessian:
-            caps.add("hess")
-        if self.labelled:
-            caps.add("labelled")
-        if self.dim == 1:
-            caps.add("1d")
+        flags = {"hess": self.has_hessian, "labelled": self.labelled, "1d": self.dim == 1,
+                 "quadratic": self.quadratic and self.has_hessian,
+                 "finite_sum": self.oracle.batch is not None and self.samples is not None,
+                 "f_star": self.f_star is not None, "L": self.L is not None}
+        caps.update(name for name, present in flags.items() if present)
         return frozenset(caps)
 
     # -- Python-side convenience (tests, notebooks) ----------------------------------------

@@ -8,6 +8,7 @@ first lookup. Solvers register in ``optbench/solvers/`` with :func:`register_sol
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import importlib.util
 import os
@@ -23,7 +24,8 @@ from .errors import IncompatibleError, InvalidValueError, OptbenchError, unknown
 from .params import Param, coerce_all
 from .problem import Problem
 
-__all__ = ["ProblemFamily", "Solver", "register_problem", "register_solver", "get_family",
+__all__ = ["ProblemFamily", "Solver", "Plan", "register_problem", "register_solver",
+           "get_family",
            "get_solver", "make_problem", "problem_names", "solver_names", "load_problem_dir",
            "builtin_problems_dir", "missing_capabilities"]
 
@@ -31,7 +33,9 @@ ENV_PATH = "OPTBENCH_PROBLEMS_PATH"
 ENTRY_POINT_GROUP = "optbench.problems"
 _CAPABILITY_TEXT = {
     "grad": "a gradient", "hess": "a Hessian", "labelled": "labelled data (X, y)",
-    "1d": "a one-dimensional x",
+    "1d": "a one-dimensional x", "quadratic": "a quadratic objective (constant Hessian)",
+    "finite_sum": "a finite-sum objective with per-batch gradients",
+    "f_star": "a known optimal value f*", "L": "a known Lipschitz constant L of the gradient",
 }
 
 
@@ -50,12 +54,25 @@ class ProblemFamily:
 
 
 @dataclass(frozen=True)
+class Plan:
+    """How one run calls the compiled code: ``entry(oracle, x0, *args, control)``, and the
+    extra history columns that call fills."""
+
+    entry: Any
+    args: tuple
+    columns: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Solver:
     """A registered solver.
 
     ``entry`` is the public compiled function, called as
     ``entry(oracle, x0, *[values of params, in order], control)``; ``needs`` lists the problem
     capabilities it requires; ``columns`` names the extra history columns it fills.
+    ``prepare(problem, values) -> Plan``, when given, replaces that default call: it checks
+    what depends on the problem (a known L, f*...) and picks the compiled entry (a step-size
+    rule, a variant) with its arguments.
     """
 
     name: str
@@ -67,7 +84,20 @@ class Solver:
     reference: str
     needs: frozenset[str] = frozenset({"grad"})
     columns: tuple[str, ...] = ()
-    check: Callable[[Problem, dict], None] | None = field(default=None, compare=False)
+    prepare: Callable[[Problem, dict], Plan] | None = field(default=None, compare=False)
+
+    def plan(self, problem: Problem, values: dict) -> Plan:
+        if self.prepare is not None:
+            return self.prepare(problem, values)
+        return Plan(self.entry, tuple(values[p.name] for p in self.params), self.columns)
+
+    def with_defaults(self, name: str, summary: str, **defaults) -> Solver:
+        """A named shortcut of this solver (``gd-armijo``) with other parameter defaults."""
+        params = tuple(dataclasses.replace(p, default=defaults.pop(p.name, p.default))
+                       for p in self.params)
+        if defaults:
+            raise KeyError(f"{self.name} has no parameters {sorted(defaults)}")
+        return dataclasses.replace(self, name=name, summary=summary, params=params)
 
 
 _families: dict[str, ProblemFamily] = {}

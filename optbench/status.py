@@ -2,24 +2,32 @@
 
 This is the one place where stopping reasons are named. Compiled code returns a reason code;
 :func:`describe` turns it into the status word and the message users see.
+
+Codes below ``FIRST_REFUSAL`` are returned after a step that moved x (or by the loop's own
+tests); codes from ``FIRST_REFUSAL`` on are returned by a step that could not be taken, and x
+is left as it was.
 """
 
 from __future__ import annotations
 
-__all__ = ["RUNNING", "GRAD_TOL", "GAP_TOL", "NO_MISTAKES", "MAX_ITER", "TIME_LIMIT",
-           "NOT_FINITE", "SINGULAR", "FIRST_REFUSAL", "STATUSES", "describe"]
+__all__ = ["RUNNING", "GRAD_TOL", "GAP_TOL", "NO_MISTAKES", "ROOT_FOUND", "MAX_ITER",
+           "TIME_LIMIT", "NOT_FINITE", "FIRST_REFUSAL", "SINGULAR", "LINE_SEARCH",
+           "NOT_DESCENT", "ZERO_DERIVATIVE", "STATUSES", "describe"]
 
 RUNNING = 0
-GRAD_TOL = 1      # converged: gradient norm below tol
-GAP_TOL = 2       # converged: f - f* below gap_tol
-NO_MISTAKES = 3   # converged: a perceptron epoch without a mistake
-MAX_ITER = 4      # ran out of iterations
-TIME_LIMIT = 5    # ran out of time
-NOT_FINITE = 6    # diverged: f or the gradient became inf or NaN
-SINGULAR = 7      # failed: singular Hessian (no Newton step exists)
+GRAD_TOL = 1         # converged: gradient norm below tol
+GAP_TOL = 2          # converged: f - f* below gap_tol
+NO_MISTAKES = 3      # converged: a perceptron epoch without a mistake
+ROOT_FOUND = 4       # converged: |f(x)| below tol (root finding)
+MAX_ITER = 5         # ran out of iterations
+TIME_LIMIT = 6       # ran out of time
+NOT_FINITE = 7       # diverged: f or the gradient became inf or NaN
 
-# Codes from FIRST_REFUSAL on are returned by a step that could not be taken: x is unchanged.
-FIRST_REFUSAL = SINGULAR
+FIRST_REFUSAL = 10
+SINGULAR = 10        # failed: singular Hessian (no Newton step exists)
+LINE_SEARCH = 11     # line search found no acceptable step
+NOT_DESCENT = 12     # failed: the search direction is not a descent direction
+ZERO_DERIVATIVE = 13  # failed: f'(x) = 0 in a root-finding step
 
 # reason -> (status word, message template); templates may use {iteration}, {tol},
 # {gap_tol}, {max_iter}, {time_limit}
@@ -27,13 +35,18 @@ _REASONS = {
     GRAD_TOL: ("converged", "gradient norm <= tol={tol:g}"),
     GAP_TOL: ("converged", "f - f* <= gap_tol={gap_tol:g}"),
     NO_MISTAKES: ("converged", "an epoch without mistakes"),
+    ROOT_FOUND: ("converged", "|f(x)| <= tol={tol:g}"),
     MAX_ITER: ("max_iter", "reached max_iter={max_iter}"),
     TIME_LIMIT: ("time_limit", "reached time_limit={time_limit:g} s"),
     NOT_FINITE: ("diverged", "f or the gradient became non-finite at iteration {iteration}"),
     SINGULAR: ("failed", "singular Hessian at iteration {iteration}: no Newton step"),
+    LINE_SEARCH: ("line_search_failed",
+                  "the line search found no acceptable step at iteration {iteration}"),
+    NOT_DESCENT: ("failed", "not a descent direction at iteration {iteration}"),
+    ZERO_DERIVATIVE: ("failed", "f'(x) = 0 at iteration {iteration}: no Newton root step"),
 }
 
-STATUSES = ("converged", "max_iter", "time_limit", "diverged", "failed")
+STATUSES = ("converged", "max_iter", "time_limit", "diverged", "failed", "line_search_failed")
 
 
 def describe(reason: int, **context) -> tuple[str, str]:

@@ -58,7 +58,7 @@ def _instance(name, A, y, x0, formula, reference, **facts):
         name=name, family="least-squares", oracle=Oracle(ls_f, ls_grad, ls_fg, ls_hess, (A, y)),
         x0=x0, formula=formula, reference=reference, f_star=float(0.5 * r @ r),
         minimizers=(x_star,) if mu > 0 else (), L=float(sv.max() ** 2), mu=mu, convex=True,
-        **facts,
+        quadratic=True, **facts,
     )
 
 

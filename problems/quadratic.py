@@ -55,7 +55,8 @@ def _instance(name, A, b, c, x0, formula, reference, **facts):
     b = np.ascontiguousarray(b, dtype=np.float64)
     return Problem(name=name, family="quadratic",
                    oracle=optbench.Oracle(f, grad, fg, hess, (A, b, float(c))),
-                   x0=x0, formula=formula, reference=reference, smooth=True, **facts)
+                   x0=x0, formula=formula, reference=reference, smooth=True, quadratic=True,
+                   **facts)
 
 
 @optbench.register_problem(

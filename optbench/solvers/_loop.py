@@ -3,8 +3,8 @@
 A solver is a pair of small compiled kernels plus a public entry point::
 
     init(oracle, x, g, params) -> (work, f)          f(x0); fill g with grad f(x0)
-    step(oracle, x, g, work, params, k, extras) -> (f, step, reason)
-                                                    x <- x_{k+1} in place, g <- grad f(x_{k+1})
+    step(oracle, x, g, fx, work, params, k, extras) -> (f, step, reason)
+                                        x <- x_{k+1} in place, g <- grad f(x_{k+1}); fx = f(x_k)
 
 The loop owns the iterate ``x`` and the gradient ``g``; ``work`` is a tuple of any further
 arrays the method needs, allocated once by ``init`` (empty for gradient descent), so nothing
@@ -165,7 +165,7 @@ def drive(oracle, x0, params, init, step, n_extra, control):
         # the hot loop runs to the next checkpoint: a record row, a clock reading or max_iter
         checkpoint = min(next_record, k + control.clock_every, control.max_iter)
         while k < checkpoint:
-            new_f, new_taken, reason = step(oracle, x, g, work, params, k, extras)
+            new_f, new_taken, reason = step(oracle, x, g, fx, work, params, k, extras)
             if reason >= FIRST_REFUSAL:  # the step could not be taken: x and g unchanged
                 break
             k += 1

@@ -22,7 +22,7 @@ def _gd_init(oracle, x, g, params):
 
 
 @jit(inline=True)
-def _gd_step(oracle, x, g, work, params, k, extras):
+def _gd_step(oracle, x, g, fx, work, params, k, extras):
     """x <- x - step * g;  g <- grad f(x)"""
     (step,) = params
     for i in range(x.shape[0]):

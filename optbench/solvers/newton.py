@@ -35,7 +35,7 @@ def _newton_init(oracle, x, g, params):
 
 
 @jit(inline=True)
-def _newton_step(oracle, x, g, work, params, k, extras):
+def _newton_step(oracle, x, g, fx, work, params, k, extras):
     """x <- x - alpha * H(x)^{-1} g"""
     H, d = work
     (alpha,) = params

@@ -41,7 +41,7 @@ def _perceptron_init(oracle, x, g, params):
 
 
 @jit(inline=True)
-def _perceptron_step(oracle, x, g, work, params, k, extras):
+def _perceptron_step(oracle, x, g, fx, work, params, k, extras):
     """one epoch of the online rule in a freshly shuffled order"""
     (order,) = work
     eta = params[0]
