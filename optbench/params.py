@@ -23,7 +23,8 @@ _FALSE = {"0", "false", "no", "off"}
 @dataclass(frozen=True)
 class Param:
     """One parameter: ``low``/``high`` are bounds, ``strict`` makes ``low`` exclusive,
-    ``finite=False`` admits infinity (never NaN)."""
+    ``finite=False`` admits infinity (never NaN), ``names`` are words accepted besides
+    numbers (``step`` takes 0.1 or ``armijo``), ``choices`` the only values accepted."""
 
     name: str
     default: Any
@@ -34,6 +35,7 @@ class Param:
     strict: bool = False
     choices: tuple | None = None
     finite: bool = True
+    names: tuple[str, ...] = ()
 
     def describe_bounds(self) -> str:
         if self.choices:
@@ -45,7 +47,8 @@ class Param:
             parts.append(f"<= {self.high:g}")
         kind = {float: "a finite number" if self.finite else "a number", int: "an integer",
                 str: "a string", bool: "true or false"}[self.kind]
-        return kind + (" " + " and ".join(parts) if parts else "")
+        text = kind + (" " + " and ".join(parts) if parts else "")
+        return text + (f", or one of {', '.join(self.names)}" if self.names else "")
 
     def coerce(self, value: Any, owner: str, where: str | None = None) -> Any:
         """Return ``value`` as this parameter's kind, or raise naming ``owner`` and the name.
@@ -53,6 +56,8 @@ class Param:
         ``where`` replaces the default "parameter NAME of OWNER" in messages."""
         where = where or f"parameter {self.name!r} of {owner}"
         expected = self.describe_bounds()
+        if self.names and isinstance(value, str) and value.strip() in self.names:
+            return value.strip()
         try:
             out = self._convert(value)
         except (TypeError, ValueError):

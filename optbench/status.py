@@ -12,13 +12,13 @@ from __future__ import annotations
 
 __all__ = ["RUNNING", "GRAD_TOL", "GAP_TOL", "NO_MISTAKES", "ROOT_FOUND", "MAX_ITER",
            "TIME_LIMIT", "NOT_FINITE", "FIRST_REFUSAL", "SINGULAR", "LINE_SEARCH",
-           "NOT_DESCENT", "ZERO_DERIVATIVE", "STATUSES", "describe"]
+           "NOT_DESCENT", "ZERO_DERIVATIVE", "NEGATIVE_CURVATURE", "STATUSES", "describe"]
 
 RUNNING = 0
 GRAD_TOL = 1         # converged: gradient norm below tol
 GAP_TOL = 2          # converged: f - f* below gap_tol
 NO_MISTAKES = 3      # converged: a perceptron epoch without a mistake
-ROOT_FOUND = 4       # converged: |f(x)| below tol (root finding)
+ROOT_FOUND = 4       # converged: the Newton correction |f/f'| below tol (root finding)
 MAX_ITER = 5         # ran out of iterations
 TIME_LIMIT = 6       # ran out of time
 NOT_FINITE = 7       # diverged: f or the gradient became inf or NaN
@@ -28,6 +28,7 @@ SINGULAR = 10        # failed: singular Hessian (no Newton step exists)
 LINE_SEARCH = 11     # line search found no acceptable step
 NOT_DESCENT = 12     # failed: the search direction is not a descent direction
 ZERO_DERIVATIVE = 13  # failed: f'(x) = 0 in a root-finding step
+NEGATIVE_CURVATURE = 14  # failed: p'Ap <= 0 in linear CG (the Hessian is not positive definite)
 
 # reason -> (status word, message template); templates may use {iteration}, {tol},
 # {gap_tol}, {max_iter}, {time_limit}
@@ -35,7 +36,7 @@ _REASONS = {
     GRAD_TOL: ("converged", "gradient norm <= tol={tol:g}"),
     GAP_TOL: ("converged", "f - f* <= gap_tol={gap_tol:g}"),
     NO_MISTAKES: ("converged", "an epoch without mistakes"),
-    ROOT_FOUND: ("converged", "|f(x)| <= tol={tol:g}"),
+    ROOT_FOUND: ("converged", "Newton correction |f/f'| <= tol={tol:g} (1 + |x|)"),
     MAX_ITER: ("max_iter", "reached max_iter={max_iter}"),
     TIME_LIMIT: ("time_limit", "reached time_limit={time_limit:g} s"),
     NOT_FINITE: ("diverged", "f or the gradient became non-finite at iteration {iteration}"),
@@ -44,6 +45,8 @@ _REASONS = {
                   "the line search found no acceptable step at iteration {iteration}"),
     NOT_DESCENT: ("failed", "not a descent direction at iteration {iteration}"),
     ZERO_DERIVATIVE: ("failed", "f'(x) = 0 at iteration {iteration}: no Newton root step"),
+    NEGATIVE_CURVATURE: ("failed", "direction of non-positive curvature p'Ap <= 0 at iteration "
+                                   "{iteration}: the Hessian is not positive definite"),
 }
 
 STATUSES = ("converged", "max_iter", "time_limit", "diverged", "failed", "line_search_failed")

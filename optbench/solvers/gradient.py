@@ -1,19 +1,36 @@
-"""First-order methods: gradient descent.
+"""Gradient descent: one gradient step combined with a step-size rule.
 
-Each method is an ``init``/``step`` kernel pair run by the shared loop (:mod:`._loop`) and a
-public compiled entry point that users may call from their own ``@njit`` code.
+``x_{k+1} = x_k - t_k grad f(x_k)`` where t_k comes from a rule: a constant, 1/L, a
+diminishing schedule, Armijo backtracking, the exact minimizer on quadratics,
+Barzilai-Borwein or Polyak. Each rule is an ``init``/``step`` kernel pair run by the shared
+loop (:mod:`._loop`) with a public compiled entry point; the registered solver ``gd`` picks
+the entry from its ``step`` parameter (``-p step=armijo``), and ``gd-armijo``, ``gd-bb`` ...
+are shortcuts with that default.
 """
 
 from __future__ import annotations
 
+import numpy as np
+
 from .._jit import jit
+from ..errors import IncompatibleError
 from ..params import Param
 from ..problem import value_and_grad
-from ..registry import Solver, register_solver
-from ..status import RUNNING
-from ._loop import drive
+from ..registry import Plan, Solver, register_solver
+from ..status import LINE_SEARCH, NOT_DESCENT, RUNNING
+from ._loop import drive, sumsq
+from .line_search import backtracking
+from .step_sizes import barzilai_borwein, diminishing, exact_quadratic, polyak
 
-__all__ = ["gd"]
+__all__ = ["gd", "gd_diminishing", "gd_armijo", "gd_exact", "gd_bb", "gd_polyak", "descend"]
+
+
+@jit
+def descend(oracle, x, g, t):
+    """x <- x - t g, then g <- grad f(x); returns f(x)."""
+    for i in range(x.shape[0]):
+        x[i] -= t * g[i]
+    return value_and_grad(oracle, x, g)
 
 
 @jit(inline=True)
@@ -21,18 +38,17 @@ def _gd_init(oracle, x, g, params):
     return (), value_and_grad(oracle, x, g)
 
 
+# -- constant step ------------------------------------------------------------------------------
 @jit(inline=True)
-def _gd_step(oracle, x, g, fx, work, params, k, extras):
-    """x <- x - step * g;  g <- grad f(x)"""
-    (step,) = params
-    for i in range(x.shape[0]):
-        x[i] -= step * g[i]
-    return value_and_grad(oracle, x, g), step, RUNNING
+def _constant_step(oracle, x, g, fx, work, params, k, extras):
+    """x <- x - t g"""
+    (t,) = params
+    return descend(oracle, x, g, t), t, RUNNING
 
 
 @jit
 def gd(oracle, x0, step, control):
-    """Gradient descent with a constant step size: ``x_{k+1} = x_k - step * grad f(x_k)``.
+    """Gradient descent with a constant step: ``x_{k+1} = x_k - step * grad f(x_k)``.
 
     Converges on L-smooth convex problems for ``0 < step < 2/L`` (``1/L`` is the textbook
     choice) and diverges on quadratics for ``step > 2/L``.
@@ -44,13 +60,223 @@ def gd(oracle, x0, step, control):
 
     Reference: Nesterov, *Lectures on Convex Optimization* (2018), section 2.1.5.
     """
-    return drive(oracle, x0, (step,), _gd_init, _gd_step, 0, control)
+    return drive(oracle, x0, (step,), _gd_init, _constant_step, 0, control)
 
 
-register_solver(Solver(
+# -- diminishing steps --------------------------------------------------------------------------
+@jit(inline=True)
+def _diminishing_step(oracle, x, g, fx, work, params, k, extras):
+    """x <- x - t0 / (k+1)^power * g"""
+    t0, power = params
+    t = diminishing(t0, power, k)
+    return descend(oracle, x, g, t), t, RUNNING
+
+
+@jit
+def gd_diminishing(oracle, x0, t0, power, control):
+    """Gradient descent with ``t_k = t0 / (k + 1)^power`` (power 0.5 or 1).
+
+    Steps that shrink like 1/sqrt(k) or 1/k converge without knowing L (slowly); the classic
+    choice for non-smooth and stochastic problems. Called like :func:`gd`.
+
+    Reference: Bertsekas, *Nonlinear Programming* (1999), 1.2.
+    """
+    return drive(oracle, x0, (t0, power), _gd_init, _diminishing_step, 0, control)
+
+
+# -- Armijo backtracking ------------------------------------------------------------------------
+@jit(inline=True)
+def _armijo_init(oracle, x, g, params):
+    n = x.shape[0]
+    return (np.empty(n), np.empty(n), np.empty(n)), value_and_grad(oracle, x, g)
+
+
+@jit(inline=True)
+def _armijo_step(oracle, x, g, fx, work, params, k, extras):
+    """x <- x - t g, t the first of t0, t0*shrink, ... with f(x - t g) <= f - c t ||g||^2"""
+    d, x_new, g_new = work
+    t0, c, shrink, max_trials = params
+    for i in range(x.shape[0]):
+        d[i] = -g[i]
+    t, f_new, trials, ok = backtracking(oracle, x, fx, g, d, x_new, g_new, t0, c, shrink,
+                                        max_trials)
+    extras[0] = trials
+    if not ok:
+        return fx, np.nan, LINE_SEARCH
+    x[:] = x_new
+    g[:] = g_new
+    return f_new, t, RUNNING
+
+
+@jit
+def gd_armijo(oracle, x0, t0, c, shrink, max_trials, control):
+    """Gradient descent with Armijo backtracking from ``t0`` each iteration.
+
+    Takes the first t in t0, t0*shrink, t0*shrink^2, ... with
+    ``f(x - t g) <= f(x) - c t ||g||^2``, so f never increases. The ``trials`` column counts
+    function evaluations. Called like :func:`gd`.
+
+    Reference: Armijo, Pacific J. Math. 16 (1966); Nocedal & Wright (2006), Algorithm 3.1.
+    """
+    return drive(oracle, x0, (t0, c, shrink, max_trials), _armijo_init, _armijo_step, 1,
+                 control)
+
+
+# -- exact line search on quadratics ------------------------------------------------------------
+@jit(inline=True)
+def _exact_init(oracle, x, g, params):
+    n = x.shape[0]
+    H = np.empty((n, n))
+    oracle.hess(x, oracle.args, H)
+    return (H, np.empty(n)), value_and_grad(oracle, x, g)
+
+
+@jit(inline=True)
+def _exact_step(oracle, x, g, fx, work, params, k, extras):
+    """x <- x - t g with t = g'g / g'Hg, the minimizer along -g of a quadratic"""
+    H, Hg = work
+    t = exact_quadratic(H, g, Hg)
+    if np.isnan(t):
+        return fx, np.nan, NOT_DESCENT
+    return descend(oracle, x, g, t), t, RUNNING
+
+
+@jit
+def gd_exact(oracle, x0, control):
+    """Steepest descent with exact line search on a quadratic: ``t_k = g'g / g'Ag``.
+
+    Converges at rate ((kappa - 1)/(kappa + 1))^2 per step in f - f*, zig-zagging on
+    ill-conditioned problems. Needs a constant Hessian. Called like :func:`gd`.
+
+    Reference: Nocedal & Wright (2006), section 3.3 (steepest descent).
+    """
+    return drive(oracle, x0, (), _exact_init, _exact_step, 0, control)
+
+
+# -- Barzilai-Borwein ---------------------------------------------------------------------------
+@jit(inline=True)
+def _bb_init(oracle, x, g, params):
+    n = x.shape[0]
+    state = np.zeros(1)  # the previous step
+    return (np.empty(n), np.empty(n), np.empty(n), np.empty(n), state), \
+        value_and_grad(oracle, x, g)
+
+
+@jit(inline=True)
+def _bb_step(oracle, x, g, fx, work, params, k, extras):
+    """x <- x - t g, t = s's/s'y (variant 1) or s'y/y'y (variant 2), t0 at the first step"""
+    x_prev, g_prev, s, y, state = work
+    variant, t0, t_min, t_max = params
+    if k == 0:
+        t = t0
+    else:
+        for i in range(x.shape[0]):
+            s[i] = x[i] - x_prev[i]
+            y[i] = g[i] - g_prev[i]
+        t = barzilai_borwein(s, y, variant, state[0], t_min, t_max)
+    state[0] = t
+    x_prev[:] = x
+    g_prev[:] = g
+    return descend(oracle, x, g, t), t, RUNNING
+
+
+@jit
+def gd_bb(oracle, x0, variant, t0, t_min, t_max, control):
+    """Gradient descent with Barzilai-Borwein steps (variant 1 or 2), safeguarded.
+
+    ``t_k = s's / s'y`` (1) or ``s'y / y'y`` (2) with s, y the last changes of x and of the
+    gradient; ``t0`` for the first step; the step is kept when s'y <= 0 and clipped to
+    [t_min, t_max]. Not monotone in f. Called like :func:`gd`.
+
+    Reference: Barzilai & Borwein, IMA J. Numer. Anal. 8 (1988).
+    """
+    return drive(oracle, x0, (variant, t0, t_min, t_max), _bb_init, _bb_step, 0, control)
+
+
+# -- Polyak -------------------------------------------------------------------------------------
+@jit(inline=True)
+def _polyak_step(oracle, x, g, fx, work, params, k, extras):
+    """x <- x - (f - f*) / ||g||^2 * g"""
+    (f_star,) = params
+    t = polyak(fx, f_star, sumsq(g))
+    return descend(oracle, x, g, t), t, RUNNING
+
+
+@jit
+def gd_polyak(oracle, x0, f_star, control):
+    """Gradient descent with Polyak's step ``t_k = (f(x_k) - f*) / ||grad f(x_k)||^2``.
+
+    Needs the optimal value f*. Called like :func:`gd`.
+
+    Reference: Polyak, *Introduction to Optimization* (1987), 5.3.
+    """
+    return drive(oracle, x0, (f_star,), _gd_init, _polyak_step, 0, control)
+
+
+# -- the registered solver ----------------------------------------------------------------------
+STEP_RULES = ("1/L", "sqrt", "inverse", "armijo", "exact", "bb1", "bb2", "polyak")
+
+
+def _requires(problem, what: str, rule: str) -> None:
+    raise IncompatibleError(f"step={rule} needs {what}, which problem {problem.name!r} does "
+                            "not provide; choose another step rule (option -p step=...)")
+
+
+def _plan_gd(problem, v) -> Plan:
+    step = v["step"]
+    if not isinstance(step, str):
+        return Plan(gd, (step,))
+    if step == "1/L":
+        if problem.L is None:
+            _requires(problem, "a known Lipschitz constant L", step)
+        return Plan(gd, (1.0 / problem.L,))
+    if step in ("sqrt", "inverse"):
+        return Plan(gd_diminishing, (v["t0"], 0.5 if step == "sqrt" else 1.0))
+    if step == "armijo":
+        return Plan(gd_armijo, (v["t0"], v["c"], v["shrink"], v["max_trials"]), ("trials",))
+    if step == "exact":
+        if not problem.quadratic or not problem.has_hessian:
+            _requires(problem, "a quadratic objective (constant Hessian)", step)
+        return Plan(gd_exact, ())
+    if step in ("bb1", "bb2"):
+        return Plan(gd_bb, (1 if step == "bb1" else 2, v["t0"], v["bb_min"], v["bb_max"]))
+    if problem.f_star is None:  # polyak
+        _requires(problem, "a known optimal value f*", step)
+    return Plan(gd_polyak, (problem.f_star,))
+
+
+GD = register_solver(Solver(
     name="gd", entry=gd, family="gradient",
-    params=(Param("step", 0.1, float, "step size eta", low=0.0, strict=True),),
-    summary="gradient descent with a constant step size",
-    formula="x_{k+1} = x_k - eta * grad f(x_k)",
+    params=(
+        Param("step", 0.1, float, "step size, or a rule: 1/L, sqrt (t0/sqrt(k+1)), inverse "
+              "(t0/(k+1)), armijo, exact (quadratics), bb1, bb2 (Barzilai-Borwein), polyak "
+              "(needs f*)", low=0.0, strict=True, names=STEP_RULES),
+        Param("t0", 1.0, float, "first step of armijo, bb1/bb2 and the diminishing rules",
+              low=0.0, strict=True),
+        Param("c", 1e-4, float, "Armijo sufficient-decrease constant", low=0.0, strict=True,
+              high=0.5),
+        Param("shrink", 0.5, float, "Armijo backtracking factor", low=0.0, strict=True,
+              high=0.99),
+        Param("max_trials", 60, int, "Armijo trials per iteration before giving up", low=1),
+        Param("bb_min", 1e-10, float, "smallest Barzilai-Borwein step", low=0.0, strict=True),
+        Param("bb_max", 1e10, float, "largest Barzilai-Borwein step", low=0.0, strict=True),
+    ),
+    summary="gradient descent with a step-size rule (-p step=0.1|1/L|armijo|exact|bb1|...)",
+    formula="x_{k+1} = x_k - t_k grad f(x_k)",
     reference="Nesterov, Lectures on Convex Optimization (2018), 2.1.5",
+    prepare=_plan_gd,
 ))
+
+for _rule, _summary in (
+    ("1/L", "gradient descent with step 1/L (needs L)"),
+    ("armijo", "gradient descent with Armijo backtracking"),
+    ("exact", "steepest descent with exact line search (quadratics)"),
+    ("bb1", "gradient descent with Barzilai-Borwein steps s's/s'y"),
+    ("bb2", "gradient descent with Barzilai-Borwein steps s'y/y'y"),
+    ("polyak", "gradient descent with Polyak steps (needs f*)"),
+    ("sqrt", "gradient descent with steps t0/sqrt(k+1)"),
+    ("inverse", "gradient descent with steps t0/(k+1)"),
+):
+    _name = {"1/L": "gd-lipschitz", "bb1": "gd-bb", "bb2": "gd-bb2",
+             "sqrt": "gd-sqrt", "inverse": "gd-inverse"}.get(_rule, f"gd-{_rule}")
+    register_solver(GD.with_defaults(_name, _summary, step=_rule))

@@ -1,6 +1,16 @@
-"""Newton's method (damped by a constant factor alpha)."""
+"""Newton's method and its safeguarded forms, and Newton's root-finding iteration.
+
+- ``newton``: x <- x - alpha H^-1 g (constant damping alpha).
+- ``newton-ls``: the Newton direction with Armijo backtracking from the full step.
+- ``newton-safe``: H + lambda I with lambda raised until it is positive definite (a
+  Cholesky factorization succeeds), then backtracking; lambda is recorded. Makes progress on
+  indefinite problems instead of stepping to a saddle point or a maximum.
+- ``newton-root``: x <- x - f(x)/f'(x), the root finder of the course notes (1-D).
+"""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -8,10 +18,12 @@ from .._jit import jit
 from ..params import Param
 from ..problem import value_and_grad
 from ..registry import Solver, register_solver
-from ..status import RUNNING, SINGULAR
-from ._loop import drive
+from ..status import LINE_SEARCH, NOT_DESCENT, ROOT_FOUND, RUNNING, SINGULAR, ZERO_DERIVATIVE
+from ._loop import drive, without_grad_test
+from .line_search import backtracking
 
-__all__ = ["newton"]
+__all__ = ["newton", "newton_ls", "newton_safe", "newton_root", "newton_direction",
+           "shifted_cholesky", "cholesky_solve"]
 
 
 @jit
@@ -28,6 +40,44 @@ def newton_direction(H, g, d):
     return True
 
 
+@jit
+def shifted_cholesky(H, lam, C):
+    """Lower-triangular C with C C' = H + lam I; False if that matrix is not positive definite."""
+    n = H.shape[0]
+    for j in range(n):
+        s = H[j, j] + lam
+        for k in range(j):
+            s -= C[j, k] * C[j, k]
+        if not s > 0.0:
+            return False
+        C[j, j] = math.sqrt(s)
+        for i in range(j + 1, n):
+            s = H[i, j]
+            for k in range(j):
+                s -= C[i, k] * C[j, k]
+            C[i, j] = s / C[j, j]
+        for i in range(j):
+            C[i, j] = 0.0
+    return True
+
+
+@jit
+def cholesky_solve(C, g, d):
+    """Solve C C' d = g into ``d`` (C lower triangular)."""
+    n = C.shape[0]
+    for i in range(n):
+        s = g[i]
+        for k in range(i):
+            s -= C[i, k] * d[k]
+        d[i] = s / C[i, i]
+    for i in range(n - 1, -1, -1):
+        s = d[i]
+        for k in range(i + 1, n):
+            s -= C[k, i] * d[k]
+        d[i] = s / C[i, i]
+
+
+# -- Newton with constant damping ---------------------------------------------------------------
 @jit(inline=True)
 def _newton_init(oracle, x, g, params):
     n = x.shape[0]
@@ -41,7 +91,7 @@ def _newton_step(oracle, x, g, fx, work, params, k, extras):
     (alpha,) = params
     oracle.hess(x, oracle.args, H)
     if not newton_direction(H, g, d):
-        return np.nan, np.nan, SINGULAR
+        return fx, np.nan, SINGULAR
     for i in range(x.shape[0]):
         x[i] -= alpha * d[i]
     return value_and_grad(oracle, x, g), alpha, RUNNING
@@ -56,19 +106,199 @@ def newton(oracle, x0, alpha, control):
     run with status ``failed`` (history kept). On indefinite problems the pure step heads for
     the nearest stationary point, saddle or maximum included.
 
-    Compiled; callable from your own ``@njit`` code like :func:`optbench.solvers.gd`.
+    Compiled; callable from your own ``@njit`` code like :func:`optbench.solvers.gd`::
+
+        x, history, reason, k = newton(problem.oracle, x0, 1.0, control)
 
     Reference: Nocedal & Wright, *Numerical Optimization* (2006), section 3.3.
     """
     return drive(oracle, x0, (alpha,), _newton_init, _newton_step, 0, control)
 
 
+# -- Newton direction + backtracking ------------------------------------------------------------
+@jit(inline=True)
+def _newton_ls_init(oracle, x, g, params):
+    n = x.shape[0]
+    return ((np.empty((n, n)), np.empty(n), np.empty(n), np.empty(n)),
+            value_and_grad(oracle, x, g))
+
+
+@jit(inline=True)
+def _newton_ls_step(oracle, x, g, fx, work, params, k, extras):
+    """d = -H^{-1} g; x <- x + t d, t from backtracking from 1"""
+    H, d, x_new, g_new = work
+    c, shrink, max_trials = params
+    oracle.hess(x, oracle.args, H)
+    if not newton_direction(H, g, d):
+        return fx, np.nan, SINGULAR
+    for i in range(d.shape[0]):
+        d[i] = -d[i]
+    t, f_new, trials, ok = backtracking(oracle, x, fx, g, d, x_new, g_new, 1.0, c, shrink,
+                                        max_trials)
+    extras[0] = trials
+    if trials == 0:
+        return fx, np.nan, NOT_DESCENT
+    if not ok:
+        return fx, np.nan, LINE_SEARCH
+    x[:] = x_new
+    g[:] = g_new
+    return f_new, t, RUNNING
+
+
+@jit
+def newton_ls(oracle, x0, c, shrink, max_trials, control):
+    """Damped Newton: the Newton direction ``d = -H^{-1} g`` with Armijo backtracking from
+    the full step t = 1 (``f(x + t d) <= f + c t g.d``).
+
+    Globally convergent on strictly convex problems, with the full step and quadratic
+    convergence near the solution. Ends ``failed`` when d is not a descent direction (an
+    indefinite Hessian; use ``newton_safe``). Called like :func:`newton`.
+
+    Reference: Boyd & Vandenberghe, *Convex Optimization* (2004), Algorithm 9.5.
+    """
+    return drive(oracle, x0, (c, shrink, max_trials), _newton_ls_init, _newton_ls_step, 1,
+                 control)
+
+
+# -- safeguarded Newton (H + lambda I) ---------------------------------------------------------
+@jit(inline=True)
+def _newton_safe_init(oracle, x, g, params):
+    n = x.shape[0]
+    return ((np.empty((n, n)), np.empty((n, n)), np.empty(n), np.empty(n), np.empty(n)),
+            value_and_grad(oracle, x, g))
+
+
+@jit(inline=True)
+def _newton_safe_step(oracle, x, g, fx, work, params, k, extras):
+    """lambda: smallest of 0, lam0, lam0*growth, ... with H + lambda I positive definite;
+    d = -(H + lambda I)^{-1} g; x <- x + t d with backtracking"""
+    H, C, d, x_new, g_new = work
+    lam0, growth, c, shrink, max_trials = params
+    oracle.hess(x, oracle.args, H)
+    scale = 0.0
+    for i in range(H.shape[0]):
+        scale = max(scale, abs(H[i, i]))
+    lam = 0.0
+    while not shifted_cholesky(H, lam, C):
+        lam = lam0 * max(scale, 1.0) if lam == 0.0 else lam * growth
+        if not np.isfinite(lam):
+            return fx, np.nan, SINGULAR
+    cholesky_solve(C, g, d)
+    for i in range(d.shape[0]):
+        d[i] = -d[i]
+    t, f_new, trials, ok = backtracking(oracle, x, fx, g, d, x_new, g_new, 1.0, c, shrink,
+                                        max_trials)
+    extras[0] = lam
+    extras[1] = trials
+    if not ok:
+        return fx, np.nan, LINE_SEARCH
+    x[:] = x_new
+    g[:] = g_new
+    return f_new, t, RUNNING
+
+
+@jit
+def newton_safe(oracle, x0, lam0, growth, c, shrink, max_trials, control):
+    """Safeguarded Newton: ``d = -(H + lambda I)^{-1} g`` with the smallest lambda in
+    0, lam0 max|H_ii|, then times ``growth``, for which a Cholesky factorization succeeds,
+    followed by Armijo backtracking from t = 1.
+
+    Where H is positive definite this is Newton's method with a line search; where it is
+    indefinite (a saddle, a maximum) the shift makes d a descent direction, so f decreases
+    instead of the iterate heading for the stationary point. ``lambda`` and the line-search
+    ``trials`` are recorded. Called like :func:`newton`.
+
+    Reference: Nocedal & Wright (2006), 3.4 (Algorithm 3.3, Cholesky with added identity).
+    """
+    return drive(oracle, x0, (lam0, growth, c, shrink, max_trials), _newton_safe_init,
+                 _newton_safe_step, 2, control)
+
+
+# -- Newton's root-finding iteration ------------------------------------------------------------
+@jit
+def _root_correction(fx, dfx):
+    """The Newton correction f/f' (0 at an exact root, inf where f' = 0 and f != 0)."""
+    if dfx != 0.0:
+        return fx / dfx
+    return 0.0 if fx == 0.0 else math.inf
+
+
+@jit(inline=True)
+def _root_step(oracle, x, g, fx, work, params, k, extras):
+    """x <- x - f(x) / f'(x)"""
+    (tol,) = params
+    t = _root_correction(fx, g[0])
+    if not np.isfinite(t):
+        return fx, np.nan, ZERO_DERIVATIVE
+    x[0] -= t
+    f_new = value_and_grad(oracle, x, g)
+    extras[0] = abs(f_new)
+    # converged when the next correction is below tol relative to x (not |f| small alone:
+    # f may tend to 0 at infinity, as x/(x^2+1) does)
+    done = abs(_root_correction(f_new, g[0])) <= tol * (1.0 + abs(x[0]))
+    return f_new, t, ROOT_FOUND if done else RUNNING
+
+
+@jit(inline=True)
+def _root_init(oracle, x, g, params):
+    return (), value_and_grad(oracle, x, g)
+
+
+@jit
+def newton_root(oracle, x0, control):
+    """Newton's root-finding iteration on a 1-D function: ``x_{k+1} = x_k - f(x_k)/f'(x_k)``.
+
+    Finds a zero of f (not of f'): quadratic convergence at a simple root, linear at a
+    multiple root (the double roots of ``double-well``), none when f has no real root
+    (``parabola``). Converges when the next correction |f(x)/f'(x)| <= control.tol (1 + |x|);
+    the gradient test is off. The ``step`` column holds f/f', the ``abs_f`` column |f(x)|.
+    Called like :func:`newton`.
+
+    Reference: course notes, Newton's method; Nocedal & Wright (2006), 11.1.
+    """
+    return drive(oracle, x0, (control.tol,), _root_init, _root_step, 1,
+                 without_grad_test(control))
+
+
+# -- registration -------------------------------------------------------------------------------
+_LINE_SEARCH_PARAMS = (
+    Param("c", 1e-4, float, "Armijo sufficient-decrease constant", low=0.0, strict=True,
+          high=0.5),
+    Param("shrink", 0.5, float, "backtracking factor", low=0.0, strict=True, high=0.99),
+    Param("max_trials", 60, int, "backtracking trials per iteration", low=1),
+)
+_NEWTON = dict(family="newton", needs=frozenset({"grad", "hess"}))
+
 register_solver(Solver(
-    name="newton", entry=newton, family="newton",
+    name="newton", entry=newton,
     params=(Param("alpha", 1.0, float, "damping factor (1 = pure Newton step)", low=0.0,
                   strict=True),),
     summary="Newton's method with a constant damping factor",
     formula="x_{k+1} = x_k - alpha * H(x_k)^{-1} grad f(x_k)",
-    reference="Nocedal & Wright, Numerical Optimization (2006), 3.3",
-    needs=frozenset({"grad", "hess"}),
+    reference="Nocedal & Wright, Numerical Optimization (2006), 3.3", **_NEWTON,
+))
+register_solver(Solver(
+    name="newton-ls", entry=newton_ls, params=_LINE_SEARCH_PARAMS,
+    summary="damped Newton: Newton direction with backtracking line search",
+    formula="x_{k+1} = x_k - t_k H(x_k)^{-1} grad f(x_k), t_k by Armijo backtracking",
+    reference="Boyd & Vandenberghe, Convex Optimization (2004), 9.5",
+    columns=("trials",), **_NEWTON,
+))
+register_solver(Solver(
+    name="newton-safe", entry=newton_safe,
+    params=(Param("lam0", 1e-3, float, "first shift, relative to max |H_ii|", low=0.0,
+                  strict=True),
+            Param("growth", 10.0, float, "factor between shifts", low=1.0, strict=True),
+            *_LINE_SEARCH_PARAMS),
+    summary="safeguarded Newton: H + lambda I made positive definite, then backtracking",
+    formula="x_{k+1} = x_k - t_k (H(x_k) + lambda_k I)^{-1} grad f(x_k)",
+    reference="Nocedal & Wright, Numerical Optimization (2006), 3.4",
+    columns=("lambda", "trials"), **_NEWTON,
+))
+register_solver(Solver(
+    name="newton-root", entry=newton_root, params=(),
+    summary="Newton's root finding x - f(x)/f'(x) on 1-D problems (tol on |f/f'|)",
+    formula="x_{k+1} = x_k - f(x_k) / f'(x_k)",
+    reference="course notes (Newton's method); Nocedal & Wright (2006), 11.1",
+    family="newton", needs=frozenset({"grad", "1d"}), columns=("abs_f",),
 ))

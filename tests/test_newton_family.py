@@ -1,0 +1,123 @@
+"""Newton's method, its safeguarded forms and the root-finding iteration, against theory."""
+
+import numpy as np
+import pytest
+
+import optbench
+from optbench import Oracle, Problem, jit
+
+
+# f(x) = sum exp(x_i) - b_i x_i: strictly convex, not quadratic, x* = log b
+@jit
+def _expsum_fg(x, args, out):
+    (b,) = args
+    s = 0.0
+    for i in range(x.shape[0]):
+        e = np.exp(x[i])
+        s += e - b[i] * x[i]
+        out[i] = e - b[i]
+    return s
+
+
+@jit
+def _expsum_f(x, args):
+    (b,) = args
+    s = 0.0
+    for i in range(x.shape[0]):
+        s += np.exp(x[i]) - b[i] * x[i]
+    return s
+
+
+@jit
+def _expsum_grad(x, args, out):
+    _expsum_fg(x, args, out)
+
+
+@jit
+def _expsum_hess(x, args, out):
+    out[:, :] = 0.0
+    for i in range(x.shape[0]):
+        out[i, i] = np.exp(x[i])
+
+
+def expsum(b):
+    b = np.asarray(b, dtype=float)
+    x_star = np.log(b)
+    return Problem(name="expsum", family="expsum",
+                   oracle=Oracle(_expsum_f, _expsum_grad, _expsum_fg, _expsum_hess, (b,)),
+                   x0=x_star + 0.8, formula="sum exp(x_i) - b_i x_i",
+                   f_star=float(np.sum(b - b * x_star)), minimizers=(x_star,), convex=True)
+
+
+@pytest.mark.parametrize("solver", ["newton", "newton-ls", "newton-safe"])
+def test_quadratic_convergence_digits_double(solver):
+    p = expsum([0.5, 1.0, 2.0])
+    res = optbench.run(p, solver, tol=1e-14, max_iter=50)
+    assert res.status == "converged"
+    np.testing.assert_allclose(res.x, p.x_star, rtol=1e-12, atol=1e-13)
+    g = res.table["grad_norm"].to_numpy()
+    digits = -np.log10(g[(g < 0.3) & (g > 1e-13)])
+    assert len(digits) >= 2
+    ratios = digits[1:] / digits[:-1]
+    assert np.all(ratios > 1.7), ratios  # correct digits roughly double per step
+
+
+def test_damped_newton_takes_full_steps_near_the_solution():
+    res = optbench.run(expsum([0.5, 1.0, 2.0]), "newton-ls")
+    assert np.all(res.table["step"].iloc[-3:] == 1.0)
+
+
+def test_newton_line_search_on_rosenbrock():
+    res = optbench.run("rosenbrock", "newton-ls", dim=2, max_iter=200)
+    assert res.status == "converged"
+    np.testing.assert_allclose(res.x, np.ones(2), atol=1e-6)
+    assert np.all(np.diff(res.table["f"]) <= 0)
+    # in 4-D the Hessian at some iterate is indefinite: plain damped Newton stops there,
+    # the safeguarded form shifts it and reaches the minimizer
+    plain = optbench.run("rosenbrock", "newton-ls", dim=4, max_iter=200)
+    assert plain.status == "failed" and "descent" in plain.message
+    safe = optbench.run("rosenbrock", "newton-safe", dim=4, max_iter=200)
+    assert safe.status == "converged"
+    np.testing.assert_allclose(safe.x, np.ones(4), atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["quadratic-2d", "saddle"])
+def test_safeguarded_newton_decreases_f_instead_of_stepping_to_the_saddle(name):
+    plain = optbench.run(name, "newton", max_iter=5)
+    np.testing.assert_allclose(plain.x, [0.0, 0.0], atol=1e-12)  # pure Newton: the saddle
+    safe = optbench.run(name, "newton-safe", max_iter=15)
+    f = safe.table["f"].to_numpy()
+    assert np.all(np.diff(f) < 0)
+    assert f[-1] < optbench.make_problem(name).f([0.0, 0.0]) - 0.1  # below the saddle value
+    assert np.linalg.norm(safe.x) > 0.1
+    assert safe.table["lambda"].iloc[1:].min() > 0  # the shift was needed
+
+
+def test_safeguarded_newton_uses_no_shift_on_convex_problems():
+    res = optbench.run("quadratic", "newton-safe", dim=5)
+    assert res.iterations == 1 and res.table["lambda"].iloc[1] == 0.0
+
+
+def test_newton_root_finds_simple_and_double_roots():
+    simple = optbench.run("rational", "newton-root", x0=[0.3], tol=1e-12)
+    assert simple.status == "converged" and abs(simple.x[0]) < 1e-12
+    double = optbench.run("double-well", "newton-root", tol=1e-12, max_iter=100)
+    assert double.status == "converged"
+    assert double.x[0] == pytest.approx(np.sqrt(3.0), abs=1e-6)
+    # at a double root the error only halves per step (linear convergence)
+    err = np.abs(double.table["step"].to_numpy()[3:12])
+    np.testing.assert_allclose(err[1:] / err[:-1], 0.5, atol=0.05)
+
+
+def test_newton_root_outcomes_without_a_root():
+    far = optbench.run("rational", "newton-root", x0=[-2.0], max_iter=40)
+    assert far.status == "max_iter" and abs(far.x[0]) > 1e6  # runs away: f -> 0 at infinity
+    flat = optbench.run("double-well", "newton-root", x0=[0.0])
+    assert flat.status == "failed" and "f'(x) = 0" in flat.message
+    none = optbench.run("parabola", "newton-root", max_iter=30)
+    assert none.status == "max_iter"
+
+
+def test_newton_ls_reports_a_non_descent_direction():
+    res = optbench.run("double-well", "newton-ls", x0=[0.5])  # f'' < 0 at 0.5: ascent
+    assert res.status == "failed" and "descent" in res.message
