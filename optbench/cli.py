@@ -51,6 +51,10 @@ def _load_dirs(args) -> None:
 
 
 # -- commands -------------------------------------------------------------------------------------
+def _defaults(params) -> str:
+    return "  ".join(f"{p.name}={_fmt(p.default)}" for p in params)
+
+
 def _cmd_list(args) -> int:
     from .registry import get_family, get_solver, problem_names, solver_names
 
@@ -59,17 +63,25 @@ def _cmd_list(args) -> int:
         print("problems:")
         for name in problem_names():
             fam = get_family(name)
-            params = ", ".join(f"{p.name}={p.default}" for p in fam.params)
-            print(f"  {name:<20} {fam.summary}" + (f"  [{params}]" if params else ""))
+            print(f"  {name:<18} {fam.summary}")
+            if fam.params:
+                print(f"  {'':<18}   {_defaults(fam.params)}")
     if what in ("solvers", "all"):
         if what == "all":
             print()
-        print("solvers:")
-        for name in solver_names():
-            s = get_solver(name)
-            params = ", ".join(f"{p.name}={p.default}" for p in s.params)
-            needs = "+".join(sorted(s.needs))
-            print(f"  {name:<20} {s.summary}  (family {s.family}; needs {needs}; {params})")
+        solvers = [get_solver(n) for n in solver_names()]
+        for family in sorted({s.family for s in solvers}):
+            print(f"solvers: {family}")
+            for s in (s for s in solvers if s.family == family):
+                print(f"  {s.name:<18} {s.summary}   [needs {', '.join(sorted(s.needs))}]")
+                if s.shortcut_of:
+                    base = get_solver(s.shortcut_of)
+                    changed = [p for p, q in zip(s.params, base.params, strict=True)
+                               if p.default != q.default]
+                    print(f"  {'':<18}   = {base.name} " + (" ".join(
+                        f"-p {p.name}={_fmt(p.default)}" for p in changed) or "(a second name)"))
+                elif s.params:
+                    print(f"  {'':<18}   {_defaults(s.params)}")
     return 0
 
 
@@ -79,6 +91,7 @@ def _fmt(value) -> str:
     if isinstance(value, float):
         return f"{value:.6g}"
     return str(value)
+
 
 
 def _cmd_info(args) -> int:
@@ -214,6 +227,9 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("optbench: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into `head` and the like
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":

@@ -85,19 +85,23 @@ class Solver:
     needs: frozenset[str] = frozenset({"grad"})
     columns: tuple[str, ...] = ()
     prepare: Callable[[Problem, dict], Plan] | None = field(default=None, compare=False)
+    shortcut_of: str = ""
 
     def plan(self, problem: Problem, values: dict) -> Plan:
         if self.prepare is not None:
             return self.prepare(problem, values)
         return Plan(self.entry, tuple(values[p.name] for p in self.params), self.columns)
 
-    def with_defaults(self, name: str, summary: str, **defaults) -> Solver:
-        """A named shortcut of this solver (``gd-armijo``) with other parameter defaults."""
+    def with_defaults(self, name: str, summary: str, needs=None, **defaults) -> Solver:
+        """A named shortcut of this solver (``gd-armijo``) with other parameter defaults
+        (and, when those defaults need more of a problem, other ``needs``)."""
         params = tuple(dataclasses.replace(p, default=defaults.pop(p.name, p.default))
                        for p in self.params)
         if defaults:
             raise KeyError(f"{self.name} has no parameters {sorted(defaults)}")
-        return dataclasses.replace(self, name=name, summary=summary, params=params)
+        return dataclasses.replace(self, name=name, summary=summary, params=params,
+                                   shortcut_of=self.name,
+                                   needs=frozenset(needs) if needs else self.needs)
 
 
 _families: dict[str, ProblemFamily] = {}

@@ -88,7 +88,7 @@ def test_list_and_info(capsys):
         assert f"  {name} " in out
     assert main(["info", "quadratic-2d"]) == 0
     out = capsys.readouterr().out
-    assert "indefinite" in out and "not fitting perceptron" in out
+    assert "indefinite" in out and "perceptron (needs labelled data" in out
     assert main(["info", "quadratic", "--dim", "4", "-P", "cond=1e3"]) == 0
     out = capsys.readouterr().out
     assert "condition 1000" in out and "dimension   4" in out

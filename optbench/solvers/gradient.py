@@ -267,16 +267,15 @@ GD = register_solver(Solver(
     prepare=_plan_gd,
 ))
 
-for _rule, _summary in (
-    ("1/L", "gradient descent with step 1/L (needs L)"),
-    ("armijo", "gradient descent with Armijo backtracking"),
-    ("exact", "steepest descent with exact line search (quadratics)"),
-    ("bb1", "gradient descent with Barzilai-Borwein steps s's/s'y"),
-    ("bb2", "gradient descent with Barzilai-Borwein steps s'y/y'y"),
-    ("polyak", "gradient descent with Polyak steps (needs f*)"),
-    ("sqrt", "gradient descent with steps t0/sqrt(k+1)"),
-    ("inverse", "gradient descent with steps t0/(k+1)"),
+for _name, _rule, _needs, _summary in (
+    ("gd-lipschitz", "1/L", {"grad", "L"}, "gradient descent with step 1/L"),
+    ("gd-armijo", "armijo", None, "gradient descent with Armijo backtracking"),
+    ("gd-exact", "exact", {"grad", "hess", "quadratic"},
+     "steepest descent with exact line search (quadratics)"),
+    ("gd-bb", "bb1", None, "gradient descent with Barzilai-Borwein steps s's/s'y"),
+    ("gd-bb2", "bb2", None, "gradient descent with Barzilai-Borwein steps s'y/y'y"),
+    ("gd-polyak", "polyak", {"grad", "f_star"}, "gradient descent with Polyak steps"),
+    ("gd-sqrt", "sqrt", None, "gradient descent with steps t0/sqrt(k+1)"),
+    ("gd-inverse", "inverse", None, "gradient descent with steps t0/(k+1)"),
 ):
-    _name = {"1/L": "gd-lipschitz", "bb1": "gd-bb", "bb2": "gd-bb2",
-             "sqrt": "gd-sqrt", "inverse": "gd-inverse"}.get(_rule, f"gd-{_rule}")
-    register_solver(GD.with_defaults(_name, _summary, step=_rule))
+    register_solver(GD.with_defaults(_name, _summary, needs=_needs, step=_rule))
