@@ -95,7 +95,7 @@ def _fmt(value) -> str:
 
 
 def _cmd_info(args) -> int:
-    from .registry import get_family, get_solver, make_problem, missing_capabilities, solver_names
+    from .registry import get_family, get_solver, make_problem, solver_names, unfit_reason
 
     problem = make_problem(args.problem, dim=args.dim, seed=args.seed, **_pairs(args.P, "-P"))
     facts = problem.describe()
@@ -121,12 +121,11 @@ def _cmd_info(args) -> int:
         print(f"  reference   {facts['reference']}")
     fits, not_fits = [], []
     for name in solver_names():
-        missing = missing_capabilities(get_solver(name), problem)
-        (not_fits.append(f"{name} (needs {' and '.join(missing)})") if missing
-         else fits.append(name))
+        reason = unfit_reason(get_solver(name), problem)
+        (not_fits.append(f"{name} ({reason})") if reason else fits.append(name))
     print(f"  solvers     {', '.join(fits)}")
-    if not_fits:
-        print(f"  not fitting {', '.join(not_fits)}")
+    for line in not_fits:
+        print(f"  not fitting {line}")
     return 0
 
 

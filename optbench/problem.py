@@ -62,6 +62,8 @@ class Problem:
     ``minimizers`` lists the known global minimizers (several for ``double-well``);
     ``x_star`` is the minimizer when it is unique. ``labelled`` means ``args[0]`` is the
     feature matrix X (samples x features) and ``args[1]`` the labels y in {-1, +1}.
+    ``gradient=False`` marks an objective without a usable gradient (piecewise constant:
+    its ``grad`` only fills zeros), so gradient-based solvers refuse it.
     ``quadratic`` means the Hessian is constant; ``samples`` is m for finite sums
     f = 1/m sum_i f_i (whose oracle has ``batch``).
     ``extra`` holds family-specific facts (the true separator and margin of generated data...).
@@ -81,6 +83,7 @@ class Problem:
     convex: bool = False
     smooth: bool = True
     labelled: bool = False
+    gradient: bool = True
     quadratic: bool = False
     samples: int | None = None
     notes: str = ""
@@ -109,8 +112,9 @@ class Problem:
     def capabilities(self) -> frozenset[str]:
         """What solvers may require: 'grad', 'hess', 'labelled', '1d', 'quadratic',
         'finite_sum', 'f_star', 'L'."""
-        caps = {"f", "grad"}
-        flags = {"hess": self.has_hessian, "labelled": self.labelled, "1d": self.dim == 1,
+        caps = {"f"}
+        flags = {"grad": self.gradient, "hess": self.has_hessian, "labelled": self.labelled,
+                 "1d": self.dim == 1,
                  "quadratic": self.quadratic and self.has_hessian,
                  "finite_sum": self.oracle.batch is not None and self.samples is not None,
                  "f_star": self.f_star is not None, "L": self.L is not None}

@@ -27,7 +27,7 @@ from .problem import Problem
 __all__ = ["ProblemFamily", "Solver", "Plan", "register_problem", "register_solver",
            "get_family",
            "get_solver", "make_problem", "problem_names", "solver_names", "load_problem_dir",
-           "builtin_problems_dir", "missing_capabilities"]
+           "builtin_problems_dir", "missing_capabilities", "unfit_reason", "check_fits"]
 
 ENV_PATH = "OPTBENCH_PROBLEMS_PATH"
 ENTRY_POINT_GROUP = "optbench.problems"
@@ -250,6 +250,19 @@ def make_problem(name: str, **params) -> Problem:
 def missing_capabilities(solver: Solver, problem: Problem) -> list[str]:
     """What ``solver`` needs that ``problem`` lacks, as readable phrases (empty if it fits)."""
     return [_CAPABILITY_TEXT.get(c, c) for c in sorted(solver.needs - problem.capabilities)]
+
+
+def unfit_reason(solver: Solver, problem: Problem) -> str | None:
+    """Why ``solver`` with its default parameters cannot run on ``problem`` (None if it can):
+    a missing capability, or what the solver's ``prepare`` step refuses."""
+    missing = missing_capabilities(solver, problem)
+    if missing:
+        return f"needs {' and '.join(missing)}"
+    try:
+        solver.plan(problem, coerce_all(solver.params, {}, f"solver {solver.name!r}"))
+    except IncompatibleError as exc:
+        return str(exc).split(";")[0]
+    return None
 
 
 def check_fits(solver: Solver, problem: Problem) -> None:

@@ -42,6 +42,28 @@ def ls_grad(x, args, out):
 
 
 @jit
+def ls_batch(x, args, idx, out):
+    """Mean of f_i = m/2 (a_i.x - y_i)^2 over the rows idx (so that 1/m sum_i f_i = f);
+    the mean gradient m/|idx| sum_i (a_i.x - y_i) a_i goes into out."""
+    A, y = args
+    m, n = A.shape
+    for j in range(n):
+        out[j] = 0.0
+    s = 0.0
+    for i in idx:
+        r = -y[i]
+        for j in range(n):
+            r += A[i, j] * x[j]
+        s += r * r
+        for j in range(n):
+            out[j] += r * A[i, j]
+    scale = m / idx.shape[0]
+    for j in range(n):
+        out[j] *= scale
+    return 0.5 * scale * s
+
+
+@jit
 def ls_hess(x, args, out):
     A, y = args
     out[:, :] = A.T @ A
@@ -55,10 +77,11 @@ def _instance(name, A, y, x0, formula, reference, **facts):
     sv = np.linalg.svd(A, compute_uv=False)
     mu = float(sv.min() ** 2) if A.shape[0] >= A.shape[1] else 0.0
     return Problem(
-        name=name, family="least-squares", oracle=Oracle(ls_f, ls_grad, ls_fg, ls_hess, (A, y)),
+        name=name, family="least-squares", oracle=Oracle(ls_f, ls_grad, ls_fg, ls_hess, (A, y),
+                                                          batch=ls_batch),
         x0=x0, formula=formula, reference=reference, f_star=float(0.5 * r @ r),
         minimizers=(x_star,) if mu > 0 else (), L=float(sv.max() ** 2), mu=mu, convex=True,
-        quadratic=True, **facts,
+        quadratic=True, samples=A.shape[0], **facts,
     )
 
 
@@ -85,7 +108,8 @@ def least_squares(dim, samples, cond, noise, seed):
         "least-squares", A, y, np.zeros(dim),
         "f(x) = 1/2 ||Ax - y||^2, A with singular values log-spaced in [1/cond, 1]",
         "Nocedal & Wright, Numerical Optimization (2006), chapter 10",
-        notes=f"x*, f* from numpy.linalg.lstsq; kappa(A'A) = {cond ** 2:.3g}",
+        notes=f"x*, f* from numpy.linalg.lstsq; kappa(A'A) = {cond ** 2:.3g}; finite sum of "
+              "f_i = m/2 (a_i.x - y_i)^2",
         extra={"x_true": x_true},
     )
 
@@ -108,6 +132,7 @@ def linear_regression(samples, noise, seed):
         "linear-regression", A, y * scale, np.zeros(2),
         "f(w, b) = 1/(2m) sum_i (w t_i + b - y_i)^2",
         "course notes, backpropagation (loss function example)",
-        notes="x = (w, b); data y = 1.5 t - 0.5 + noise, t uniform in [-2, 2]",
+        notes="x = (w, b); data y = 1.5 t - 0.5 + noise, t uniform in [-2, 2]; finite sum of "
+              "f_i = 1/2 (w t_i + b - y_i)^2",
         extra={"t": t, "y": y, "w_true": w_true, "b_true": b_true},
     )

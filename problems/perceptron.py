@@ -44,6 +44,27 @@ def crit_grad(x, args, out):
     crit_fg(x, args, out)
 
 
+@jit
+def crit_batch(x, args, idx, out):
+    """Mean of f_i = max(0, -y_i (w.x_i + b)) over idx; its mean subgradient into out."""
+    X, y = args
+    d = X.shape[1]
+    nb = idx.shape[0]
+    for j in range(d + 1):
+        out[j] = 0.0
+    s = 0.0
+    for i in idx:
+        z = x[d]
+        for j in range(d):
+            z += x[j] * X[i, j]
+        if y[i] * z <= 0.0:
+            s -= y[i] * z
+            for j in range(d):
+                out[j] -= y[i] * X[i, j] / nb
+            out[d] -= y[i] / nb
+    return s / nb
+
+
 @optbench.register_problem(
     "perceptron",
     params=(Param("samples", 100, int, "number of points", low=2),
@@ -75,11 +96,12 @@ def perceptron(samples, dim, margin, noise, seed):
     separable = len(flipped) == 0
     return Problem(
         name="perceptron", family="perceptron", oracle=Oracle(crit_f, crit_grad, crit_fg, None,
-                                                              (X, y)),
+                                                              (X, y), batch=crit_batch),
         x0=np.zeros(dim + 1),
         formula="f(w, b) = 1/m sum_i max(0, -y_i (w.x_i + b))  (perceptron criterion)",
         reference="Rosenblatt (1958); Duda, Hart & Stork, Pattern Classification (2001), 5.5",
         f_star=0.0 if separable else None, convex=True, smooth=False, labelled=True,
+        samples=samples,
         notes=(f"separable with margin {margin:g} by a unit w* through the origin"
                if separable else f"{len(flipped)} of {samples} labels flipped: not separable"),
         extra={"w_true": w_true, "margin": margin, "flipped": flipped,

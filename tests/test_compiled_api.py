@@ -6,9 +6,8 @@ import numpy as np
 import pytest
 
 import optbench
-from optbench.errors import IncompatibleError
 from optbench.params import coerce_all
-from optbench.registry import get_solver, missing_capabilities
+from optbench.registry import get_solver, unfit_reason
 
 # problems tried in this order: the first one a solver fits is used
 PREFERRED = ["quadratic", "perceptron", "least-squares", "parabola", "rosenbrock", "xor-mlp"]
@@ -29,16 +28,11 @@ def user_loop(entry, oracle, x0, args, control, repeats):
 
 
 def _plan_on_first_fitting_problem(solver):
-    values = coerce_all(solver.params, {}, solver.name)
     names = PREFERRED + [n for n in optbench.problem_names() if n not in PREFERRED]
     for pname in names:
         problem = optbench.make_problem(pname)
-        if missing_capabilities(solver, problem):
-            continue
-        try:
-            return pname, solver.plan(problem, values)
-        except IncompatibleError:  # a need only the solver's prepare step can judge
-            continue
+        if unfit_reason(solver, problem) is None:
+            return pname, solver.plan(problem, coerce_all(solver.params, {}, solver.name))
     raise AssertionError(f"no registered problem fits solver {solver.name!r}")
 
 

@@ -1,1 +1,189 @@
-"""(in progress)"""
+"""Stochastic gradient methods for finite sums f = 1/m sum_i f_i: SGD and mini-batch SGD.
+
+The problem's ``batch(x, args, idx, out)`` gives the mean of f_i and of grad f_i over the
+samples ``idx`` (see :class:`optbench.Oracle`). One iteration is one epoch: a pass over the
+samples in a freshly shuffled order, in mini-batches; the full f and grad f are recorded at
+the end of each epoch. ``sgd_steps`` records every mini-batch step instead (one iteration per
+step, with the full f and gradient evaluated after every step: meant for small problems).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._jit import jit
+from ..errors import InvalidValueError
+from ..params import Param
+from ..problem import value_and_grad
+from ..registry import Plan, Solver, register_solver
+from ..status import RUNNING
+from ._loop import drive
+from .step_sizes import diminishing
+
+__all__ = ["sgd", "sgd_steps", "DECAY"]
+
+# learning-rate schedules over epochs t: eta_t = eta0 / (t + 1)^power, by name -> power
+DECAY = {"none": 0.0, "sqrt": 0.5, "inverse": 1.0}
+
+
+@jit(inline=True)
+def _sgd_init(oracle, x, g, params):
+    m, batch_size, lr, power, beta, seed = params
+    np.random.seed(seed)
+    n = x.shape[0]
+    order = np.arange(m)
+    idx_full = np.empty(batch_size, dtype=np.int64)
+    idx_last = np.empty(m % batch_size, dtype=np.int64)  # the short last batch of an epoch
+    state = np.zeros(3, dtype=np.int64)  # position in the order, epochs done, steps done
+    work = (order, idx_full, idx_last, np.empty(n), np.zeros(n), state)
+    return work, value_and_grad(oracle, x, g)
+
+
+@jit(inline=True)
+def _sgd_update(oracle, x, work, pos, eta, beta):
+    """One mini-batch step from position ``pos`` of the order: v <- beta v + mean grad f_i,
+    x <- x - eta v. Returns (mean f_i over the batch, batch size)."""
+    order, idx_full, idx_last, gb, v, state = work
+    nb = min(idx_full.shape[0], order.shape[0] - pos)
+    idx = idx_full if nb == idx_full.shape[0] else idx_last
+    for j in range(nb):
+        idx[j] = order[pos + j]
+    fb = oracle.batch(x, oracle.args, idx, gb)
+    for i in range(x.shape[0]):
+        v[i] = beta * v[i] + gb[i]
+        x[i] -= eta * v[i]
+    return fb, nb
+
+
+@jit(inline=True)
+def _sgd_epoch(oracle, x, g, fx, work, params, k, extras):
+    """one epoch of mini-batch steps in a fresh order; g <- grad f at the epoch's end"""
+    m, batch_size, lr, power, beta, seed = params
+    order, state = work[0], work[5]
+    eta = diminishing(lr, power, k)
+    np.random.shuffle(order)
+    pos = 0
+    seen = 0.0
+    while pos < m:
+        fb, nb = _sgd_update(oracle, x, work, pos, eta, beta)
+        seen += fb * nb
+        pos += nb
+        state[2] += 1
+    state[1] += 1
+    extras[0] = state[1]
+    extras[1] = state[2]
+    extras[2] = seen / m
+    return value_and_grad(oracle, x, g), eta, RUNNING
+
+
+@jit(inline=True)
+def _sgd_one_step(oracle, x, g, fx, work, params, k, extras):
+    """one mini-batch step (a new shuffled order at each epoch's start); g <- grad f"""
+    m, batch_size, lr, power, beta, seed = params
+    order, state = work[0], work[5]
+    pos = state[0]
+    if pos == 0:
+        np.random.shuffle(order)
+    eta = diminishing(lr, power, state[1])
+    fb, nb = _sgd_update(oracle, x, work, pos, eta, beta)
+    pos += nb
+    if pos == m:
+        pos = 0
+        state[1] += 1
+    state[0] = pos
+    state[2] += 1
+    extras[0] = state[1] + pos / m
+    extras[1] = state[2]
+    extras[2] = fb
+    return value_and_grad(oracle, x, g), eta, RUNNING
+
+
+@jit
+def sgd(oracle, x0, samples, batch_size, lr, decay_power, momentum, seed, control):
+    """Mini-batch stochastic gradient descent with heavy-ball momentum, one epoch per iteration.
+
+    Each epoch shuffles the ``samples`` indices (seeded once, ``np.random.seed(seed)``) and
+    walks through them in batches B of ``batch_size`` (the last one shorter when it does not
+    divide m)::
+
+        v <- momentum * v + 1/|B| sum_{i in B} grad f_i(x),     x <- x - eta_t * v
+
+    with ``eta_t = lr / (t + 1)^decay_power`` and ``t`` the number of completed epochs (every
+    step of an epoch uses the same rate): ``DECAY`` maps the registry's schedules to powers,
+    none = 0 (constant), sqrt = 1/2, inverse = 1. ``batch_size = samples`` with
+    ``momentum = 0`` is gradient descent. Needs ``oracle.batch``; ``samples`` is the
+    problem's m. The table's ``f`` and ``grad_norm`` are the full objective's at the end of
+    each epoch; the extra columns are ``epochs``, ``steps`` (mini-batch steps so far) and
+    ``batch_f`` (the mean of the f_i met during the epoch, each at its own iterate).
+
+    Compiled; callable from your own ``@njit`` code::
+
+        control = optbench.make_control(max_iter=50, tol=1e-8)
+        x, history, reason, epochs = optbench.solvers.stochastic.sgd(
+            problem.oracle, problem.x0, problem.samples, 16, 0.1, 1.0, 0.0, 0, control)
+
+    Reference: Robbins & Monro, *A stochastic approximation method* (1951); Bottou, Curtis &
+    Nocedal, *Optimization methods for large-scale machine learning*, SIAM Review (2018),
+    sections 4-5; Polyak (1964) for the momentum term.
+    """
+    return drive(oracle, x0, (samples, batch_size, lr, decay_power, momentum, seed), _sgd_init,
+                 _sgd_epoch, 3, control)
+
+
+@jit
+def sgd_steps(oracle, x0, samples, batch_size, lr, decay_power, momentum, seed, control):
+    """:func:`sgd` with one iteration per mini-batch step instead of per epoch.
+
+    The same iterates as :func:`sgd` for the same arguments (the same shuffled orders and the
+    same per-epoch rates), recorded after every step: ``max_iter`` counts steps, and the full
+    f and grad f are evaluated after each step (m / batch_size times the cost of the step).
+    The ``epochs`` column is fractional (samples seen / m); ``batch_f`` is the step's batch.
+
+    Compiled; callable from your own ``@njit`` code like :func:`sgd`::
+
+        x, history, reason, steps = optbench.solvers.stochastic.sgd_steps(
+            problem.oracle, problem.x0, problem.samples, 1, 0.05, 0.0, 0.0, 0, control)
+
+    Reference: Bottou, Curtis & Nocedal (2018), algorithm 4.1.
+    """
+    return drive(oracle, x0, (samples, batch_size, lr, decay_power, momentum, seed), _sgd_init,
+                 _sgd_one_step, 3, control)
+
+
+def _prepare(problem, values) -> Plan:
+    m = int(problem.samples)
+    if values["batch_size"] > m:
+        raise InvalidValueError(
+            f"parameter 'batch_size' must be at most the number of samples m={m} of problem "
+            f"{problem.name!r}; got {values['batch_size']} (use batch_size={m} for full-batch "
+            "gradient descent)")
+    if values["momentum"] >= 1.0:
+        raise InvalidValueError(f"parameter 'momentum' must be < 1 (the heavy-ball velocity "
+                                f"does not fade otherwise); got {values['momentum']!r}")
+    entry = sgd_steps if values["per_step"] else sgd
+    return Plan(entry, (m, values["batch_size"], values["lr"], DECAY[values["decay"]],
+                        values["momentum"], values["seed"]), _COLUMNS)
+
+
+_COLUMNS = ("epochs", "steps", "batch_f")
+
+SGD = register_solver(Solver(
+    name="sgd", entry=sgd, family="stochastic",
+    params=(Param("batch_size", 1, int, "samples per mini-batch (at most m)", low=1),
+            Param("lr", 0.1, float, "initial learning rate eta0", low=0.0, strict=True),
+            Param("decay", "none", str, "learning-rate schedule over epochs t: none = eta0, "
+                  "sqrt = eta0/sqrt(t+1), inverse = eta0/(t+1)", choices=tuple(DECAY)),
+            Param("momentum", 0.0, float, "heavy-ball coefficient beta, in [0, 1)", low=0.0,
+                  high=1.0),
+            Param("seed", 0, int, "seed of the shuffling", low=0, high=2**32 - 1),
+            Param("per_step", False, bool, "one iteration (table row) per mini-batch step "
+                  "instead of per epoch")),
+    summary="stochastic gradient descent, shuffled epochs of mini-batches, optional momentum",
+    formula="v <- beta v + mean_{i in B} grad f_i(x); x <- x - eta_t v  (eta_t per epoch t)",
+    reference="Robbins & Monro (1951); Bottou, Curtis & Nocedal, SIAM Review (2018)",
+    needs=frozenset({"grad", "finite_sum"}),
+    columns=_COLUMNS, prepare=_prepare,
+))
+
+register_solver(SGD.with_defaults(
+    "minibatch-sgd", "mini-batch SGD: sgd with 16 samples per batch", batch_size=16))

@@ -1,0 +1,194 @@
+"""Finite sums and SGD: per-batch oracles against finite differences and the full objective;
+SGD against a plain NumPy loop, lstsq, Rosenblatt's rule and its own per-step recording."""
+
+import numpy as np
+import pytest
+from naive import fd_gradient, gd_reference
+
+import optbench
+from optbench.cli import main
+from optbench.errors import IncompatibleError, InvalidValueError
+
+# one small least-squares instance for every SGD run: one compilation per entry point
+LS = {"dim": 5, "samples": 40, "cond": 2.0, "noise": 0.1, "seed": 1}
+
+
+@pytest.fixture(scope="module")
+def ls():
+    return optbench.make_problem("least-squares", **LS)
+
+
+def finite_sum_instances():
+    """Every registered problem with per-batch gradients, at its defaults (from the registry)."""
+    for name in optbench.problem_names():
+        p = optbench.make_problem(name)
+        if "finite_sum" in p.capabilities:
+            yield pytest.param(name, id=name)
+
+
+def _batch(p, x, idx):
+    out = np.empty(p.dim)
+    value = p.oracle.batch(np.ascontiguousarray(x, dtype=float), p.oracle.args,
+                           np.asarray(idx, dtype=np.int64), out)
+    return value, out
+
+
+def test_some_problems_are_finite_sums():
+    names = [param.values[0] for param in finite_sum_instances()]
+    assert {"least-squares", "linear-regression", "perceptron", "xor-mlp"} <= set(names)
+
+
+@pytest.mark.parametrize("name", list(finite_sum_instances()))
+def test_batch_gradient_matches_finite_differences(name, rng):
+    p = optbench.make_problem(name)
+    m = p.samples
+    for size in (1, min(3, m), m):
+        idx = rng.choice(m, size=size, replace=False)
+        x = p.x0 + (1.0 + np.abs(p.x0)) * rng.standard_normal(p.dim)
+        value, g = _batch(p, x, idx)
+        ref = fd_gradient(lambda z, idx=idx: _batch(p, z, idx)[0], x)
+        np.testing.assert_allclose(g, ref, rtol=1e-5, atol=1e-6 * (1 + np.abs(ref).max()))
+        # the batch mean is the mean of the single-sample terms
+        singles = [_batch(p, x, [i]) for i in idx]
+        assert value == pytest.approx(np.mean([v for v, _ in singles]), rel=1e-12, abs=1e-14)
+        np.testing.assert_allclose(g, np.mean([gi for _, gi in singles], axis=0), rtol=1e-10,
+                                   atol=1e-13)
+
+
+@pytest.mark.parametrize("name", list(finite_sum_instances()))
+def test_mean_over_all_samples_is_f_exactly(name, rng):
+    p = optbench.make_problem(name)
+    m = p.samples
+    for _ in range(3):
+        x = p.x0 + (1.0 + np.abs(p.x0)) * rng.standard_normal(p.dim)
+        value, g = _batch(p, x, np.arange(m))
+        f, grad = p.value_and_grad(x)
+        assert value == f  # same sums in the same order: equal, not just close
+        np.testing.assert_array_equal(g, grad)
+        # any order of all samples gives f up to rounding
+        value, g = _batch(p, x, rng.permutation(m))
+        assert value == pytest.approx(f, rel=1e-12, abs=1e-14)
+        np.testing.assert_allclose(g, grad, rtol=1e-10, atol=1e-13)
+
+
+def _heavy_ball_reference(grad, x0, lr, beta, epochs):
+    """v <- beta v + grad f(x); x <- x - lr v; the full f after each epoch (plain NumPy)."""
+    x, v = np.array(x0, dtype=float), np.zeros(len(x0))
+    for _ in range(epochs):
+        v = beta * v + grad(x)
+        x = x - lr * v
+    return x
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.6])
+def test_full_batch_sgd_is_gradient_descent_step_for_step(ls, momentum):
+    res = optbench.run(ls, "sgd", batch_size=ls.samples, lr=0.7, momentum=momentum,
+                       max_iter=25, tol=0.0)
+    assert res.status == "max_iter" and res.iterations == 25
+    for k in (1, 7, 25):
+        ref = _heavy_ball_reference(ls.grad, ls.x0, 0.7, momentum, k)
+        assert res.table["f"].iloc[k] == pytest.approx(ls.f(ref), rel=1e-12)
+    np.testing.assert_allclose(res.x, _heavy_ball_reference(ls.grad, ls.x0, 0.7, momentum, 25),
+                               rtol=1e-12, atol=1e-14)
+    if momentum == 0.0:  # bit for bit the same arithmetic as gradient descent
+        np.testing.assert_array_equal(res.x, gd_reference(ls.grad, ls.x0, 0.7, 25))
+    assert list(res.table["steps"].iloc[1:]) == list(range(1, 26))  # one step per epoch
+
+
+def test_decaying_steps_approach_lstsq_and_constant_steps_stall(ls):
+    A, y = ls.oracle.args
+    x_star = np.linalg.lstsq(A, y, rcond=None)[0]
+
+    def dist(lr, **kw):
+        res = optbench.run(ls, "sgd", lr=lr, tol=0.0, **kw)
+        return np.linalg.norm(res.x - x_star), res
+
+    early, _ = dist(0.2, decay="inverse", max_iter=30)
+    late, res = dist(0.2, decay="inverse", max_iter=300)
+    assert late < 2e-3 and late < early / 3
+    assert res.table["step"].iloc[-1] == pytest.approx(0.2 / 300)  # eta0 / (t + 1), t = 299
+    # a constant step leaves SGD in a noise ball around x* (the f_i have different minimizers)
+    stalled, _ = dist(0.05, max_iter=300)
+    assert stalled > 5 * late
+    assert res.table["gap"].iloc[-1] < 1e-6
+
+
+def test_per_step_recording_follows_the_same_iterates(ls):
+    """Per-step rows at epoch ends equal the per-epoch rows (same orders, same rates)."""
+    kw = {"batch_size": 8, "lr": 0.1, "decay": "sqrt", "momentum": 0.3, "seed": 4,
+          "tol": 0.0}
+    per_epoch = optbench.run(ls, "sgd", max_iter=6, **kw)
+    per_step = optbench.run(ls, "sgd", max_iter=6 * 5, per_step=True, **kw)  # 40 / 8 = 5
+    np.testing.assert_array_equal(per_step.x, per_epoch.x)
+    at_ends = per_step.table.set_index("iteration").loc[range(0, 31, 5)]
+    np.testing.assert_array_equal(at_ends["f"].to_numpy(), per_epoch.table["f"].to_numpy())
+    np.testing.assert_allclose(per_step.table["epochs"].iloc[1:], np.arange(1, 31) / 5,
+                               rtol=1e-15)  # row 0 (the start) has no solver columns
+    assert per_step.table["steps"].iloc[-1] == per_epoch.table["steps"].iloc[-1] == 30
+    # the per-epoch batch_f is the size-weighted mean of that epoch's per-step batch_f
+    np.testing.assert_allclose(per_epoch.table["batch_f"].iloc[1],
+                               per_step.table["batch_f"].iloc[1:6].mean(), rtol=1e-12)
+
+
+def test_short_last_batch_and_shortcut(ls):
+    """minibatch-sgd is sgd with batch_size 16: 40 samples = 16 + 16 + 8, three steps."""
+    short = optbench.run(ls, "minibatch-sgd", max_iter=4, tol=0.0)
+    assert (short.table["p_batch_size"] == 16).all()
+    assert list(short.table["steps"].iloc[1:]) == [3, 6, 9, 12]
+    same = optbench.run(ls, "sgd", batch_size=16, max_iter=4, tol=0.0)
+    np.testing.assert_array_equal(short.x, same.x)
+
+
+def test_same_seed_same_table_other_seed_other_order(ls):
+    cols = ["iteration", "f", "grad_norm", "step", "batch_f"]
+    a = optbench.run(ls, "sgd", seed=5, max_iter=5, tol=0.0)
+    b = optbench.run(ls, "sgd", seed=5, max_iter=5, tol=0.0)
+    c = optbench.run(ls, "sgd", seed=6, max_iter=5, tol=0.0)
+    assert a.table[cols].equals(b.table[cols])
+    assert not np.array_equal(a.x, c.x)
+    assert a.table["f"].iloc[0] == c.table["f"].iloc[0]  # the same start
+
+
+def test_sgd_with_one_sample_on_the_perceptron_criterion_is_rosenblatt():
+    """grad f_i = -y_i (x_i, 1) on a mistake: SGD with batch 1 and lr eta is the perceptron
+    rule, order for order (both seed NumPy's generator and shuffle once per epoch)."""
+    p = optbench.make_problem("perceptron", samples=60, noise=0.1, seed=2)  # never separable
+    rule = optbench.run(p, "perceptron", eta=0.5, seed=9, max_iter=12)
+    sgd = optbench.run(p, "sgd", lr=0.5, seed=9, max_iter=12, tol=0.0)
+    assert rule.status == sgd.status == "max_iter"
+    np.testing.assert_array_equal(sgd.x, rule.x)
+    np.testing.assert_array_equal(sgd.table["f"], rule.table["f"])
+
+
+def test_bad_settings_are_refused_naming_the_parameter(ls):
+    with pytest.raises(InvalidValueError, match="batch_size") as info:
+        optbench.run(ls, "sgd", batch_size=41)
+    assert "m=40" in str(info.value)
+    optbench.run(ls, "sgd", batch_size=40, max_iter=1)  # batch_size = m is full-batch GD
+    with pytest.raises(InvalidValueError, match="momentum"):
+        optbench.run(ls, "sgd", momentum=1.0)
+    with pytest.raises(InvalidValueError, match="decay"):
+        optbench.run(ls, "sgd", decay="cubic")
+    with pytest.raises(InvalidValueError, match="lr"):
+        optbench.run(ls, "minibatch-sgd", lr=0.0)
+    with pytest.raises(IncompatibleError, match="finite-sum"):
+        optbench.run("quadratic", "sgd")
+
+
+def test_cli_refuses_a_batch_larger_than_the_data(capsys):
+    argv = ["run", "least-squares", "minibatch-sgd", "-P", "samples=10"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "batch_size" in err[0]
+
+
+def test_public_entries_take_the_documented_arguments(ls):
+    from optbench.solvers.stochastic import DECAY, sgd
+
+    control = optbench.make_control(max_iter=3, tol=None)
+    x, hist, reason, k = sgd(ls.oracle, ls.x0, ls.samples, 4, 0.1, DECAY["sqrt"], 0.0, 2,
+                             control)
+    res = optbench.run(ls, "sgd", batch_size=4, lr=0.1, decay="sqrt", seed=2, max_iter=3,
+                       tol=0.0)
+    np.testing.assert_array_equal(x, res.x)
+    assert k == 3 and hist.shape == (4, 5 + 3)
