@@ -4,38 +4,37 @@ import numpy as np
 
 import optbench
 from optbench import Oracle, Param, Problem, jit
+from optbench.kernels import add_scaled_row, affine_score
+
+
+@jit
+def _hinge(x, X, y, i, out, weight):
+    """f_i = max(0, -y_i (w.x_i + b)); adds weight * (a subgradient of f_i) to out."""
+    z = y[i] * affine_score(X, i, x)
+    if z <= 0.0:
+        add_scaled_row(out, X, i, -weight * y[i])
+        return -z
+    return 0.0
 
 
 @jit
 def crit_fg(x, args, out):
     X, y = args
-    m, d = X.shape
-    for j in range(d + 1):
-        out[j] = 0.0
+    m = X.shape[0]
+    out[:] = 0.0
     s = 0.0
     for i in range(m):
-        z = x[d]
-        for j in range(d):
-            z += x[j] * X[i, j]
-        if y[i] * z <= 0.0:
-            s -= y[i] * z
-            for j in range(d):
-                out[j] -= y[i] * X[i, j] / m
-            out[d] -= y[i] / m
+        s += _hinge(x, X, y, i, out, 1.0 / m)
     return s / m
 
 
 @jit
 def crit_f(x, args):
     X, y = args
-    m, d = X.shape
+    m = X.shape[0]
     s = 0.0
     for i in range(m):
-        z = x[d]
-        for j in range(d):
-            z += x[j] * X[i, j]
-        if y[i] * z <= 0.0:
-            s -= y[i] * z
+        s += max(0.0, -y[i] * affine_score(X, i, x))
     return s / m
 
 
@@ -48,20 +47,11 @@ def crit_grad(x, args, out):
 def crit_batch(x, args, idx, out):
     """Mean of f_i = max(0, -y_i (w.x_i + b)) over idx; its mean subgradient into out."""
     X, y = args
-    d = X.shape[1]
     nb = idx.shape[0]
-    for j in range(d + 1):
-        out[j] = 0.0
+    out[:] = 0.0
     s = 0.0
     for i in idx:
-        z = x[d]
-        for j in range(d):
-            z += x[j] * X[i, j]
-        if y[i] * z <= 0.0:
-            s -= y[i] * z
-            for j in range(d):
-                out[j] -= y[i] * X[i, j] / nb
-            out[d] -= y[i] / nb
+        s += _hinge(x, X, y, i, out, 1.0 / nb)
     return s / nb
 
 

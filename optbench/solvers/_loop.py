@@ -26,6 +26,7 @@ import numpy as np
 
 from .._clock import now
 from .._jit import jit
+from ..kernels import norm2, sumsq
 from ..params import Param
 from ..status import FIRST_REFUSAL, GAP_TOL, GRAD_TOL, MAX_ITER, NOT_FINITE, RUNNING, TIME_LIMIT
 
@@ -82,21 +83,6 @@ def without_grad_test(control):
     """``control`` with the gradient-norm test off (for methods with their own stopping rule)."""
     return Control(control.max_iter, -1.0, control.gap_tol, control.f_star, control.time_limit,
                    control.record_every, control.clock_every)
-
-
-@jit
-def sumsq(v):
-    """sum_i v_i^2, without temporaries."""
-    s = 0.0
-    for i in range(v.shape[0]):
-        s += v[i] * v[i]
-    return s
-
-
-@jit
-def norm2(v):
-    """||v||_2, without temporaries."""
-    return math.sqrt(sumsq(v))
 
 
 @jit(inline=True)

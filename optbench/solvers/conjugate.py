@@ -8,11 +8,12 @@ import math
 import numpy as np
 
 from .._jit import jit
+from ..kernels import sumsq
 from ..params import Param
 from ..problem import value_and_grad
 from ..registry import Solver, register_solver
 from ..status import GRAD_TOL, LINE_SEARCH, NEGATIVE_CURVATURE, RUNNING
-from ._loop import drive, sumsq
+from ._loop import drive
 from .wolfe import DEFAULT_MAX_EVALS, strong_wolfe, wolfe_params, wolfe_prepare
 
 __all__ = ["cg", "ncg"]

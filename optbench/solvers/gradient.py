@@ -14,11 +14,12 @@ import numpy as np
 
 from .._jit import jit
 from ..errors import IncompatibleError
+from ..kernels import copy_into, sumsq
 from ..params import Param
 from ..problem import value_and_grad
 from ..registry import Plan, Solver, register_solver
 from ..status import LINE_SEARCH, NOT_DESCENT, RUNNING
-from ._loop import drive, sumsq
+from ._loop import drive
 from .line_search import backtracking
 from .step_sizes import barzilai_borwein, diminishing, exact_quadratic, polyak
 
@@ -103,8 +104,8 @@ def _armijo_step(oracle, x, g, fx, work, params, k, extras):
     extras[0] = trials
     if not ok:
         return fx, np.nan, LINE_SEARCH
-    x[:] = x_new
-    g[:] = g_new
+    copy_into(x, x_new)
+    copy_into(g, g_new)
     return f_new, t, RUNNING
 
 
@@ -175,8 +176,8 @@ def _bb_step(oracle, x, g, fx, work, params, k, extras):
             y[i] = g[i] - g_prev[i]
         t = barzilai_borwein(s, y, variant, state[0], t_min, t_max)
     state[0] = t
-    x_prev[:] = x
-    g_prev[:] = g
+    copy_into(x_prev, x)
+    copy_into(g_prev, g)
     return descend(oracle, x, g, t), t, RUNNING
 
 

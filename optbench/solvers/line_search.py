@@ -7,17 +7,9 @@ The strong-Wolfe search used by conjugate gradients and quasi-Newton methods is 
 from __future__ import annotations
 
 from .._jit import jit
+from ..kernels import dot
 
-__all__ = ["dot", "backtracking"]
-
-
-@jit
-def dot(u, v):
-    """u . v without temporaries."""
-    s = 0.0
-    for i in range(u.shape[0]):
-        s += u[i] * v[i]
-    return s
+__all__ = ["backtracking"]
 
 
 @jit

@@ -15,6 +15,7 @@ import math
 import numpy as np
 
 from .._jit import jit
+from ..kernels import copy_into
 from ..params import Param
 from ..problem import value_and_grad
 from ..registry import Solver, register_solver
@@ -140,8 +141,8 @@ def _newton_ls_step(oracle, x, g, fx, work, params, k, extras):
         return fx, np.nan, NOT_DESCENT
     if not ok:
         return fx, np.nan, LINE_SEARCH
-    x[:] = x_new
-    g[:] = g_new
+    copy_into(x, x_new)
+    copy_into(g, g_new)
     return f_new, t, RUNNING
 
 
@@ -192,8 +193,8 @@ def _newton_safe_step(oracle, x, g, fx, work, params, k, extras):
     extras[1] = trials
     if not ok:
         return fx, np.nan, LINE_SEARCH
-    x[:] = x_new
-    g[:] = g_new
+    copy_into(x, x_new)
+    copy_into(g, g_new)
     return f_new, t, RUNNING
 
 

@@ -19,6 +19,7 @@ import numpy as np
 
 from .._jit import jit
 from ..errors import IncompatibleError
+from ..kernels import add_scaled_row, affine_score
 from ..params import Param
 from ..problem import value_and_grad
 from ..registry import Plan, Solver, register_solver
@@ -39,17 +40,11 @@ def perceptron_epoch(X, y, w, order, eta):
     """One pass in ``order``: where y_i (w.x_i + b) <= 0, w += eta y_i x_i and b += eta y_i.
 
     ``w`` holds the weights then the bias; returns the number of mistakes."""
-    d = X.shape[1]
     mistakes = 0
     for i in order:
-        s = w[d]
-        for j in range(d):
-            s += w[j] * X[i, j]
-        if y[i] * s <= 0.0:
+        if y[i] * affine_score(X, i, w) <= 0.0:
             mistakes += 1
-            for j in range(d):
-                w[j] += eta * y[i] * X[i, j]
-            w[d] += eta * y[i]
+            add_scaled_row(w, X, i, eta * y[i])
     return mistakes
 
 
@@ -63,9 +58,7 @@ def classify(X, y, w):
     worst = np.inf
     sq = 0.0
     for i in range(m):
-        s = w[d]
-        for j in range(d):
-            s += w[j] * X[i, j]
+        s = affine_score(X, i, w)
         ys = y[i] * s
         if ys <= 0.0:
             errors += 1
@@ -81,13 +74,9 @@ def classify(X, y, w):
 @jit
 def _count_errors(X, y, w):
     """number of i with y_i (w.x_i + b) <= 0"""
-    d = X.shape[1]
     errors = 0
     for i in range(X.shape[0]):
-        s = w[d]
-        for j in range(d):
-            s += w[j] * X[i, j]
-        if y[i] * s <= 0.0:
+        if y[i] * affine_score(X, i, w) <= 0.0:
             errors += 1
     return errors
 
@@ -183,14 +172,9 @@ def _batch_step(oracle, x, g, fx, work, params, k, extras):
         u[j] = 0.0
     mistakes = 0
     for i in range(m):
-        s = x[d]
-        for j in range(d):
-            s += x[j] * X[i, j]
-        if y[i] * s <= 0.0:
+        if y[i] * affine_score(X, i, x) <= 0.0:
             mistakes += 1
-            for j in range(d):
-                u[j] += y[i] * X[i, j]
-            u[d] += y[i]
+            add_scaled_row(u, X, i, y[i])
     for j in range(d + 1):
         x[j] += eta * u[j]
     errors, margin, mse = classify(X, y, x)
@@ -253,14 +237,9 @@ def _pocket_step(oracle, x, g, fx, work, params, k, extras):
     np.random.shuffle(order)
     mistakes = 0
     for i in order:
-        s = w[d]
-        for j in range(d):
-            s += w[j] * X[i, j]
-        if y[i] * s <= 0.0:
+        if y[i] * affine_score(X, i, w) <= 0.0:
             mistakes += 1
-            for j in range(d):
-                w[j] += eta * y[i] * X[i, j]
-            w[d] += eta * y[i]
+            add_scaled_row(w, X, i, eta * y[i])
             state[2] = 0
             state[3] = -1
         else:
@@ -329,20 +308,14 @@ def _adaline_step(oracle, x, g, fx, work, params, k, extras):
     (order,) = work
     eta0, power = params[0], params[1]
     X, y = oracle.args[0], oracle.args[1]
-    d = X.shape[1]
     eta = diminishing(eta0, power, k)
     np.random.shuffle(order)
     mistakes = 0
     for i in order:
-        s = x[d]
-        for j in range(d):
-            s += x[j] * X[i, j]
+        s = affine_score(X, i, x)
         if y[i] * s <= 0.0:
             mistakes += 1
-        e = eta * (y[i] - s)
-        for j in range(d):
-            x[j] += e * X[i, j]
-        x[d] += e
+        add_scaled_row(x, X, i, eta * (y[i] - s))
     errors, margin, mse = classify(X, y, x)
     extras[0] = mistakes
     extras[1] = errors
