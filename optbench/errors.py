@@ -7,7 +7,7 @@ from __future__ import annotations
 import difflib
 
 __all__ = ["OptbenchError", "UnknownNameError", "InvalidValueError", "IncompatibleError",
-           "InvalidTypeError", "unknown_name"]
+           "InvalidTypeError", "MissingDependencyError", "unknown_name"]
 
 
 class OptbenchError(Exception):
@@ -31,6 +31,10 @@ class IncompatibleError(OptbenchError, ValueError):
 
 class InvalidTypeError(OptbenchError, TypeError):
     """A value of the wrong kind (a string where a number is needed...)."""
+
+
+class MissingDependencyError(OptbenchError, ImportError):
+    """An optional dependency (an extra such as ``optbench[datasets]``) is not installed."""
 
 
 def unknown_name(kind: str, name: str, valid, where: str | None = None) -> UnknownNameError:
