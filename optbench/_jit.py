@@ -38,7 +38,7 @@ _PACKAGE_DIR = Path(__file__).resolve().parent
 
 # Modules that compiled code never calls into: editing them keeps the compiled cache.
 _PYTHON_ONLY = frozenset({"cli.py", "harness.py", "results.py", "registry.py", "params.py",
-                          "errors.py", "__init__.py"})
+                          "errors.py", "datasets.py", "optima.py", "__init__.py"})
 
 
 @functools.cache

@@ -34,6 +34,17 @@ def _pairs(items, option: str) -> dict[str, str]:
     return out
 
 
+def _problem_params(args) -> dict[str, str]:
+    """-P pairs plus the data options (--data, --target, --standardize)."""
+    params = _pairs(args.P, "-P")
+    for name in ("data", "target"):
+        if getattr(args, name) is not None:
+            params[name] = getattr(args, name)
+    if args.standardize:
+        params["standardize"] = "true"
+    return params
+
+
 def _parse_x0(text: str | None):
     if text is None:
         return None
@@ -97,14 +108,17 @@ def _fmt(value) -> str:
 def _cmd_info(args) -> int:
     from .registry import get_family, get_solver, make_problem, solver_names, unfit_reason
 
-    problem = make_problem(args.problem, dim=args.dim, seed=args.seed, **_pairs(args.P, "-P"))
+    problem = make_problem(args.problem, dim=args.dim, seed=args.seed, **_problem_params(args))
     facts = problem.describe()
     family = get_family(args.problem)
     print(f"{problem.name}: {family.summary}")
     print(f"  formula     {facts['formula']}")
     print(f"  dimension   {facts['dimension']}")
-    if facts["parameters"]:
-        print("  parameters  " + ", ".join(f"{k}={v}" for k, v in facts["parameters"].items()))
+    shown = {k: v for k, v in facts["parameters"].items() if v is not None}
+    if shown:
+        print("  parameters  " + ", ".join(f"{k}={v}" for k, v in shown.items()))
+    if "dataset" in problem.extra:
+        print(f"  data        {problem.extra['dataset']}")
     print(f"  f*          {_fmt(facts['f_star'])}")
     if problem.x_star is not None and problem.dim <= 10:
         print("  x*          [" + ", ".join(f"{v:.6g}" for v in problem.x_star) + "]")
@@ -157,7 +171,7 @@ def _cmd_run(args) -> int:
         check_output_path(args.out)
     options = {o.name: getattr(args, o.name) for o in RUN_OPTIONS}
     result = run(args.problem, args.solver, dim=args.dim, seed=args.seed,
-                 x0=_parse_x0(args.x0), problem_params=_pairs(args.P, "-P"),
+                 x0=_parse_x0(args.x0), problem_params=_problem_params(args),
                  on_compile=notify, **options, **_pairs(args.p, "-p"))
     if args.out:
         result.save(args.out)
@@ -182,6 +196,12 @@ def build_parser() -> argparse.ArgumentParser:
     p_list.set_defaults(func=_cmd_list)
 
     def problem_options(p):
+        p.add_argument("--data", metavar="NAME|FILE",
+                       help="dataset of problems that take data: a generator, a bundled "
+                            "dataset (iris ...) or a .csv/.npz/.parquet file")
+        p.add_argument("--target", metavar="COLUMN", help="the target column of --data FILE")
+        p.add_argument("--standardize", action="store_true",
+                       help="features of --data to zero mean and unit variance")
         p.add_argument("--dim", type=int, help="problem dimension (families that take one)")
         p.add_argument("--seed", type=int, help="seed of the problem's data (and of solvers "
                                                 "that shuffle)")

@@ -881,3 +881,38 @@ def load(name, *, samples=None, dim=None, noise=None, margin=None, cond=None, se
     return _build(X, values, name=stem, source=f"file: {path}", feature_names=feature_names,
                   target_name=target_name, classes=None, extra={}, option="option --data",
                   **common)
+
+
+# ------------------------------------------------------------ problem families built on data
+def data_params(default: str) -> tuple[Param, ...]:
+    """The parameters of a problem family that draws its data from this layer.
+
+    ``data`` names a generator, a bundled dataset or a file (``--data``); the generator
+    parameters default to None, meaning the generator's own default (and are refused for a
+    bundled dataset or a file); ``target``, ``positive`` and ``standardize`` are those of
+    :func:`load`. The family adds its own ``seed``."""
+    return (
+        Param("data", default, str, "a generator (" + ", ".join(GENERATORS) + "), a bundled "
+              "dataset (" + ", ".join(REAL) + ") or a .csv/.npz/.parquet file"),
+        Param("samples", None, int, "number of generated points", low=1),
+        Param("dim", None, int, "number of generated features", low=1),
+        Param("noise", None, float, "noise of generated data (label flips for blobs)",
+              low=0.0),
+        Param("margin", None, float, "margin of generated blobs", low=0.0, high=0.99),
+        Param("cond", None, float, "condition number of generated regression data", low=1.0),
+        Param("target", None, str, "files: the target column (default: the last one)"),
+        Param("positive", None, str, "class against the rest, for a binary problem"),
+        Param("standardize", False, bool, "features to zero mean and unit variance"),
+    )
+
+
+def load_for(values: dict, *, task: str, labels: str = "pm1") -> Dataset:
+    """Load the dataset described by a family's :func:`data_params` values (plus ``seed``)."""
+    positive = values.get("positive")
+    if positive is not None and _is_number(positive):
+        positive = float(positive) if "." in positive else int(positive)
+    return load(values["data"], samples=values.get("samples"), dim=values.get("dim"),
+                noise=values.get("noise"), margin=values.get("margin"),
+                cond=values.get("cond"), seed=values.get("seed", 0),
+                target=values.get("target"), positive=positive,
+                standardize=values.get("standardize", False), labels=labels, task=task)

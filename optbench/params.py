@@ -55,6 +55,8 @@ class Param:
 
         ``where`` replaces the default "parameter NAME of OWNER" in messages."""
         where = where or f"parameter {self.name!r} of {owner}"
+        if value is None and self.default is None:  # an optional parameter left unset
+            return None
         expected = self.describe_bounds()
         if self.names and isinstance(value, str) and value.strip() in self.names:
             return value.strip()

@@ -231,6 +231,12 @@ def make_problem(name: str, **params) -> Problem:
     """Build the problem ``name`` with ``params`` (validated; ``None`` values mean default)."""
     family = get_family(name)
     given = {k: v for k, v in params.items() if v is not None}
+    data_keys = [k for k in ("data", "target", "standardize") if k in given]
+    if data_keys and family.param("data") is None:
+        takers = [n for n in sorted(_families) if _families[n].param("data") is not None]
+        raise InvalidValueError(
+            f"problem {name!r} does not take a dataset; problems that do: "
+            f"{', '.join(takers)} (option --{data_keys[0]})")
     for key in ("dim", "seed"):
         if key in given and family.param(key) is None:
             if key == "seed":  # a deterministic problem simply has no randomness to seed

@@ -4,6 +4,7 @@ import numpy as np
 
 import optbench
 from optbench import Oracle, Param, Problem, jit
+from optbench.datasets import data_params, load_for
 
 
 @jit
@@ -87,30 +88,22 @@ def _instance(name, A, y, x0, formula, reference, **facts):
 
 @optbench.register_problem(
     "least-squares",
-    params=(Param("dim", 10, int, "number of unknowns n", low=1),
-            Param("samples", 100, int, "number of rows m of A", low=1),
-            Param("cond", 10.0, float, "condition number of A (singular values log-spaced)",
-                  low=1.0),
-            Param("noise", 0.1, float, "standard deviation of the noise on y", low=0.0),
+    params=(*data_params("regression"),
             Param("seed", 0, int, "seed of the generated data", low=0)),
-    summary="1/2 ||Ax - y||^2 on generated data with chosen size, conditioning and noise",
+    summary="1/2 ||Ax - y||^2 (default: generated data with chosen size, conditioning, noise)",
 )
-def least_squares(dim, samples, cond, noise, seed):
-    rng = np.random.default_rng(seed)
-    k = min(samples, dim)
-    U, _ = np.linalg.qr(rng.standard_normal((samples, k)))
-    V, _ = np.linalg.qr(rng.standard_normal((dim, k)))
-    sv = np.logspace(0.0, -np.log10(cond), k)
-    A = (U * sv) @ V.T
-    x_true = rng.standard_normal(dim)
-    y = A @ x_true + noise * rng.standard_normal(samples)
+def least_squares(seed, **data):
+    ds = load_for({**data, "seed": seed}, task="regression")
+    sv = np.linalg.svd(ds.X, compute_uv=False)
+    kappa = sv.max() / sv.min() if sv.min() > 0 else np.inf
     return _instance(
-        "least-squares", A, y, np.zeros(dim),
-        "f(x) = 1/2 ||Ax - y||^2, A with singular values log-spaced in [1/cond, 1]",
+        "least-squares", ds.X, ds.y, np.zeros(ds.X.shape[1]),
+        "f(x) = 1/2 ||Ax - y||^2 (rows of A: samples, columns: features)",
         "Nocedal & Wright, Numerical Optimization (2006), chapter 10",
-        notes=f"x*, f* from numpy.linalg.lstsq; kappa(A'A) = {cond ** 2:.3g}; finite sum of "
-              "f_i = m/2 (a_i.x - y_i)^2",
-        extra={"x_true": x_true},
+        notes=f"{ds.source}; x*, f* from numpy.linalg.lstsq; kappa(A) = {kappa:.3g}; finite "
+              "sum of f_i = m/2 (a_i.x - y_i)^2",
+        extra={"dataset": ds.describe(),
+               **({"x_true": ds.extra["w_true"]} if "w_true" in ds.extra else {})},
     )
 
 

@@ -4,6 +4,7 @@ import numpy as np
 
 import optbench
 from optbench import Oracle, Param, Problem, jit
+from optbench.datasets import data_params, load_for
 from optbench.kernels import add_scaled_row, affine_score
 
 
@@ -57,43 +58,31 @@ def crit_batch(x, args, idx, out):
 
 @optbench.register_problem(
     "perceptron",
-    params=(Param("samples", 100, int, "number of points", low=2),
-            Param("dim", 2, int, "number of features", low=1),
-            Param("margin", 0.1, float, "margin gamma of the true separator", low=0.0,
-                  high=0.9),
-            Param("noise", 0.0, float, "fraction of labels flipped (0: separable)", low=0.0,
-                  high=0.5),
+    params=(*data_params("blobs"),
             Param("seed", 0, int, "seed of the generated data", low=0)),
-    summary="perceptron criterion on points in the unit ball, separable with margin gamma",
+    summary="perceptron criterion on labelled points (default: blobs separable with a margin)",
 )
-def perceptron(samples, dim, margin, noise, seed):
-    rng = np.random.default_rng(seed)
-    w_true = rng.standard_normal(dim)
-    w_true /= np.linalg.norm(w_true)
-    X = np.empty((samples, dim))
-    filled = 0
-    while filled < samples:  # uniform in the unit ball, outside the slab |w.x| < margin
-        cand = rng.standard_normal((2 * samples, dim))
-        cand *= (rng.uniform(size=(2 * samples, 1)) ** (1.0 / dim)
-                 / np.linalg.norm(cand, axis=1, keepdims=True))
-        cand = cand[np.abs(cand @ w_true) >= margin]
-        take = min(len(cand), samples - filled)
-        X[filled:filled + take] = cand[:take]
-        filled += take
-    y = np.where(X @ w_true > 0, 1.0, -1.0)
-    flipped = rng.permutation(samples)[: int(round(noise * samples))]
-    y[flipped] *= -1.0
-    separable = len(flipped) == 0
+def perceptron(seed, **data):
+    ds = load_for({**data, "seed": seed}, task="binary")
+    X, y = ds.X, ds.y
+    facts = ds.extra.get("raw", ds.extra)  # a standardized dataset keeps its facts under raw
+    separable = bool(ds.extra.get("separable", False))
+    m, d = X.shape
+    if separable:
+        notes = f"separable with margin {ds.extra['margin']:g} by a unit w* through the origin"
+    elif "flipped" in facts:
+        notes = f"{len(facts['flipped'])} of {m} labels flipped: not separable"
+    else:
+        notes = f"{ds.source}: classes {ds.classes[0]} (-1) and {ds.classes[1]} (+1)"
     return Problem(
         name="perceptron", family="perceptron", oracle=Oracle(crit_f, crit_grad, crit_fg, None,
                                                               (X, y), batch=crit_batch),
-        x0=np.zeros(dim + 1),
+        x0=np.zeros(d + 1),
         formula="f(w, b) = 1/m sum_i max(0, -y_i (w.x_i + b))  (perceptron criterion)",
         reference="Rosenblatt (1958); Duda, Hart & Stork, Pattern Classification (2001), 5.5",
         f_star=0.0 if separable else None, convex=True, smooth=False, labelled=True,
-        samples=samples,
-        notes=(f"separable with margin {margin:g} by a unit w* through the origin"
-               if separable else f"{len(flipped)} of {samples} labels flipped: not separable"),
-        extra={"w_true": w_true, "margin": margin, "flipped": flipped,
-               "radius": float(np.sqrt(1.0 + np.max(np.sum(X * X, axis=1))))},
+        samples=m, notes=notes,
+        extra={**{k: ds.extra[k] for k in ("w_true", "margin", "flipped") if k in ds.extra},
+               "radius": float(np.sqrt(1.0 + np.max(np.sum(X * X, axis=1)))),
+               "dataset": ds.describe()},
     )

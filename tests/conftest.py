@@ -1,4 +1,5 @@
-"""Test set-up: one numba cache directory for the whole session (and its subprocesses).
+"""Test set-up: one numba cache directory for the whole session (and its subprocesses), and
+a project-local cache of reference optima (never the user's ~/.cache).
 
 Numba reads NUMBA_CACHE_DIR when it is first imported, so this runs before optbench is
 imported. CI sets a fresh directory; locally the default keeps compiled code between runs.
@@ -9,6 +10,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("NUMBA_CACHE_DIR", str(ROOT / ".numba-cache"))
+os.environ.setdefault("OPTBENCH_CACHE_DIR", str(ROOT / ".optbench-cache"))  # known optima
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402

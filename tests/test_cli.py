@@ -101,3 +101,17 @@ def test_cli_subprocess_has_no_traceback(tmp_path):
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path, env=env)
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0 and "Traceback" not in proc.stderr
+
+
+def test_data_options_reach_the_problem(tmp_path, capsys):
+    path = tmp_path / "points.csv"
+    path.write_text("a,b,label\n1,2,1\n2,1,-1\n3,3,1\n0.5,0.2,-1\n")
+    assert main(["run", "perceptron", "perceptron", "--data", str(path), "--target",
+                 "label"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[-1].startswith("converged")
+    assert main(["info", "least-squares", "--data", "diabetes", "--standardize"]) == 0
+    out = capsys.readouterr().out
+    assert "diabetes: 442 samples x 10 features" in out and "dimension   10" in out
+    assert main(["run", "quadratic", "gd", "--data", str(path)]) == 2
+    assert "does not take a dataset" in capsys.readouterr().err

@@ -11,13 +11,21 @@ from optbench.errors import InvalidValueError, UnknownNameError
 # Extra parameter settings per family, besides the defaults (small instances keep tests fast).
 VARIANTS = {
     "quadratic": [{"dim": 1}, {"dim": 6, "cond": 1e3, "seed": 3}],
-    "least-squares": [{"dim": 4, "samples": 3, "seed": 1}, {"dim": 5, "samples": 40,
-                                                           "cond": 100.0, "noise": 0.0}],
+    "least-squares": [{"dim": 4, "samples": 3, "seed": 1},
+                      {"dim": 5, "samples": 40, "cond": 100.0, "noise": 0.0},
+                      {"data": "diabetes", "standardize": True}],
     "rosenbrock": [{"dim": 5}],
-    "perceptron": [{"dim": 4, "samples": 30, "noise": 0.2, "seed": 2}],
+    "perceptron": [{"dim": 4, "samples": 30, "noise": 0.2, "seed": 2},
+                   {"data": "iris", "positive": "setosa"}],
     "xor-mlp": [{"hidden": 3, "seed": 5}],
     "linear-regression": [{"samples": 7, "noise": 0.0, "seed": 4}],
     "madaline": [{"samples": 30, "noise": 0.3, "hidden": 3, "output": "majority", "seed": 1}],
+    "logistic-regression": [{"samples": 40, "dim": 3, "labels": "01", "seed": 1},
+                            {"samples": 6, "dim": 8, "lam": 1e-3, "separation": 6.0,
+                             "seed": 2}],
+    "softmax-regression": [{"samples": 30, "dim": 3, "classes": 4, "seed": 1},
+                           {"samples": 12, "dim": 2, "classes": 3, "lam": 0.1,
+                            "separation": 0.0, "seed": 2}],
 }
 
 
@@ -89,8 +97,12 @@ def test_metadata_is_consistent(name, params):
         assert 0 <= problem.mu <= problem.L
     if problem.has_hessian and problem.convex and problem.L is not None:
         eig = np.linalg.eigvalsh(problem.hess(problem.x0))
-        assert eig.max() == pytest.approx(problem.L, rel=1e-8)
-        assert eig.min() == pytest.approx(problem.mu, rel=1e-6, abs=1e-10)
+        if problem.quadratic:  # a constant Hessian: L and mu are its extreme eigenvalues
+            assert eig.max() == pytest.approx(problem.L, rel=1e-8)
+            assert eig.min() == pytest.approx(problem.mu, rel=1e-6, abs=1e-10)
+        else:  # L and mu bound the Hessian everywhere (here: at x0)
+            assert eig.max() <= problem.L * (1 + 1e-8)
+            assert eig.min() >= problem.mu * (1 - 1e-6) - 1e-10
 
 
 def test_quadratic_optimum_and_spectrum():

@@ -1,0 +1,397 @@
+"""Regularized logistic (binary) and softmax (K-class) regression on generated Gaussian classes.
+
+Both are smooth, lam-strongly convex finite sums f = 1/m sum_i f_i with the L2 term inside
+every f_i, so the full-batch, Newton and stochastic solvers all apply; the binary problem also
+presents its data as (X, y in {-1, +1}) with x = (w, b), so the perceptron-family solvers fit.
+The bias is regularized with the weights (lam/2 ||x||^2 over all of x): that keeps the
+minimizer unique, the Hessian >= lam I everywhere (mu = lam exactly) and, for softmax, removes
+the flat direction b + c 1 along which the unregularized cross-entropy is constant.
+
+x* and f* come from a Newton solve to ||grad f|| <= 1e-12 (:func:`optbench.optima.newton_minimize`),
+cached on disk per instance by :func:`optbench.optima.reference_optimum`.
+"""
+
+import math
+
+import numpy as np
+
+import optbench
+from optbench import Oracle, Param, Problem, jit
+from optbench.errors import InvalidValueError
+from optbench.kernels import add_scaled_row, affine_score, sumsq
+from optbench.optima import newton_minimize, power_iteration_norm, reference_optimum
+
+# Part of the optimum cache key: bump when an objective below changes (data are hashed anyway).
+VERSION = "logistic-1"
+_EXACT_NORM_MAX_COLS = 2000  # above this many columns, ||X||^2 by power iteration
+
+
+# -- shared scalar helpers ------------------------------------------------------------------------
+@jit
+def softplus(t):
+    """log(1 + e^t) without overflow: max(t, 0) + log1p(e^-|t|)"""
+    if t > 0.0:
+        return t + math.log1p(math.exp(-t))
+    return math.log1p(math.exp(t))
+
+
+@jit
+def sigmoid(t):
+    """1 / (1 + e^-t) without overflow"""
+    if t >= 0.0:
+        return 1.0 / (1.0 + math.exp(-t))
+    e = math.exp(t)
+    return e / (1.0 + e)
+
+
+@jit
+def _finish(x, lam, s, n, out):
+    """out <- out / n + lam x; returns s / n + lam/2 ||x||^2 (mean over n samples + L2)"""
+    for j in range(x.shape[0]):
+        out[j] = out[j] / n + lam * x[j]
+    return s / n + 0.5 * lam * sumsq(x)
+
+
+@jit
+def _zero(out):
+    for j in range(out.shape[0]):
+        out[j] = 0.0
+
+
+# -- binary logistic regression: args = (X, y in {-1, +1}, lam), x = (w, b) ------------------------
+@jit
+def _lr_sample(x, X, y, i, out):
+    """out += grad of log(1 + exp(-y_i z_i)), z_i = w.x_i + b; returns that loss"""
+    t = -y[i] * affine_score(X, i, x)
+    add_scaled_row(out, X, i, -y[i] * sigmoid(t))
+    return softplus(t)
+
+
+@jit
+def lr_f(x, args):
+    X, y, lam = args
+    m = X.shape[0]
+    s = 0.0
+    for i in range(m):
+        s += softplus(-y[i] * affine_score(X, i, x))
+    return s / m + 0.5 * lam * sumsq(x)
+
+
+@jit
+def lr_fg(x, args, out):
+    X, y, lam = args
+    _zero(out)
+    s = 0.0
+    for i in range(X.shape[0]):
+        s += _lr_sample(x, X, y, i, out)
+    return _finish(x, lam, s, X.shape[0], out)
+
+
+@jit
+def lr_grad(x, args, out):
+    lr_fg(x, args, out)
+
+
+@jit
+def lr_batch(x, args, idx, out):
+    """mean over i in idx of f_i = log(1 + exp(-y_i z_i)) + lam/2 ||x||^2; its gradient in out"""
+    X, y, lam = args
+    _zero(out)
+    s = 0.0
+    for i in idx:
+        s += _lr_sample(x, X, y, i, out)
+    return _finish(x, lam, s, idx.shape[0], out)
+
+
+@jit
+def lr_hess(x, args, out):
+    """1/m sum_i s_i (x_i, 1)(x_i, 1)' + lam I with s_i = sigma(z_i) sigma(-z_i)"""
+    X, y, lam = args
+    m, d = X.shape
+    n = d + 1
+    for j in range(n):
+        for k in range(n):
+            out[j, k] = 0.0
+    for i in range(m):
+        z = affine_score(X, i, x)
+        s = sigmoid(z) * sigmoid(-z)
+        for j in range(d):
+            a = s * X[i, j]
+            for k in range(j + 1):
+                out[j, k] += a * X[i, k]
+            out[d, j] += a
+        out[d, d] += s
+    for j in range(n):
+        for k in range(j + 1):
+            out[j, k] /= m
+            out[k, j] = out[j, k]
+        out[j, j] += lam
+
+
+# -- softmax regression: args = (X, c in {0..K-1}, lam), x = (W row-major (K x d), b (K)) ----------
+@jit
+def _probabilities(x, X, i, p):
+    """p <- softmax(z_i), z_ik = W_k.x_i + b_k (max subtracted); returns log sum_k e^(z_ik)"""
+    K = p.shape[0]
+    d = X.shape[1]
+    zmax = -math.inf
+    for k in range(K):
+        s = x[K * d + k]
+        for j in range(d):
+            s += x[k * d + j] * X[i, j]
+        p[k] = s
+        zmax = max(zmax, s)
+    total = 0.0
+    for k in range(K):
+        p[k] = math.exp(p[k] - zmax)
+        total += p[k]
+    for k in range(K):
+        p[k] /= total
+    return zmax + math.log(total)
+
+
+@jit
+def _sm_loss(x, X, c, i, p):
+    """cross-entropy -log p_{c_i} = logsumexp(z_i) - z_{i c_i}; p <- softmax(z_i)"""
+    d = X.shape[1]
+    K = p.shape[0]
+    k = c[i]
+    zc = x[K * d + k]
+    for j in range(d):
+        zc += x[k * d + j] * X[i, j]
+    return _probabilities(x, X, i, p) - zc
+
+
+@jit
+def _sm_sample(x, X, c, i, p, out):
+    """out += grad of the cross-entropy of sample i; returns it"""
+    d = X.shape[1]
+    K = p.shape[0]
+    loss = _sm_loss(x, X, c, i, p)
+    for k in range(K):
+        a = p[k] - (1.0 if k == c[i] else 0.0)
+        for j in range(d):
+            out[k * d + j] += a * X[i, j]
+        out[K * d + k] += a
+    return loss
+
+
+@jit
+def sm_f(x, args):
+    X, c, lam = args
+    m, d = X.shape
+    p = np.empty(x.shape[0] // (d + 1))
+    s = 0.0
+    for i in range(m):
+        s += _sm_loss(x, X, c, i, p)
+    return s / m + 0.5 * lam * sumsq(x)
+
+
+@jit
+def sm_fg(x, args, out):
+    X, c, lam = args
+    m, d = X.shape
+    p = np.empty(x.shape[0] // (d + 1))
+    _zero(out)
+    s = 0.0
+    for i in range(m):
+        s += _sm_sample(x, X, c, i, p, out)
+    return _finish(x, lam, s, m, out)
+
+
+@jit
+def sm_grad(x, args, out):
+    sm_fg(x, args, out)
+
+
+@jit
+def sm_batch(x, args, idx, out):
+    """mean over i in idx of f_i = -log p_{c_i}(x_i) + lam/2 ||x||^2; its gradient in out"""
+    X, c, lam = args
+    d = X.shape[1]
+    p = np.empty(x.shape[0] // (d + 1))
+    _zero(out)
+    s = 0.0
+    for i in idx:
+        s += _sm_sample(x, X, c, i, p, out)
+    return _finish(x, lam, s, idx.shape[0], out)
+
+
+@jit
+def sm_hess(x, args, out):
+    """1/m sum_i (diag(p_i) - p_i p_i') (x) (x_i, 1)(x_i, 1)' + lam I, rows and columns in the
+    order of x (W row-major, then b)"""
+    X, c, lam = args
+    m, d = X.shape
+    K = x.shape[0] // (d + 1)
+    n = K * (d + 1)
+    B = K * d  # offset of b in x
+    P = np.empty((m, K))
+    for i in range(m):
+        _probabilities(x, X, i, P[i])
+    for r in range(n):
+        for s in range(n):
+            out[r, s] = 0.0
+    for k in range(K):
+        for l in range(k, K):  # block (k, l); (l, k) is its transpose
+            for i in range(m):
+                a = (P[i, k] if k == l else 0.0) - P[i, k] * P[i, l]
+                for j in range(d):
+                    aj = a * X[i, j]
+                    r = k * d + j
+                    for jj in range(d):
+                        out[r, l * d + jj] += aj * X[i, jj]
+                    out[r, B + l] += aj
+                    out[B + k, l * d + j] += aj
+                out[B + k, B + l] += a
+    for k in range(K):
+        for l in range(k + 1, K):
+            for j in range(d + 1):
+                r = k * d + j if j < d else B + k
+                for jj in range(d + 1):
+                    s = l * d + jj if jj < d else B + l
+                    out[s, r] = out[r, s]
+    for r in range(n):
+        for s in range(n):
+            out[r, s] /= m
+        out[r, r] += lam
+
+
+# -- Python side: data, constants, optimum -------------------------------------------------------
+def squared_norm(A) -> float:
+    """||A||_2^2 = lambda_max(A'A): exact (eigvalsh of A'A) for up to 2000 columns, else by
+    power iteration."""
+    if A.shape[1] <= _EXACT_NORM_MAX_COLS:
+        return float(np.linalg.eigvalsh(A.T @ A)[-1])
+    return power_iteration_norm(A, iters=200, seed=0)
+
+
+def signed_labels(labels, convention: str) -> np.ndarray:
+    """Labels in ``convention`` ("pm1": {-1, +1}, "01": {0, 1}) as floats in {-1, +1}."""
+    labels = np.asarray(labels, dtype=np.float64)
+    allowed = (-1.0, 1.0) if convention == "pm1" else (0.0, 1.0)
+    if not np.all(np.isin(labels, allowed)):
+        raise InvalidValueError(f"labels must be in {{{allowed[0]:g}, {allowed[1]:g}}} for "
+                                f"labels={convention!r}; got values "
+                                f"{np.unique(labels)[:5].tolist()}")
+    return labels if convention == "pm1" else 2.0 * labels - 1.0
+
+
+def _optimum(name, key, oracle, n):
+    """x*, f* by Newton's method from 0 on the compiled oracle, cached per instance."""
+    f, grad, hess, args = oracle.f, oracle.grad, oracle.hess, oracle.args
+
+    def fg(x):
+        g = np.empty(n)
+        grad(x, args, g)
+        return f(x, args), g
+
+    def h(x):
+        H = np.empty((n, n))
+        hess(x, args, H)
+        return H
+
+    return reference_optimum((name, *key), lambda: newton_minimize(fg, h, np.zeros(n)),
+                             version=VERSION, dim=n)
+
+
+_COMMON = (
+    Param("lam", 1e-2, float, "L2 coefficient lam (> 0: strongly convex)", low=0.0,
+          strict=True),
+    Param("separation", 2.0, float, "distance between class means (noise std 1)", low=0.0),
+    Param("seed", 0, int, "seed of the generated data", low=0),
+)
+
+
+@optbench.register_problem(
+    "logistic-regression",
+    params=(Param("samples", 200, int, "number of points m", low=2),
+            Param("dim", 5, int, "number of features d", low=1),
+            *_COMMON,
+            Param("labels", "pm1", str, "label convention: pm1 = {-1, +1}, 01 = {0, 1} "
+                  "(same f)", choices=("pm1", "01"))),
+    summary="binary logistic regression + lam/2 ||(w, b)||^2 on two Gaussian classes",
+)
+def logistic_regression(samples, dim, lam, separation, seed, labels):
+    rng = np.random.default_rng(seed)
+    direction = rng.standard_normal(dim)
+    direction /= np.linalg.norm(direction)
+    y = np.ones(samples)
+    y[: samples // 2] = -1.0
+    rng.shuffle(y)
+    X = rng.standard_normal((samples, dim)) + 0.5 * separation * y[:, None] * direction
+    given = (y + 1.0) / 2.0 if labels == "01" else y.copy()  # the data in their convention
+    y = signed_labels(given, labels)
+    X = np.ascontiguousarray(X)
+    oracle = Oracle(lr_f, lr_grad, lr_fg, lr_hess, (X, y, float(lam)), batch=lr_batch)
+    n = dim + 1
+    # the label convention does not change f: instances differing only in it share the entry
+    key = ({"samples": samples, "dim": dim, "lam": lam, "separation": separation,
+            "seed": seed}, X, y)
+    x_star, f_star = _optimum("logistic-regression", key, oracle, n)
+    Xt = np.column_stack([X, np.ones(samples)])
+    if labels == "01":
+        formula = ("f(w, b) = 1/m sum_i [log(1 + exp(z_i)) - t_i z_i] + lam/2 (||w||^2 + b^2), "
+                   "z_i = w.x_i + b, t_i in {0, 1}")
+    else:
+        formula = ("f(w, b) = 1/m sum_i log(1 + exp(-y_i (w.x_i + b))) + lam/2 (||w||^2 + b^2),"
+                   " y_i in {-1, +1}")
+    return Problem(
+        name="logistic-regression", family="logistic", oracle=oracle, x0=np.zeros(n),
+        formula=formula,
+        reference="Hastie, Tibshirani & Friedman, The Elements of Statistical Learning (2009), "
+                  "4.4; Bishop, Pattern Recognition and Machine Learning (2006), 4.3.2-4.3.3",
+        f_star=f_star, minimizers=(x_star,), L=squared_norm(Xt) / (4.0 * samples) + lam,
+        mu=lam, convex=True, smooth=True, labelled=True, samples=samples,
+        notes="x = (w, b), the bias regularized too; two Gaussian classes (identity covariance,"
+              f" means {separation:g} apart, balanced); L = ||(X, 1)||^2/(4m) + lam is the "
+              "Hessian at x = 0 (its maximum over x), mu = lam its infimum; x*, f* by Newton "
+              "to ||grad|| <= 1e-12 (cached); finite sum of f_i = log(1 + exp(-y_i z_i)) + "
+              "lam/2 ||x||^2",
+        extra={"labels": given, "direction": direction, "separation": separation},
+    )
+
+
+@optbench.register_problem(
+    "softmax-regression",
+    params=(Param("samples", 300, int, "number of points m", low=2),
+            Param("dim", 64, int, "number of features d (64: 8x8-pixel digits)", low=1),
+            Param("classes", 10, int, "number of classes K", low=2),
+            *_COMMON),
+    summary="K-class softmax regression (x = W (K x d), b) + lam/2 ||x||^2 on Gaussian classes",
+)
+def softmax_regression(samples, dim, classes, lam, separation, seed):
+    if samples < classes:
+        raise InvalidValueError(f"softmax-regression needs at least one sample per class: "
+                                f"samples={samples} < classes={classes}; raise samples or "
+                                "lower classes")
+    rng = np.random.default_rng(seed)
+    if classes <= dim:  # orthogonal directions: every pair of means `separation` apart
+        Q, _ = np.linalg.qr(rng.standard_normal((dim, classes)))
+        means = separation / np.sqrt(2.0) * Q.T
+    else:  # random directions: pairwise distances about `separation`
+        means = separation / np.sqrt(2.0 * dim) * rng.standard_normal((classes, dim))
+    c = np.arange(samples, dtype=np.int64) % classes
+    rng.shuffle(c)
+    X = np.ascontiguousarray(rng.standard_normal((samples, dim)) + means[c])
+    oracle = Oracle(sm_f, sm_grad, sm_fg, sm_hess, (X, c, float(lam)), batch=sm_batch)
+    n = classes * (dim + 1)
+    key = ({"samples": samples, "dim": dim, "classes": classes, "lam": lam,
+            "separation": separation, "seed": seed}, X, c)
+    x_star, f_star = _optimum("softmax-regression", key, oracle, n)
+    Xt = np.column_stack([X, np.ones(samples)])
+    return Problem(
+        name="softmax-regression", family="logistic", oracle=oracle, x0=np.zeros(n),
+        formula="f(W, b) = 1/m sum_i [log sum_k exp(z_ik) - z_{i c_i}] + lam/2 (||W||^2 + "
+                "||b||^2), z_ik = W_k.x_i + b_k",
+        reference="Bishop, Pattern Recognition and Machine Learning (2006), 4.3.4 (Hessian "
+                  "4.110); Bohning, Ann. Inst. Statist. Math. 44 (1992) (curvature bound)",
+        f_star=f_star, minimizers=(x_star,), L=squared_norm(Xt) / (2.0 * samples) + lam,
+        mu=lam, convex=True, smooth=True, samples=samples,
+        notes=f"x = W ({classes} x {dim}, row-major) then b ({classes}), the {classes} x "
+              f"{dim} + {classes} model; b regularized too (else f is flat along b + c 1); "
+              "L = ||(X, 1)||^2/(2m) + lam from diag(p) - pp' <= I/2, mu = lam; x*, f* by "
+              "Newton to ||grad|| <= 1e-12 (cached); finite sum of f_i = -log p_{c_i}(x_i) + "
+              "lam/2 ||x||^2",
+        extra={"classes": c, "means": means, "separation": separation},
+    )
