@@ -17,6 +17,7 @@ import numpy as np
 
 import optbench
 from optbench import Oracle, Param, Problem, jit
+from optbench.datasets import load_for
 from optbench.errors import InvalidValueError
 from optbench.kernels import add_scaled_row, affine_score, sumsq
 from optbench.optima import newton_minimize, power_iteration_norm, reference_optimum
@@ -295,7 +296,16 @@ def _optimum(name, key, oracle, n):
                              version=VERSION, dim=n)
 
 
+GAUSSIANS = "gaussians"
+_DATA = (
+    Param("data", GAUSSIANS, str, "gaussians (generated here: samples, dim, separation, "
+          "classes), or any dataset of optbench.datasets (iris, digits, a file ...)"),
+    Param("target", None, str, "files: the target column"),
+    Param("positive", None, str, "class against the rest (binary problem)"),
+    Param("standardize", False, bool, "features to zero mean and unit variance"),
+)
 _COMMON = (
+    *_DATA,
     Param("lam", 1e-2, float, "L2 coefficient lam (> 0: strongly convex)", low=0.0,
           strict=True),
     Param("separation", 2.0, float, "distance between class means (noise std 1)", low=0.0),
@@ -312,22 +322,28 @@ _COMMON = (
                   "(same f)", choices=("pm1", "01"))),
     summary="binary logistic regression + lam/2 ||(w, b)||^2 on two Gaussian classes",
 )
-def logistic_regression(samples, dim, lam, separation, seed, labels):
-    rng = np.random.default_rng(seed)
-    direction = rng.standard_normal(dim)
-    direction /= np.linalg.norm(direction)
-    y = np.ones(samples)
-    y[: samples // 2] = -1.0
-    rng.shuffle(y)
-    X = rng.standard_normal((samples, dim)) + 0.5 * separation * y[:, None] * direction
+def logistic_regression(samples, dim, lam, separation, seed, labels, **data):
+    if data["data"] == GAUSSIANS:
+        rng = np.random.default_rng(seed)
+        direction = rng.standard_normal(dim)
+        direction /= np.linalg.norm(direction)
+        y = np.ones(samples)
+        y[: samples // 2] = -1.0
+        rng.shuffle(y)
+        X = rng.standard_normal((samples, dim)) + 0.5 * separation * y[:, None] * direction
+        source = f"generated: two Gaussian classes (seed {seed})"
+    else:
+        ds = load_for({**data, "seed": seed}, task="binary")
+        X, y = ds.X, ds.y
+        samples, dim = X.shape
+        direction, source = None, ds.describe()
     given = (y + 1.0) / 2.0 if labels == "01" else y.copy()  # the data in their convention
     y = signed_labels(given, labels)
     X = np.ascontiguousarray(X)
     oracle = Oracle(lr_f, lr_grad, lr_fg, lr_hess, (X, y, float(lam)), batch=lr_batch)
     n = dim + 1
     # the label convention does not change f: instances differing only in it share the entry
-    key = ({"samples": samples, "dim": dim, "lam": lam, "separation": separation,
-            "seed": seed}, X, y)
+    key = ({"samples": samples, "dim": dim, "lam": lam, "seed": seed}, X, y)
     x_star, f_star = _optimum("logistic-regression", key, oracle, n)
     Xt = np.column_stack([X, np.ones(samples)])
     if labels == "01":
@@ -343,12 +359,16 @@ def logistic_regression(samples, dim, lam, separation, seed, labels):
                   "4.4; Bishop, Pattern Recognition and Machine Learning (2006), 4.3.2-4.3.3",
         f_star=f_star, minimizers=(x_star,), L=squared_norm(Xt) / (4.0 * samples) + lam,
         mu=lam, convex=True, smooth=True, labelled=True, samples=samples,
-        notes="x = (w, b), the bias regularized too; two Gaussian classes (identity covariance,"
-              f" means {separation:g} apart, balanced); L = ||(X, 1)||^2/(4m) + lam is the "
+        notes="x = (w, b), the bias regularized too; "
+              + (f"two Gaussian classes (identity covariance, means {separation:g} apart, "
+                 "balanced)" if direction is not None else source)
+              + "; L = ||(X, 1)||^2/(4m) + lam is the "
               "Hessian at x = 0 (its maximum over x), mu = lam its infimum; x*, f* by Newton "
               "to ||grad|| <= 1e-12 (cached); finite sum of f_i = log(1 + exp(-y_i z_i)) + "
               "lam/2 ||x||^2",
-        extra={"labels": given, "direction": direction, "separation": separation},
+        extra={"labels": given, "dataset": source,
+               **({"direction": direction, "separation": separation}
+                  if direction is not None else {})},
     )
 
 
@@ -360,24 +380,31 @@ def logistic_regression(samples, dim, lam, separation, seed, labels):
             *_COMMON),
     summary="K-class softmax regression (x = W (K x d), b) + lam/2 ||x||^2 on Gaussian classes",
 )
-def softmax_regression(samples, dim, classes, lam, separation, seed):
-    if samples < classes:
-        raise InvalidValueError(f"softmax-regression needs at least one sample per class: "
-                                f"samples={samples} < classes={classes}; raise samples or "
-                                "lower classes")
-    rng = np.random.default_rng(seed)
-    if classes <= dim:  # orthogonal directions: every pair of means `separation` apart
-        Q, _ = np.linalg.qr(rng.standard_normal((dim, classes)))
-        means = separation / np.sqrt(2.0) * Q.T
-    else:  # random directions: pairwise distances about `separation`
-        means = separation / np.sqrt(2.0 * dim) * rng.standard_normal((classes, dim))
-    c = np.arange(samples, dtype=np.int64) % classes
-    rng.shuffle(c)
-    X = np.ascontiguousarray(rng.standard_normal((samples, dim)) + means[c])
+def softmax_regression(samples, dim, classes, lam, separation, seed, **data):
+    if data["data"] != GAUSSIANS:
+        ds = load_for({**data, "seed": seed}, task="multiclass")
+        X, c = ds.X, ds.y.astype(np.int64)
+        (samples, dim), classes = X.shape, len(ds.classes)
+        means, source = None, ds.describe()
+    else:
+        if samples < classes:
+            raise InvalidValueError(f"softmax-regression needs at least one sample per class: "
+                                    f"samples={samples} < classes={classes}; raise samples or "
+                                    "lower classes")
+        rng = np.random.default_rng(seed)
+        if classes <= dim:  # orthogonal directions: every pair of means `separation` apart
+            Q, _ = np.linalg.qr(rng.standard_normal((dim, classes)))
+            means = separation / np.sqrt(2.0) * Q.T
+        else:  # random directions: pairwise distances about `separation`
+            means = separation / np.sqrt(2.0 * dim) * rng.standard_normal((classes, dim))
+        c = np.arange(samples, dtype=np.int64) % classes
+        rng.shuffle(c)
+        X = np.ascontiguousarray(rng.standard_normal((samples, dim)) + means[c])
+        source = f"generated: {classes} Gaussian classes (seed {seed})"
     oracle = Oracle(sm_f, sm_grad, sm_fg, sm_hess, (X, c, float(lam)), batch=sm_batch)
     n = classes * (dim + 1)
-    key = ({"samples": samples, "dim": dim, "classes": classes, "lam": lam,
-            "separation": separation, "seed": seed}, X, c)
+    key = ({"samples": samples, "dim": dim, "classes": classes, "lam": lam, "seed": seed},
+           X, c)
     x_star, f_star = _optimum("softmax-regression", key, oracle, n)
     Xt = np.column_stack([X, np.ones(samples)])
     return Problem(
@@ -393,5 +420,6 @@ def softmax_regression(samples, dim, classes, lam, separation, seed):
               "L = ||(X, 1)||^2/(2m) + lam from diag(p) - pp' <= I/2, mu = lam; x*, f* by "
               "Newton to ||grad|| <= 1e-12 (cached); finite sum of f_i = -log p_{c_i}(x_i) + "
               "lam/2 ||x||^2",
-        extra={"classes": c, "means": means, "separation": separation},
+        extra={"classes": c, "dataset": source,
+               **({"means": means, "separation": separation} if means is not None else {})},
     )

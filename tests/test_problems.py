@@ -21,6 +21,7 @@ VARIANTS = {
     "linear-regression": [{"samples": 7, "noise": 0.0, "seed": 4}],
     "madaline": [{"samples": 30, "noise": 0.3, "hidden": 3, "output": "majority", "seed": 1}],
     "logistic-regression": [{"samples": 40, "dim": 3, "labels": "01", "seed": 1},
+                            {"data": "iris", "positive": "versicolor", "standardize": True},
                             {"samples": 6, "dim": 8, "lam": 1e-3, "separation": 6.0,
                              "seed": 2}],
     "mlp": [{"samples": 20, "hidden": "4,3", "activation": "sigmoid", "loss": "squared",
@@ -30,6 +31,7 @@ VARIANTS = {
             {"data": "regression", "samples": 15, "dim": 3, "hidden": "4", "loss": "squared",
              "lam": 0.01}],
     "softmax-regression": [{"samples": 30, "dim": 3, "classes": 4, "seed": 1},
+                           {"data": "iris", "standardize": True, "lam": 0.1},
                            {"samples": 12, "dim": 2, "classes": 3, "lam": 0.1,
                             "separation": 0.0, "seed": 2}],
 }
