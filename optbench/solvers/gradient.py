@@ -26,9 +26,12 @@ from .step_sizes import barzilai_borwein, diminishing, exact_quadratic, polyak
 __all__ = ["gd", "gd_diminishing", "gd_armijo", "gd_exact", "gd_bb", "gd_polyak", "descend"]
 
 
-@jit
+@jit(inline=True)
 def descend(oracle, x, g, t):
-    """x <- x - t g, then g <- grad f(x); returns f(x)."""
+    """x <- x - t g, then g <- grad f(x); returns f(x).
+
+    Inlined at numba's IR level, like every helper that calls the problem's functions: as a
+    separate compiled function it was not inlined by LLVM and cost 3x on a 2-D quadratic."""
     for i in range(x.shape[0]):
         x[i] -= t * g[i]
     return value_and_grad(oracle, x, g)

@@ -12,7 +12,7 @@ from ..kernels import dot
 __all__ = ["backtracking"]
 
 
-@jit
+@jit(inline=True)
 def backtracking(oracle, x, fx, g, d, x_new, g_new, t0, c, shrink, max_trials):
     """Armijo backtracking along d: the first t in t0, t0*shrink, ... with
     ``f(x + t d) <= f(x) + c t g.d``.

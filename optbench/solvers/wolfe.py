@@ -30,7 +30,7 @@ _CUBIC_MARGIN = 0.2     # interpolated trials keep this share of the interval fr
 _QUAD_MARGIN = 0.1
 
 
-@jit
+@jit(inline=True)
 def _trial(oracle, x, d, a, x_new, g_new):
     """x_new = x + a d; g_new = grad f(x_new); returns (f(x_new), g_new.d)."""
     for i in range(x.shape[0]):
@@ -83,7 +83,7 @@ def _zoom_trial(lo, f_lo, d_lo, hi, f_hi, d_hi):
     return 0.5 * (lo + hi)
 
 
-@jit
+@jit(inline=True)
 def strong_wolfe(oracle, x, fx, g, d, x_new, g_new, alpha0, c1, c2, max_evals):
     """Find a step ``alpha`` along ``d`` satisfying the strong Wolfe conditions.
 
