@@ -20,7 +20,8 @@ For each method, two versions run from the same x0 with the same parameters:
              arithmetic: the problem's f, gradient (and Hessian) written with loops over A
              (inlined at numba's IR level, one variant per problem picked at compile time),
              the same step rule, line search (the Armijo backtracking of line_search.py, the
-             strong-Wolfe bracketing and zoom of wolfe.py, written again here), the same
+             strong-Wolfe bracketing and zoom of wolfe.py, written again here and inlined
+             like the problem's loops and the Newton solve), the same
              updates (BFGS, L-BFGS two-loop, CG recurrences, PR+ restarts), the same f and
              gradient evaluation after every step and the same stopping test (f and
              ||g||^2 finite, ||g||^2 <= tol^2) -- but no oracle tuple, kernels, work tuple,
@@ -28,7 +29,8 @@ For each method, two versions run from the same x0 with the same parameters:
              the obvious fusions (reuse ||g||^2 of the stopping test, swap x/x_new buffers
              instead of copying, g.d = -||g||^2 along d = -g), so results stay bit-identical.
 
-Fairness check: both versions must run exactly K iterations (tol = 0; reason max_iter) and
+Fairness check: both versions must run exactly K iterations (tol = 0; reason max_iter, or
+converged when the K-th step lands on g = 0 exactly: Newton's single step on a quadratic) and
 end at the same x (relative difference printed; expected 0, and at most 1e-10 -- 1e-6 for
 Barzilai-Borwein, which is chaotic in rounding). K is chosen per method and problem below the
 point where the method stops on its own (a gradient exactly 0, or a line search that fails
@@ -116,8 +118,8 @@ PROBLEMS = {
 # (measured: on the 2-D quadratic gd-bb reaches g = 0 exactly at iteration 5, newton and
 # newton-ls at 1, cg at 23 (we keep CG to n = 2 steps), nesterov at 105, gd-exact at 108,
 # heavy-ball at 788; the line searches fail at rounding level: gd-armijo at 164, ncg at 10,
-# bfgs at 9, lbfgs at 12; on least squares newton-ls at 3, ncg at 82, lbfgs at 96, bfgs at
-# 118, gd-armijo at 1337).
+# bfgs at 9, lbfgs at 12; on least squares newton-ls at 2 (Newton solves it in one step),
+# ncg at 82, lbfgs at 96, bfgs at 118, gd-armijo at 1337).
 K = {
     "quadratic": {
         "gd": 100_000, "gd-armijo": 150, "gd-bb": 4, "gd-exact": 100, "gd-polyak": 100_000,
@@ -125,8 +127,8 @@ K = {
         "bfgs": 8, "lbfgs": 10,
     },
     "least-squares": {
-        "gd": 400, "gd-armijo": 400, "gd-bb": 400, "gd-exact": 400, "gd-polyak": 400,
-        "heavy-ball": 400, "nesterov": 200, "newton": 10, "newton-ls": 2, "cg": 400,
+        "gd": 400, "gd-armijo": 200, "gd-bb": 400, "gd-exact": 250, "gd-polyak": 400,
+        "heavy-ball": 400, "nesterov": 200, "newton": 12, "newton-ls": 1, "cg": 250,
         "ncg": 60, "bfgs": 100, "lbfgs": 80, "sgd": 40,
     },
 }
@@ -521,7 +523,7 @@ def hand_nesterov(A, b, c, x0, t, beta, tol, max_iter):
     return x, reason, k
 
 
-@numba.njit
+@numba.njit(inline="always")
 def _newton_dir(H, g, d, sign):
     """d <- sign * H^{-1} g; False if H is singular (LinAlgError or a non-finite solution)."""
     try:
@@ -704,7 +706,7 @@ def _zoom_trial(lo, f_lo, d_lo, hi, f_hi, d_hi):
     return 0.5 * (lo + hi)
 
 
-@numba.njit
+@numba.njit(inline="always")
 def _wolfe(A, b, c, x, fx, d, dphi0, x_new, g_new, a, c1, c2, max_evals):
     """Strong-Wolfe step along d from x (dphi0 = g.d, known to the caller): (alpha, f, ok);
     x_new, g_new hold the accepted point and its gradient."""
@@ -1152,27 +1154,21 @@ def make_case(method, problem_name, problem):
 
 
 def measure_once(fn, *args):
-    """(seconds, result) of one call, with the garbage collector out of the way."""
-    gc.collect()
-    gc.disable()
-    try:
-        t = time.perf_counter()
-        out = fn(*args)
-        return time.perf_counter() - t, out
-    finally:
-        gc.enable()
+    """(seconds, result) of one call (the caller keeps the garbage collector out of the way)."""
+    t = time.perf_counter()
+    out = fn(*args)
+    return time.perf_counter() - t, out
 
 
 def reps_for(fn, max_iter, min_time):
     """Runs per measurement so that one measurement (one call of the driver from Python,
     whose ~0.1 ms dispatch is then negligible) lasts at least min_time."""
-    reps = 1
-    while True:
-        seconds = measure_once(fn, reps, max_iter)[0]
-        if seconds >= min_time:
-            return reps
-        # aim 20% past min_time, growing at most 100-fold per try
-        reps = min(100 * reps, max(reps + 1, math.ceil(1.2 * reps * min_time / seconds)))
+    one = measure_once(fn, 1, max_iter)[0]
+    if one >= min_time:
+        return 1
+    three = measure_once(fn, 3, max_iter)[0]
+    per_run = max((three - one) / 2, three / 3 * 0.01, 1e-9)  # without the dispatch
+    return max(1, math.ceil(1.25 * min_time / per_run))
 
 
 def bench_case(case: Case, rounds: int, min_time: float) -> None:
@@ -1184,12 +1180,21 @@ def bench_case(case: Case, rounds: int, min_time: float) -> None:
         fn(1, 0)
     r["warmup"] = time.perf_counter() - t
 
-    reps = max(reps_for(case.run_opt, case.K, min_time), reps_for(case.run_hand, case.K,
-                                                                  min_time))
-    reps0 = max(reps_for(case.run_opt, 0, min_time / 4), reps_for(case.run_hand, 0,
-                                                                  min_time / 4))
-    variants = {"opt": (case.run_opt, reps, case.K), "hand": (case.run_hand, reps, case.K),
-                "opt0": (case.run_opt, reps0, 0), "hand0": (case.run_hand, reps0, 0)}
+    gc.collect()
+    gc.disable()  # for the whole case: the drivers allocate nothing the collector tracks
+    try:
+        _measure_case(case, rounds, min_time)
+    finally:
+        gc.enable()
+
+
+def _measure_case(case: Case, rounds: int, min_time: float) -> None:
+    r = case.results
+    # runs per measurement, each variant its own (times are reported per run)
+    variants = {"opt": (case.run_opt, case.K, min_time), "hand": (case.run_hand, case.K, min_time),
+                "opt0": (case.run_opt, 0, min_time / 4), "hand0": (case.run_hand, 0, min_time / 4)}
+    variants = {name: (fn, reps_for(fn, max_iter, seconds), max_iter)
+                for name, (fn, max_iter, seconds) in variants.items()}
     names = list(variants)
     times = {name: [] for name in names}
     for k in range(rounds):
@@ -1202,7 +1207,7 @@ def bench_case(case: Case, rounds: int, min_time: float) -> None:
                 x, reason, total = out
                 r[name + "_out"] = (x.copy(), int(reason), total // n_reps)
     r["times"] = times
-    r["reps"] = (reps, reps0)
+    r["reps"] = {name: v[1] for name, v in variants.items()}
 
 
 # == reporting ===================================================================================
@@ -1246,13 +1251,18 @@ def print_tables(cases: list[Case], rounds: int) -> None:
         scale = max(float(np.abs(x_h).max()), 1e-300)
         rel = float(np.abs(x_o - x_h).max()) / scale
         problems = []
-        if it_o != case.K or it_h != case.K or it_o != it_h:
-            problems.append("iterations differ from K")
-        if reason_o != MAX_ITER or reason_h != MAX_ITER:
-            problems.append(f"stopped: {reason_word(reason_o)}/{reason_word(reason_h)}")
+        if it_o != case.K or it_h != case.K:
+            problems.append(f"stopped before K ({reason_word(reason_o)}/{reason_word(reason_h)})")
+        elif reason_o != reason_h:
+            problems.append(f"reasons differ ({reason_word(reason_o)}/{reason_word(reason_h)})")
         if not rel <= case.x_rtol:
             problems.append(f"x differs (> {case.x_rtol:g})")
-        check = "ok" if not problems else "; ".join(problems)
+        if problems:
+            check = "; ".join(problems)
+        elif reason_o != MAX_ITER:  # K steps, then the test saw g = 0 exactly (Newton: 1 step)
+            check = f"ok ({reason_word(reason_o)} at K)"
+        else:
+            check = "ok"
         if ratio > 1.5:
             flagged.append(case)
         print(f"{case.method:<11} {case.problem_name:<13} {case.K:>7,} "
@@ -1367,8 +1377,10 @@ def main(argv=None) -> int:
             if "error" in res:
                 status = res["error"]
             else:
-                status = (f"warm-up {res['warmup']:.1f} s, R={res['reps'][0]} "
-                          f"(R0={res['reps'][1]}), plan.args={case.args}")
+                reps = res["reps"]
+                status = (f"warm-up {res['warmup']:.1f} s, R={reps['opt']}/{reps['hand']} "
+                          f"(max_iter=0: {reps['opt0']}/{reps['hand0']}), "
+                          f"plan.args={case.args}")
             print(f"  {case.method:<11} {case.problem_name:<13} {status}", flush=True)
         print(f"measured in {time.perf_counter() - t_start:.0f} s")
         print_tables(cases, args.rounds)
