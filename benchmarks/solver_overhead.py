@@ -671,7 +671,7 @@ def hand_cg(A, b, c, x0, tol, max_iter):
 
 
 # -- the strong-Wolfe search (Nocedal & Wright 3.5/3.6, as in optbench/solvers/wolfe.py) ------
-@numba.njit
+@numba.njit(inline="always")
 def _cubic_min(a, fa, da, b, fb, db):
     d1 = da + db - 3.0 * (fa - fb) / (a - b)
     rad = d1 * d1 - da * db
@@ -684,7 +684,7 @@ def _cubic_min(a, fa, da, b, fb, db):
     return b - (b - a) * (db + d2 - d1) / den
 
 
-@numba.njit
+@numba.njit(inline="always")
 def _quadratic_min(a, fa, da, b, fb):
     h = b - a
     curv = fb - fa - da * h
@@ -693,7 +693,7 @@ def _quadratic_min(a, fa, da, b, fb):
     return a - da * h * h / (2.0 * curv)
 
 
-@numba.njit
+@numba.njit(inline="always")
 def _zoom_trial(lo, f_lo, d_lo, hi, f_hi, d_hi):
     left = min(lo, hi)
     width = abs(hi - lo)
@@ -709,64 +709,76 @@ def _zoom_trial(lo, f_lo, d_lo, hi, f_hi, d_hi):
 @numba.njit(inline="always")
 def _wolfe(A, b, c, x, fx, d, dphi0, x_new, g_new, a, c1, c2, max_evals):
     """Strong-Wolfe step along d from x (dphi0 = g.d, known to the caller): (alpha, f, ok);
-    x_new, g_new hold the accepted point and its gradient."""
-    if not dphi0 < 0.0:
-        return 0.0, fx, False
-    decrease = c1 * dphi0
-    flat = -c2 * dphi0
-    if not (a > 0.0 and math.isfinite(a)):
-        a = 1.0
-    n = x.shape[0]
-    evals = 0
-    a_prev, f_prev, d_prev = 0.0, fx, dphi0
-    lo = f_lo = d_lo = hi = f_hi = d_hi = 0.0
-    bracketed = False
-    while evals < max_evals:
-        for i in range(n):
-            x_new[i] = x[i] + a * d[i]
-        f = p_fg(A, b, c, x_new, g_new)
-        dphi = _dot(g_new, d)
-        evals += 1
-        if not (f <= fx + a * decrease and math.isfinite(dphi)) or (evals > 1 and f >= f_prev):
-            lo, f_lo, d_lo, hi, f_hi, d_hi = a_prev, f_prev, d_prev, a, f, dphi
-            bracketed = True
-            break
-        if abs(dphi) <= flat:
-            return a, f, True
-        if dphi >= 0.0:
-            lo, f_lo, d_lo, hi, f_hi, d_hi = a, f, dphi, a_prev, f_prev, d_prev
-            bracketed = True
-            break
-        nxt = _cubic_min(a_prev, f_prev, d_prev, a, f, dphi)
-        if not (nxt >= 2.0 * a):
-            nxt = 2.0 * a
-        elif nxt > 10.0 * a:
-            nxt = 10.0 * a
-        a_prev, f_prev, d_prev = a, f, dphi
-        a = nxt
-    if not bracketed:
-        return a, math.nan, False
-    while evals < max_evals:
-        if abs(hi - lo) <= 1e-16 * max(abs(lo), abs(hi)):
-            break
-        if math.isfinite(f_hi) and math.isfinite(d_hi):
-            a = _zoom_trial(lo, f_lo, d_lo, hi, f_hi, d_hi)
-        else:
-            a = 0.5 * (lo + hi)
-        for i in range(n):
-            x_new[i] = x[i] + a * d[i]
-        f = p_fg(A, b, c, x_new, g_new)
-        dphi = _dot(g_new, d)
-        evals += 1
-        if not (f <= fx + a * decrease and math.isfinite(dphi)) or f >= f_lo:
-            hi, f_hi, d_hi = a, f, dphi
-        else:
+    x_new, g_new hold the accepted point and its gradient. One exit (no early return), so
+    that numba's reference-count pruning removes the increfs of the inlined arguments."""
+    alpha = 0.0
+    f_out = fx
+    ok = False
+    if dphi0 < 0.0:
+        decrease = c1 * dphi0
+        flat = -c2 * dphi0
+        if not (a > 0.0 and math.isfinite(a)):
+            a = 1.0
+        n = x.shape[0]
+        evals = 0
+        a_prev, f_prev, d_prev = 0.0, fx, dphi0
+        lo = f_lo = d_lo = hi = f_hi = d_hi = 0.0
+        bracketed = False
+        while evals < max_evals:
+            for i in range(n):
+                x_new[i] = x[i] + a * d[i]
+            f = p_fg(A, b, c, x_new, g_new)
+            dphi = _dot(g_new, d)
+            evals += 1
+            if not (f <= fx + a * decrease and math.isfinite(dphi)) or (evals > 1
+                                                                       and f >= f_prev):
+                lo, f_lo, d_lo, hi, f_hi, d_hi = a_prev, f_prev, d_prev, a, f, dphi
+                bracketed = True
+                break
             if abs(dphi) <= flat:
-                return a, f, True
-            if dphi * (hi - lo) >= 0.0:
-                hi, f_hi, d_hi = lo, f_lo, d_lo
-            lo, f_lo, d_lo = a, f, dphi
-    return lo, math.nan, False
+                alpha, f_out, ok = a, f, True
+                break
+            if dphi >= 0.0:
+                lo, f_lo, d_lo, hi, f_hi, d_hi = a, f, dphi, a_prev, f_prev, d_prev
+                bracketed = True
+                break
+            nxt = _cubic_min(a_prev, f_prev, d_prev, a, f, dphi)
+            if not (nxt >= 2.0 * a):
+                nxt = 2.0 * a
+            elif nxt > 10.0 * a:
+                nxt = 10.0 * a
+            a_prev, f_prev, d_prev = a, f, dphi
+            a = nxt
+        if not ok and not bracketed:
+            alpha, f_out = a, math.nan
+        elif not ok:
+            while evals < max_evals:
+                if abs(hi - lo) <= 1e-16 * max(abs(lo), abs(hi)):
+                    break
+                if math.isfinite(f_hi) and math.isfinite(d_hi):
+                    a = _zoom_trial(lo, f_lo, d_lo, hi, f_hi, d_hi)
+                else:
+                    a = 0.5 * (lo + hi)
+                for i in range(n):
+                    x_new[i] = x[i] + a * d[i]
+                f = p_fg(A, b, c, x_new, g_new)
+                dphi = _dot(g_new, d)
+                evals += 1
+                if not (f <= fx + a * decrease and math.isfinite(dphi)) or f >= f_lo:
+                    hi, f_hi, d_hi = a, f, dphi
+                else:
+                    if abs(dphi) <= flat:
+                        alpha, f_out, ok = a, f, True
+                        break
+                    if dphi * (hi - lo) >= 0.0:
+                        hi, f_hi, d_hi = lo, f_lo, d_lo
+                    lo, f_lo, d_lo = a, f, dphi
+            if not ok:
+                alpha, f_out = lo, math.nan
+    # a last use of every array argument in the exit block: their references then end in one
+    # place and numba's refcount pruning removes the inc/decref pair the inlining adds
+    _ = A.size + b.size + x.size + d.size + x_new.size + g_new.size
+    return alpha, f_out, ok
 
 
 @numba.njit
@@ -910,8 +922,9 @@ def hand_bfgs(A, b, c, x0, c1, c2, tol, max_iter):
             for i in range(n):
                 for j in range(n):
                     H[i, j] += a * d[i] * d[j] - rho * (Hy[i] * d[j] + d[i] * Hy[j])
-        x, x_new = x_new, x
-        g, g_new = g_new, g
+        for i in range(n):
+            x[i] = x_new[i]
+            g[i] = g_new[i]
         fx = f_new
         gsq = _sumsq(g)
         k += 1
@@ -1163,12 +1176,15 @@ def measure_once(fn, *args):
 def reps_for(fn, max_iter, min_time):
     """Runs per measurement so that one measurement (one call of the driver from Python,
     whose ~0.1 ms dispatch is then negligible) lasts at least min_time."""
-    one = measure_once(fn, 1, max_iter)[0]
-    if one >= min_time:
-        return 1
-    three = measure_once(fn, 3, max_iter)[0]
-    per_run = max((three - one) / 2, three / 3 * 0.01, 1e-9)  # without the dispatch
-    return max(1, math.ceil(1.25 * min_time / per_run))
+    reps = 1
+    while True:
+        seconds = measure_once(fn, reps, max_iter)[0]
+        if seconds >= min_time:
+            return reps
+        if seconds < min_time / 20:  # possibly dispatch-dominated: no estimate yet
+            reps *= 10
+        else:  # long enough to extrapolate: aim 25% past min_time (then confirm)
+            reps = max(reps + 1, math.ceil(1.25 * reps * min_time / seconds))
 
 
 def bench_case(case: Case, rounds: int, min_time: float) -> None:
