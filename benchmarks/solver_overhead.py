@@ -20,8 +20,9 @@ For each method, two versions run from the same x0 with the same parameters:
              arithmetic: the problem's f, gradient (and Hessian) written with loops over A
              (inlined at numba's IR level, one variant per problem picked at compile time),
              the same step rule, line search (the Armijo backtracking of line_search.py, the
-             strong-Wolfe bracketing and zoom of wolfe.py, written again here and inlined
-             like the problem's loops and the Newton solve), the same
+             strong-Wolfe bracketing and zoom of wolfe.py, written out again inside each
+             method that uses it: passed to even an inlined helper, arrays cost reference-count
+             operations per iteration that numba does not prune), the same
              updates (BFGS, L-BFGS two-loop, CG recurrences, PR+ restarts), the same f and
              gradient evaluation after every step and the same stopping test (f and
              ||g||^2 finite, ||g||^2 <= tol^2) -- but no oracle tuple, kernels, work tuple,
@@ -670,7 +671,10 @@ def hand_cg(A, b, c, x0, tol, max_iter):
     return x, reason, k
 
 
-# -- the strong-Wolfe search (Nocedal & Wright 3.5/3.6, as in optbench/solvers/wolfe.py) ------
+# -- the strong-Wolfe search (Nocedal & Wright 3.5/3.6, as in optbench/solvers/wolfe.py): its
+# interpolation formulas here; the search itself is written out in hand_ncg, hand_bfgs and
+# hand_lbfgs (passed to even an IR-inlined helper, the six arrays cost six reference-count
+# increments and decrements per iteration that numba does not prune)
 @numba.njit(inline="always")
 def _cubic_min(a, fa, da, b, fb, db):
     d1 = da + db - 3.0 * (fa - fb) / (a - b)
@@ -706,81 +710,6 @@ def _zoom_trial(lo, f_lo, d_lo, hi, f_hi, d_hi):
     return 0.5 * (lo + hi)
 
 
-@numba.njit(inline="always")
-def _wolfe(A, b, c, x, fx, d, dphi0, x_new, g_new, a, c1, c2, max_evals):
-    """Strong-Wolfe step along d from x (dphi0 = g.d, known to the caller): (alpha, f, ok);
-    x_new, g_new hold the accepted point and its gradient. One exit (no early return), so
-    that numba's reference-count pruning removes the increfs of the inlined arguments."""
-    alpha = 0.0
-    f_out = fx
-    ok = False
-    if dphi0 < 0.0:
-        decrease = c1 * dphi0
-        flat = -c2 * dphi0
-        if not (a > 0.0 and math.isfinite(a)):
-            a = 1.0
-        n = x.shape[0]
-        evals = 0
-        a_prev, f_prev, d_prev = 0.0, fx, dphi0
-        lo = f_lo = d_lo = hi = f_hi = d_hi = 0.0
-        bracketed = False
-        while evals < max_evals:
-            for i in range(n):
-                x_new[i] = x[i] + a * d[i]
-            f = p_fg(A, b, c, x_new, g_new)
-            dphi = _dot(g_new, d)
-            evals += 1
-            if not (f <= fx + a * decrease and math.isfinite(dphi)) or (evals > 1
-                                                                       and f >= f_prev):
-                lo, f_lo, d_lo, hi, f_hi, d_hi = a_prev, f_prev, d_prev, a, f, dphi
-                bracketed = True
-                break
-            if abs(dphi) <= flat:
-                alpha, f_out, ok = a, f, True
-                break
-            if dphi >= 0.0:
-                lo, f_lo, d_lo, hi, f_hi, d_hi = a, f, dphi, a_prev, f_prev, d_prev
-                bracketed = True
-                break
-            nxt = _cubic_min(a_prev, f_prev, d_prev, a, f, dphi)
-            if not (nxt >= 2.0 * a):
-                nxt = 2.0 * a
-            elif nxt > 10.0 * a:
-                nxt = 10.0 * a
-            a_prev, f_prev, d_prev = a, f, dphi
-            a = nxt
-        if not ok and not bracketed:
-            alpha, f_out = a, math.nan
-        elif not ok:
-            while evals < max_evals:
-                if abs(hi - lo) <= 1e-16 * max(abs(lo), abs(hi)):
-                    break
-                if math.isfinite(f_hi) and math.isfinite(d_hi):
-                    a = _zoom_trial(lo, f_lo, d_lo, hi, f_hi, d_hi)
-                else:
-                    a = 0.5 * (lo + hi)
-                for i in range(n):
-                    x_new[i] = x[i] + a * d[i]
-                f = p_fg(A, b, c, x_new, g_new)
-                dphi = _dot(g_new, d)
-                evals += 1
-                if not (f <= fx + a * decrease and math.isfinite(dphi)) or f >= f_lo:
-                    hi, f_hi, d_hi = a, f, dphi
-                else:
-                    if abs(dphi) <= flat:
-                        alpha, f_out, ok = a, f, True
-                        break
-                    if dphi * (hi - lo) >= 0.0:
-                        hi, f_hi, d_hi = lo, f_lo, d_lo
-                    lo, f_lo, d_lo = a, f, dphi
-            if not ok:
-                alpha, f_out = lo, math.nan
-    # a last use of every array argument in the exit block: their references then end in one
-    # place and numba's refcount pruning removes the inc/decref pair the inlining adds
-    _ = A.size + b.size + x.size + d.size + x_new.size + g_new.size
-    return alpha, f_out, ok
-
-
 @numba.njit
 def hand_ncg(A, b, c, x0, c1, c2, tol, max_iter):
     """Nonlinear CG, Polak-Ribiere+, restart every n steps and along -g if not descent."""
@@ -793,7 +722,7 @@ def hand_ncg(A, b, c, x0, c1, c2, tol, max_iter):
     fx = p_fg(A, b, c, x, g)
     for i in range(n):
         d[i] = -g[i]
-    a_prev = math.nan
+    step_prev = math.nan  # alpha_{k-1}
     gd_prev = math.nan
     since = 0.0
     gsq = _sumsq(g)
@@ -815,16 +744,78 @@ def hand_ncg(A, b, c, x0, c1, c2, tol, max_iter):
                 d[i] = -g[i]
             gd = -gg
             since = 0.0
-        if math.isfinite(a_prev):
-            alpha0 = a_prev * gd_prev / gd
+        if math.isfinite(step_prev):
+            alpha0 = step_prev * gd_prev / gd
         else:
             alpha0 = 1.0 / math.sqrt(gg)
-        alpha, f_new, ok = _wolfe(A, b, c, x, fx, d, gd, x_new, g_new, alpha0, c1, c2,
-                                  WOLFE_MAX_EVALS)
+        # -- the strong-Wolfe search along d, as optbench/solvers/wolfe.py, written out
+        dphi0 = gd
+        a = alpha0
+        alpha = 0.0
+        f_out = fx
+        ok = False
+        if dphi0 < 0.0:
+            decrease = c1 * dphi0
+            flat = -c2 * dphi0
+            if not (a > 0.0 and math.isfinite(a)):
+                a = 1.0
+            n = x.shape[0]
+            evals = 0
+            a_prev, f_prev, d_prev = 0.0, fx, dphi0
+            lo = f_lo = d_lo = hi = f_hi = d_hi = 0.0
+            bracketed = False
+            while evals < WOLFE_MAX_EVALS:
+                for i in range(n):
+                    x_new[i] = x[i] + a * d[i]
+                f = p_fg(A, b, c, x_new, g_new)
+                dphi = _dot(g_new, d)
+                evals += 1
+                if not (f <= fx + a * decrease and math.isfinite(dphi)) or (evals > 1
+                                                                           and f >= f_prev):
+                    lo, f_lo, d_lo, hi, f_hi, d_hi = a_prev, f_prev, d_prev, a, f, dphi
+                    bracketed = True
+                    break
+                if abs(dphi) <= flat:
+                    alpha, f_out, ok = a, f, True
+                    break
+                if dphi >= 0.0:
+                    lo, f_lo, d_lo, hi, f_hi, d_hi = a, f, dphi, a_prev, f_prev, d_prev
+                    bracketed = True
+                    break
+                nxt = _cubic_min(a_prev, f_prev, d_prev, a, f, dphi)
+                if not (nxt >= 2.0 * a):
+                    nxt = 2.0 * a
+                elif nxt > 10.0 * a:
+                    nxt = 10.0 * a
+                a_prev, f_prev, d_prev = a, f, dphi
+                a = nxt
+            if bracketed:  # zoom
+                while evals < WOLFE_MAX_EVALS:
+                    if abs(hi - lo) <= 1e-16 * max(abs(lo), abs(hi)):
+                        break
+                    if math.isfinite(f_hi) and math.isfinite(d_hi):
+                        a = _zoom_trial(lo, f_lo, d_lo, hi, f_hi, d_hi)
+                    else:
+                        a = 0.5 * (lo + hi)
+                    for i in range(n):
+                        x_new[i] = x[i] + a * d[i]
+                    f = p_fg(A, b, c, x_new, g_new)
+                    dphi = _dot(g_new, d)
+                    evals += 1
+                    if not (f <= fx + a * decrease and math.isfinite(dphi)) or f >= f_lo:
+                        hi, f_hi, d_hi = a, f, dphi
+                    else:
+                        if abs(dphi) <= flat:
+                            alpha, f_out, ok = a, f, True
+                            break
+                        if dphi * (hi - lo) >= 0.0:
+                            hi, f_hi, d_hi = lo, f_lo, d_lo
+                        lo, f_lo, d_lo = a, f, dphi
         if not ok:
             reason = LINE_SEARCH
             break
-        a_prev = alpha
+        f_new = f_out
+        step_prev = alpha
         gd_prev = gd
         since += 1.0
         if since >= n:
@@ -890,11 +881,72 @@ def hand_bfgs(A, b, c, x0, c1, c2, tol, max_iter):
             gd = -gg
             updated = False
         alpha0 = 1.0 if updated else min(1.0, 1.0 / math.sqrt(gg))
-        alpha, f_new, ok = _wolfe(A, b, c, x, fx, d, gd, x_new, g_new, alpha0, c1, c2,
-                                  WOLFE_MAX_EVALS)
+        # -- the strong-Wolfe search along d, as optbench/solvers/wolfe.py, written out
+        dphi0 = gd
+        a = alpha0
+        f_out = fx
+        ok = False
+        if dphi0 < 0.0:
+            decrease = c1 * dphi0
+            flat = -c2 * dphi0
+            if not (a > 0.0 and math.isfinite(a)):
+                a = 1.0
+            n = x.shape[0]
+            evals = 0
+            a_prev, f_prev, d_prev = 0.0, fx, dphi0
+            lo = f_lo = d_lo = hi = f_hi = d_hi = 0.0
+            bracketed = False
+            while evals < WOLFE_MAX_EVALS:
+                for i in range(n):
+                    x_new[i] = x[i] + a * d[i]
+                f = p_fg(A, b, c, x_new, g_new)
+                dphi = _dot(g_new, d)
+                evals += 1
+                if not (f <= fx + a * decrease and math.isfinite(dphi)) or (evals > 1
+                                                                           and f >= f_prev):
+                    lo, f_lo, d_lo, hi, f_hi, d_hi = a_prev, f_prev, d_prev, a, f, dphi
+                    bracketed = True
+                    break
+                if abs(dphi) <= flat:
+                    f_out, ok = f, True
+                    break
+                if dphi >= 0.0:
+                    lo, f_lo, d_lo, hi, f_hi, d_hi = a, f, dphi, a_prev, f_prev, d_prev
+                    bracketed = True
+                    break
+                nxt = _cubic_min(a_prev, f_prev, d_prev, a, f, dphi)
+                if not (nxt >= 2.0 * a):
+                    nxt = 2.0 * a
+                elif nxt > 10.0 * a:
+                    nxt = 10.0 * a
+                a_prev, f_prev, d_prev = a, f, dphi
+                a = nxt
+            if bracketed:  # zoom
+                while evals < WOLFE_MAX_EVALS:
+                    if abs(hi - lo) <= 1e-16 * max(abs(lo), abs(hi)):
+                        break
+                    if math.isfinite(f_hi) and math.isfinite(d_hi):
+                        a = _zoom_trial(lo, f_lo, d_lo, hi, f_hi, d_hi)
+                    else:
+                        a = 0.5 * (lo + hi)
+                    for i in range(n):
+                        x_new[i] = x[i] + a * d[i]
+                    f = p_fg(A, b, c, x_new, g_new)
+                    dphi = _dot(g_new, d)
+                    evals += 1
+                    if not (f <= fx + a * decrease and math.isfinite(dphi)) or f >= f_lo:
+                        hi, f_hi, d_hi = a, f, dphi
+                    else:
+                        if abs(dphi) <= flat:
+                            f_out, ok = f, True
+                            break
+                        if dphi * (hi - lo) >= 0.0:
+                            hi, f_hi, d_hi = lo, f_lo, d_lo
+                        lo, f_lo, d_lo = a, f, dphi
         if not ok:
             reason = LINE_SEARCH
             break
+        f_new = f_out
         sy = 0.0
         ss = 0.0
         yy = 0.0
@@ -922,9 +974,8 @@ def hand_bfgs(A, b, c, x0, c1, c2, tol, max_iter):
             for i in range(n):
                 for j in range(n):
                     H[i, j] += a * d[i] * d[j] - rho * (Hy[i] * d[j] + d[i] * Hy[j])
-        for i in range(n):
-            x[i] = x_new[i]
-            g[i] = g_new[i]
+        x, x_new = x_new, x
+        g, g_new = g_new, g
         fx = f_new
         gsq = _sumsq(g)
         k += 1
@@ -995,11 +1046,72 @@ def hand_lbfgs(A, b, c, x0, m, c1, c2, tol, max_iter):
             gd = -gg
             count = 0
         alpha0 = 1.0 if count > 0 else min(1.0, 1.0 / math.sqrt(gg))
-        alpha, f_new, ok = _wolfe(A, b, c, x, fx, d, gd, x_new, g_new, alpha0, c1, c2,
-                                  WOLFE_MAX_EVALS)
+        # -- the strong-Wolfe search along d, as optbench/solvers/wolfe.py, written out
+        dphi0 = gd
+        a = alpha0
+        f_out = fx
+        ok = False
+        if dphi0 < 0.0:
+            decrease = c1 * dphi0
+            flat = -c2 * dphi0
+            if not (a > 0.0 and math.isfinite(a)):
+                a = 1.0
+            n = x.shape[0]
+            evals = 0
+            a_prev, f_prev, d_prev = 0.0, fx, dphi0
+            lo = f_lo = d_lo = hi = f_hi = d_hi = 0.0
+            bracketed = False
+            while evals < WOLFE_MAX_EVALS:
+                for i in range(n):
+                    x_new[i] = x[i] + a * d[i]
+                f = p_fg(A, b, c, x_new, g_new)
+                dphi = _dot(g_new, d)
+                evals += 1
+                if not (f <= fx + a * decrease and math.isfinite(dphi)) or (evals > 1
+                                                                           and f >= f_prev):
+                    lo, f_lo, d_lo, hi, f_hi, d_hi = a_prev, f_prev, d_prev, a, f, dphi
+                    bracketed = True
+                    break
+                if abs(dphi) <= flat:
+                    f_out, ok = f, True
+                    break
+                if dphi >= 0.0:
+                    lo, f_lo, d_lo, hi, f_hi, d_hi = a, f, dphi, a_prev, f_prev, d_prev
+                    bracketed = True
+                    break
+                nxt = _cubic_min(a_prev, f_prev, d_prev, a, f, dphi)
+                if not (nxt >= 2.0 * a):
+                    nxt = 2.0 * a
+                elif nxt > 10.0 * a:
+                    nxt = 10.0 * a
+                a_prev, f_prev, d_prev = a, f, dphi
+                a = nxt
+            if bracketed:  # zoom
+                while evals < WOLFE_MAX_EVALS:
+                    if abs(hi - lo) <= 1e-16 * max(abs(lo), abs(hi)):
+                        break
+                    if math.isfinite(f_hi) and math.isfinite(d_hi):
+                        a = _zoom_trial(lo, f_lo, d_lo, hi, f_hi, d_hi)
+                    else:
+                        a = 0.5 * (lo + hi)
+                    for i in range(n):
+                        x_new[i] = x[i] + a * d[i]
+                    f = p_fg(A, b, c, x_new, g_new)
+                    dphi = _dot(g_new, d)
+                    evals += 1
+                    if not (f <= fx + a * decrease and math.isfinite(dphi)) or f >= f_lo:
+                        hi, f_hi, d_hi = a, f, dphi
+                    else:
+                        if abs(dphi) <= flat:
+                            f_out, ok = f, True
+                            break
+                        if dphi * (hi - lo) >= 0.0:
+                            hi, f_hi, d_hi = lo, f_lo, d_lo
+                        lo, f_lo, d_lo = a, f, dphi
         if not ok:
             reason = LINE_SEARCH
             break
+        f_new = f_out
         sy = 0.0
         ss = 0.0
         yy = 0.0
