@@ -29,6 +29,8 @@ from .registry import (
 )
 from .results import Result, load_table
 from .solvers import Control, make_control
+from .store import load_history, load_runs, summarize
+from .sweep import sweep
 
 __version__ = "0.1.0"
 
@@ -36,6 +38,7 @@ __all__ = [
     "jit", "run", "Param", "Oracle", "Problem", "value_and_grad", "Solver",
     "register_problem", "register_solver", "make_problem", "get_solver", "problem_names",
     "solver_names", "load_problem_dir", "Result", "load_table", "Control", "make_control",
+    "sweep", "load_runs", "load_history", "summarize",
     "OptbenchError", "UnknownNameError", "InvalidValueError", "InvalidTypeError",
     "IncompatibleError", "__version__",
 ]

@@ -1,4 +1,4 @@
-"""The ``optbench`` command: list, info, run.
+"""The ``optbench`` command: list, info, run, sweep, results.
 
 Bad input of any kind prints one line (``optbench: error: ...``) and exits with status 2.
 """
@@ -182,6 +182,54 @@ def _cmd_run(args) -> int:
     return 0
 
 
+def _cmd_sweep(args) -> int:
+    from .grid import config_from_options, load_config
+    from .store import format_summary, summarize
+    from .sweep import sweep
+
+    shorthand = (args.problems, args.solvers, args.p, args.P, args.dim)
+    if args.config is not None:
+        if any(shorthand):
+            raise OptbenchError("give problems and solvers either in CONFIG or with "
+                                "--problems/--solvers/-p/-P/--dim, not both")
+        config = dict(load_config(args.config))
+    else:
+        config = config_from_options(problems=args.problems, solvers=args.solvers,
+                                     solver_params=args.p, problem_params=args.P,
+                                     dims=args.dim)
+    if args.seeds is not None:
+        config["seeds"] = args.seeds
+    if args.solved is not None:
+        config["solved"] = args.solved
+    given = {o.name: getattr(args, o.name) for o in RUN_OPTIONS
+             if getattr(args, o.name, None) is not None}
+    if given:
+        config["run"] = {**config.get("run", {}), **given}
+    if args.problems_dir:
+        config["problems_dirs"] = [*config.get("problems_dirs", []), *args.problems_dir]
+    runs = sweep(config, args.out, workers=args.workers, scheduler=args.scheduler,
+                 progress=not args.no_progress)
+    for line in runs.attrs.get("skipped", ()):
+        print(f"skipped (does not fit): {line}")
+    print(format_summary(summarize(runs)))
+    print(f"{len(runs)} cells in {args.out}")
+    return 0
+
+
+def _cmd_results(args) -> int:
+    from .results import check_output_path, save_table
+    from .store import format_summary, load_history, load_runs, summarize
+
+    if args.out:
+        check_output_path(args.out)
+    runs = load_runs(args.dir)
+    print(format_summary(summarize(runs)))
+    if args.out:
+        save_table(load_history(args.dir) if args.history else runs, args.out)
+        print(f"{'history' if args.history else 'runs'} table written to {args.out}")
+    return 0
+
+
 # -- parser ----------------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="optbench", description=(
@@ -228,6 +276,48 @@ def build_parser() -> argparse.ArgumentParser:
     p_run.add_argument("--rows", type=int, default=_HEAD_ROWS,
                        help=f"rows shown at the head and the tail (default {_HEAD_ROWS})")
     p_run.set_defaults(func=_cmd_run)
+
+    p_sweep = sub.add_parser(
+        "sweep", help="run problems x solvers x parameters x seeds into a results directory",
+        description="Run every cell of a grid (problems x solver settings x seeds) into a "
+                    "resumable results directory, in parallel. Give the grid in CONFIG "
+                    "(TOML) or with --problems/--solvers/-p/-P/--dim. Re-running the same "
+                    "command resumes: finished cells are skipped.")
+    p_sweep.add_argument("config", nargs="?", metavar="CONFIG", help="a sweep config (.toml)")
+    p_sweep.add_argument("--out", required=True, metavar="DIR", help="the results directory")
+    p_sweep.add_argument("--problems", metavar="A,B", help="problem names")
+    p_sweep.add_argument("--solvers", metavar="X,Y", help="solver names")
+    p_sweep.add_argument("-p", action="append", metavar="[SOLVER.]NAME=V1,V2",
+                         help="a solver parameter's grid, e.g. -p gd.step=0.01,0.1,1 "
+                              "(repeatable; unqualified: every solver that has it)")
+    p_sweep.add_argument("-P", action="append", metavar="[PROBLEM.]NAME=V1,V2",
+                         help="a problem parameter's grid, e.g. -P quadratic.cond=10,1e4")
+    p_sweep.add_argument("--dim", metavar="N1,N2", help="dimensions (problems that take one)")
+    p_sweep.add_argument("--seeds", metavar="A-B|A,B", help="seeds, e.g. 0-4 (default 0)")
+    p_sweep.add_argument("--solved", type=float, metavar="TAU",
+                         help="a run is solved once f <= f_L + TAU (f(x0) - f_L), f_L = f* "
+                              "or the best f found on that instance (default 1e-6)")
+    for opt in RUN_OPTIONS:
+        p_sweep.add_argument("--" + opt.name.replace("_", "-"), dest=opt.name,
+                             help=f"{opt.doc} (default {_fmt(opt.default)})")
+    p_sweep.add_argument("--workers", type=int, metavar="N",
+                         help="worker processes (default: one per core; 1: in this process)")
+    p_sweep.add_argument("--scheduler", metavar="ADDRESS",
+                         help="run on this dask.distributed scheduler (tcp://host:8786)")
+    p_sweep.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p_sweep.set_defaults(func=_cmd_sweep)
+
+    p_results = sub.add_parser("results", help="summarize a results directory",
+                               description="Load a sweep's results directory and print, per "
+                                           "problem and solver setting: runs, share solved, "
+                                           "iterations and milliseconds to tolerance (median "
+                                           "[quartiles]), final gap, diverged and failed runs.")
+    p_results.add_argument("dir", metavar="DIR")
+    p_results.add_argument("--out", metavar="FILE", help="write the runs table (one row per "
+                                                          "cell) to FILE.csv or FILE.parquet")
+    p_results.add_argument("--history", action="store_true",
+                           help="with --out: write every recorded iteration instead")
+    p_results.set_defaults(func=_cmd_results)
     return parser
 
 

@@ -1,0 +1,336 @@
+"""A sweep's configuration, checked and expanded into cells.
+
+A configuration (a TOML file or the same structure as a dict) names problems with their
+parameters, solvers with parameter grids, seeds, the stopping rules of every run and the
+tolerance that counts a run as *solved*::
+
+    seeds = "0-4"            # or [0, 1, 2]
+    solved = 1e-6            # solved when f <= f_L + solved * (f(x0) - f_L)  (More & Wild)
+    problems_dirs = []       # extra directories of problem files (optional)
+
+    [run]                    # options of every run (optbench run --help)
+    max_iter = 500
+    tol = 1e-8
+
+    [[problems]]
+    name = "quadratic"
+    dim = [2, 10]            # a value or a list: every list is a grid axis
+    params = { cond = [10, 100] }
+
+    [[solvers]]
+    name = "gd"
+    params = { step = [0.01, 0.1, 1.0] }
+
+A *cell* is one run: a problem instance (name, parameters, seed), a solver with one value of
+each parameter, and the run options. Its key is a hash of exactly those, so a cell means the
+same run in every sweep that contains it. Everything is validated before any run starts: an
+unknown key, problem, solver or parameter, or a value out of bounds, is refused with the
+option named; a solver that does not fit a problem is left out and reported, not run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import math
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import IncompatibleError, InvalidTypeError, InvalidValueError, unknown_name
+from .params import coerce_all
+from .registry import (
+    get_family,
+    get_solver,
+    load_problem_dir,
+    make_problem,
+    missing_capabilities,
+)
+from .solvers._loop import RUN_OPTIONS
+
+__all__ = ["Cell", "SweepPlan", "plan_sweep", "load_config", "parse_seeds", "config_hash",
+           "DEFAULT_SOLVED"]
+
+DEFAULT_SOLVED = 1e-6
+_TOP_KEYS = ("problems", "solvers", "seeds", "run", "solved", "problems_dirs")
+_ENTRY_KEYS = {"problems": ("name", "dim", "params"), "solvers": ("name", "params")}
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One run of a sweep, everything a worker needs to repeat it (plain data: picklable)."""
+
+    key: str
+    problem: str
+    problem_params: dict[str, Any]   # as given (dim included), coerced to their kinds
+    seed: int
+    solver: str
+    solver_params: dict[str, Any]    # as given, coerced
+    run: dict[str, Any]              # every run option, coerced
+    instance: str                    # "quadratic(dim=2, cond=10)": the problem without seed
+    setting: str                     # "gd(step=0.1)": the solver with its grid values
+    solver_values: dict[str, Any] = field(default_factory=dict)  # every solver parameter
+    index: int = 0                   # position in the sweep (tables list cells in this order)
+
+
+@dataclass
+class SweepPlan:
+    config: dict[str, Any]
+    hash: str
+    cells: list[Cell]
+    skipped: list[str]               # "cg on rosenbrock: needs a quadratic objective"
+    problems_dirs: tuple[str, ...]
+    solved: float
+
+
+def load_config(source) -> dict[str, Any]:
+    """A configuration from a dict (returned as is) or a TOML file path."""
+    if isinstance(source, dict):
+        return source
+    path = Path(source)
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise InvalidValueError(f"cannot read sweep config {str(path)!r}: {exc.strerror} "
+                                "(option CONFIG)") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidValueError(f"sweep config {str(path)!r} is not valid TOML: {exc} "
+                                "(option CONFIG)") from None
+
+
+def parse_seeds(value) -> list[int]:
+    """``[0, 1]``, ``3`` (one seed), ``"0-4"`` (inclusive) or ``"0,2,5"``, as a list of ints."""
+    def bad():
+        return InvalidValueError(f"seeds must be a list of integers, 'A-B' or 'A,B,C'; got "
+                                 f"{value!r} (option seeds / --seeds)")
+    if isinstance(value, bool):
+        raise bad()
+    if isinstance(value, int):
+        seeds = [value]
+    elif isinstance(value, str):
+        seeds = []
+        for part in value.replace(" ", "").split(","):
+            lo, dash, hi = part.partition("-")
+            if not lo.isdigit() or (dash and not hi.isdigit()):
+                raise bad()
+            seeds.extend(range(int(lo), int(hi) + 1) if dash else [int(lo)])
+    elif isinstance(value, list | tuple):
+        if not all(isinstance(s, int) and not isinstance(s, bool) for s in value):
+            raise bad()
+        seeds = list(value)
+    else:
+        raise bad()
+    if not seeds or any(s < 0 for s in seeds):
+        raise bad()
+    if len(set(seeds)) != len(seeds):
+        raise InvalidValueError(f"seeds repeat a value: {value!r} (option seeds / --seeds)")
+    return seeds
+
+
+def config_hash(config: dict[str, Any]) -> str:
+    return hashlib.sha256(_canonical(config).encode()).hexdigest()[:16]
+
+
+def _canonical(obj) -> str:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=_json_default)
+
+
+def _json_default(obj):
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return repr(obj)
+    return str(obj)
+
+
+def _check_keys(table: dict, valid, where: str) -> None:
+    if not isinstance(table, dict):
+        raise InvalidTypeError(f"{where} must be a table of settings; got {table!r}")
+    for key in table:
+        if key not in valid:
+            raise unknown_name("key", key, valid, where=where)
+
+
+def _axis(value) -> list:
+    """A grid axis: a list of values, or one value."""
+    return list(value) if isinstance(value, list | tuple) else [value]
+
+
+def _entries(config: dict, kind: str) -> list[dict]:
+    raw = config.get(kind)
+    if not raw:
+        raise InvalidValueError(f"the sweep config names no {kind} (option {kind} / "
+                                f"--{kind})")
+    entries = []
+    for i, entry in enumerate(_axis(raw)):
+        entry = {"name": entry} if isinstance(entry, str) else entry
+        where = f"{kind}[{i}] of the sweep config"
+        _check_keys(entry, _ENTRY_KEYS[kind], where)
+        if not isinstance(entry.get("name"), str):
+            raise InvalidValueError(f"{where} needs a name (option name)")
+        if not isinstance(entry.get("params", {}), dict):
+            raise InvalidTypeError(f"params of {where} must be a table of NAME = value(s)")
+        entries.append(entry)
+    return entries
+
+
+def _grid(params: dict[str, Any]) -> list[dict[str, Any]]:
+    names = list(params)
+    return [dict(zip(names, values, strict=True))
+            for values in itertools.product(*(_axis(params[n]) for n in names))]
+
+
+def _label(name: str, values: dict[str, Any]) -> str:
+    if not values:
+        return name
+    return f"{name}({', '.join(f'{k}={_short(v)}' for k, v in values.items())})"
+
+
+def _short(value) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _problem_instances(entry: dict) -> tuple[list[tuple[str, dict[str, Any]]], dict]:
+    """The instances of one problem entry, and the entry with its values coerced."""
+    family = get_family(entry["name"])
+    owner = f"problem {family.name!r}"
+    axes = dict(entry.get("params", {}))
+    if "dim" in entry:
+        axes = {"dim": entry["dim"], **axes}
+    if "seed" in axes:
+        raise InvalidValueError(f"{owner}: give seeds with the sweep's seeds option, not as "
+                                "a problem parameter (option seeds)")
+    coerced = {}
+    for name, values in axes.items():
+        param = family.param(name)
+        if param is None:
+            raise unknown_name("parameter", name, [p.name for p in family.params],
+                               where=owner)
+        coerced[name] = [param.coerce(v, owner) for v in _axis(values)]
+    instances = [(family.name, given) for given in _grid(coerced)]
+    return instances, {"name": family.name, "params": coerced}
+
+
+def _solver_settings(entry: dict) -> tuple[list[tuple[str, dict, dict]], dict]:
+    """(name, the grid values, every parameter's value) per setting, and the entry with its
+    values coerced."""
+    solver = get_solver(entry["name"])
+    owner = f"solver {solver.name!r}"
+    axes = entry.get("params", {})
+    coerce_all(solver.params, {k: _axis(v)[0] for k, v in axes.items()}, owner)  # names
+    params = {p.name: p for p in solver.params}
+    coerced = {k: [params[k].coerce(v, owner) for v in _axis(vs)] for k, vs in axes.items()}
+    settings = [(solver.name, given, coerce_all(solver.params, given, owner))
+                for given in _grid(coerced)]
+    return settings, {"name": solver.name, "params": coerced}
+
+
+def _run_options(config: dict) -> dict[str, Any]:
+    given = config.get("run", {})
+    _check_keys(given, [p.name for p in RUN_OPTIONS], "[run] of the sweep config")
+    return {p.name: p.coerce(given.get(p.name, p.default), "run",
+                             where=f"option {p.name} (--{p.name.replace('_', '-')})")
+            for p in RUN_OPTIONS}
+
+
+def plan_sweep(source) -> SweepPlan:
+    """Check a configuration and expand it into cells (nothing is run)."""
+    config = load_config(source)
+    _check_keys(config, _TOP_KEYS, "the sweep config")
+    dirs = tuple(str(Path(d).resolve()) for d in _axis(config.get("problems_dirs", [])))
+    for directory in dirs:
+        load_problem_dir(directory)
+    seeds = parse_seeds(config.get("seeds", [0]))
+    solved = config.get("solved", DEFAULT_SOLVED)
+    if isinstance(solved, bool) or not isinstance(solved, int | float) or not 0 <= solved < 1:
+        raise InvalidValueError(f"solved must be a number in [0, 1); got {solved!r} "
+                                "(option solved / --solved)")
+    run = _run_options(config)
+    problems = [_problem_instances(e) for e in _entries(config, "problems")]
+    solvers = [_solver_settings(e) for e in _entries(config, "solvers")]
+    instances = [inst for expanded, _ in problems for inst in expanded]
+    settings = [s for expanded, _ in solvers for s in expanded]
+
+    cells, skipped = [], []
+    for problem, pparams in instances:
+        instance = _label(problem, pparams)
+        probe = None
+        for solver, given, values in settings:
+            setting = _label(solver, given)
+            if probe is None:  # built once per instance to check what fits
+                probe = make_problem(problem, seed=seeds[0], **pparams)
+            reason = _unfit(solver, probe, values)
+            if reason:
+                skipped.append(f"{setting} on {instance}: {reason}")
+                continue
+            for seed in seeds:
+                identity = {"problem": problem, "problem_params": pparams, "seed": seed,
+                            "solver": solver, "solver_params": given, "run": run}
+                key = hashlib.sha256(_canonical(identity).encode()).hexdigest()[:20]
+                cells.append(Cell(key, problem, pparams, seed, solver, given, run, instance,
+                                  setting, values, len(cells)))
+    if not cells:
+        raise IncompatibleError("no solver of the sweep fits any of its problems: "
+                                + "; ".join(skipped))
+    if len({c.key for c in cells}) != len(cells):
+        raise InvalidValueError("the sweep config lists the same run twice (a problem or a "
+                                "solver setting repeated); remove the duplicate")
+    normalized = dict(config, seeds=seeds, solved=float(solved), run=run,
+                      problems=[e for _, e in problems], solvers=[e for _, e in solvers],
+                      problems_dirs=list(dirs))
+    return SweepPlan(normalized, config_hash(normalized), cells, skipped, dirs, float(solved))
+
+
+def _unfit(solver_name: str, problem, values: dict[str, Any]) -> str | None:
+    """Why this solver, with these parameter values, cannot run on ``problem`` (or None)."""
+    solver = get_solver(solver_name)
+    missing = missing_capabilities(solver, problem)
+    if missing:
+        return f"needs {' and '.join(missing)}"
+    try:
+        solver.plan(problem, values)
+    except IncompatibleError as exc:
+        return str(exc).split(";")[0]
+    return None
+
+
+def config_from_options(*, problems: str | None, solvers: str | None, solver_params=(),
+                        problem_params=(), dims: str | None = None) -> dict[str, Any]:
+    """The problems and solvers of a config from the command line's shorthand:
+    ``--problems a,b --solvers x,y -p [SOLVER.]NAME=V1,V2 -P [PROBLEM.]NAME=V1,V2 --dim 2,10``.
+
+    An unqualified ``NAME`` applies to every listed solver (problem) that has that
+    parameter; grid values are separated by commas."""
+    if not problems or not solvers:
+        raise InvalidValueError("a sweep needs problems and solvers: give a CONFIG file, or "
+                                "--problems A,B and --solvers X,Y")
+    p_entries = [{"name": n, "params": {}} for n in _names(problems)]
+    s_entries = [{"name": n, "params": {}} for n in _names(solvers)]
+    _assign(s_entries, solver_params, "-p", lambda n: get_solver(n).params)
+    _assign(p_entries, problem_params, "-P", lambda n: get_family(n).params)
+    if dims:
+        _assign(p_entries, [f"dim={dims}"], "--dim", lambda n: get_family(n).params)
+    return {"problems": p_entries, "solvers": s_entries}
+
+
+def _names(text: str) -> list[str]:
+    return [n.strip() for n in text.split(",") if n.strip()]
+
+
+def _assign(entries: list[dict], pairs, option: str, params_of) -> None:
+    for pair in pairs or ():
+        target, sep, values = pair.partition("=")
+        owner, dot, name = target.strip().rpartition(".")
+        if not sep or not name or not values.strip():
+            raise InvalidValueError(f"{option} takes [NAME.]PARAM=V1,V2,...; got {pair!r}")
+        chosen = [e for e in entries if (e["name"] == owner if dot else
+                                         any(p.name == name for p in params_of(e["name"])))]
+        if not chosen:
+            where = (f"{owner!r} is not among the sweep's {[e['name'] for e in entries]}"
+                     if dot else f"none of {[e['name'] for e in entries]} has a parameter "
+                                 f"{name!r}")
+            raise InvalidValueError(f"{option} {pair!r}: {where} (option {option})")
+        for entry in chosen:
+            entry["params"][name] = [v.strip() for v in values.split(",")]
