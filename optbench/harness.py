@@ -98,7 +98,8 @@ def _warm_up(entry, args: tuple, on_compile: Callable[[str], None] | None,
 
 def run(problem, solver, *, dim: int | None = None, seed: int | None = None,
         max_iter: int | None = None, tol: float | None = None, gap_tol: float | None = None,
-        time_limit: float | None = None, record_every: int | None = None, x0=None,
+        time_limit: float | None = None, record_every: int | None = None,
+        record_x: bool | None = None, x0=None,
         problem_params: dict[str, Any] | None = None,
         on_compile: Callable[[str], None] | None = None, **solver_params) -> Result:
     """Run ``solver`` on ``problem`` and return a :class:`~optbench.results.Result`.
@@ -109,9 +110,10 @@ def run(problem, solver, *, dim: int | None = None, seed: int | None = None,
         Registry names (``"quadratic"``, ``"gd"``) or a ``Problem`` / ``Solver``.
     dim, seed : int, optional
         Problem dimension and seed (the seed also seeds solvers that shuffle).
-    max_iter, tol, gap_tol, time_limit, record_every
+    max_iter, tol, gap_tol, time_limit, record_every, record_x
         Stopping and recording options (see ``RUN_OPTIONS``); ``gap_tol`` applies only when
-        the problem knows f*.
+        the problem knows f*; ``record_x=True`` keeps the iterate in every table row
+        (columns ``x_1 ... x_n``, and ``Result.iterates``).
     x0 : array, optional
         Start point; the problem's own by default.
     problem_params : dict, optional
@@ -130,12 +132,12 @@ def run(problem, solver, *, dim: int | None = None, seed: int | None = None,
     slv = _resolve_solver(solver)
     check_fits(slv, prob)
     given = {"max_iter": max_iter, "tol": tol, "gap_tol": gap_tol, "time_limit": time_limit,
-             "record_every": record_every}
+             "record_every": record_every, "record_x": record_x}
     opts = {p.name: p.coerce(p.default if given[p.name] is None else given[p.name], "run",
                              where=f"option {p.name} (--{p.name.replace('_', '-')})")
             for p in RUN_OPTIONS}
     control = make_control(opts["max_iter"], opts["tol"], gap_tol, prob.f_star,
-                           opts["time_limit"], opts["record_every"])
+                           opts["time_limit"], opts["record_every"], opts["record_x"])
     values = dict(solver_params)
     if seed is not None and any(p.name == "seed" for p in slv.params):
         values.setdefault("seed", seed)
@@ -143,7 +145,8 @@ def run(problem, solver, *, dim: int | None = None, seed: int | None = None,
     plan = slv.plan(prob, values)
     start = _start_point(x0, prob)
     _check_history_size(opts["max_iter"], opts["record_every"],
-                        len(HISTORY_COLUMNS) + len(plan.columns))
+                        len(HISTORY_COLUMNS) + len(plan.columns)
+                        + (prob.dim if opts["record_x"] else 0))
 
     label = f"{slv.name} for {prob.name}"
     compile_seconds, cache_hit = _warm_up(

@@ -2,8 +2,9 @@
 
 Column names live here and nowhere else. A table has one row per recorded iteration:
 ``iteration, f, gap, grad_norm, step, time``, the solver's own columns (``mistakes``...), then
-the run's identity: ``problem, solver, dim, seed`` and one ``p_<name>`` column per solver
-parameter. pandas is imported only when a table is built (the CLI prints without it).
+``x_1 ... x_n`` when the run recorded its iterates (``record_x``), then the run's identity:
+``problem, solver, dim, seed`` and one ``p_<name>`` column per solver parameter. pandas is
+imported only when a table is built (the CLI prints without it).
 """
 
 from __future__ import annotations
@@ -20,17 +21,39 @@ from .errors import InvalidValueError
 from .solvers._loop import HISTORY_COLUMNS
 
 __all__ = ["Result", "measure_columns", "build_table", "save_table", "load_table",
-           "check_output_path",
+           "check_output_path", "x_columns", "iterate_columns",
            "MEASURE_COLUMNS", "ID_COLUMNS", "TABLE_FORMATS"]
 
 MEASURE_COLUMNS = ("iteration", "f", "gap", "grad_norm", "step", "time")
 ID_COLUMNS = ("problem", "solver", "dim", "seed")
 TABLE_FORMATS = {".csv": "CSV", ".parquet": "Parquet"}
+X_PREFIX = "x_"  # iterate coordinates: x_1 ... x_n (1-based, as in the formulas)
+
+
+def x_columns(n: int) -> tuple[str, ...]:
+    """The names of the iterate columns of an n-dimensional problem: ``x_1 ... x_n``."""
+    return tuple(f"{X_PREFIX}{i}" for i in range(1, n + 1))
+
+
+def iterate_columns(columns) -> list[str]:
+    """The iterate columns (``x_1 ... x_n``, in order) among ``columns`` (a table's columns)."""
+    found = {}
+    for name in columns:
+        name = str(name)
+        if name.startswith(X_PREFIX) and name[len(X_PREFIX):].isdigit():
+            found[int(name[len(X_PREFIX):])] = name
+    return [found[i] for i in sorted(found)]
 
 
 def measure_columns(history: np.ndarray, extra_columns, f_star) -> dict[str, np.ndarray]:
-    """The measured columns of one run (``MEASURE_COLUMNS`` then the solver's own)."""
-    raw = dict(zip(HISTORY_COLUMNS + tuple(extra_columns), history.T, strict=True))
+    """The measured columns of one run (``MEASURE_COLUMNS``, the solver's own, then
+    ``x_1 ... x_n`` when the history holds the iterates: any columns after the extras)."""
+    named = HISTORY_COLUMNS + tuple(extra_columns)
+    n_x = history.shape[1] - len(named)
+    if n_x < 0:
+        raise ValueError(f"history has {history.shape[1]} columns; expected at least "
+                         f"{len(named)} ({', '.join(named)})")
+    raw = dict(zip(named + x_columns(n_x), history.T, strict=True))
     out = {
         "iteration": raw["iteration"].astype(np.int64),
         "f": raw["f"],
@@ -39,7 +62,7 @@ def measure_columns(history: np.ndarray, extra_columns, f_star) -> dict[str, np.
         "step": raw["step"],
         "time": raw["time"],
     }
-    for name in extra_columns:
+    for name in tuple(extra_columns) + x_columns(n_x):
         out[name] = raw[name]
     return out
 
@@ -134,6 +157,12 @@ class Result:
     def columns(self) -> dict[str, np.ndarray]:
         """The measured columns as NumPy arrays (no pandas needed)."""
         return measure_columns(self.history, self.extra_columns, self.f_star)
+
+    @property
+    def iterates(self) -> np.ndarray | None:
+        """The recorded iterates, one row per table row (None unless run with record_x)."""
+        n_x = self.history.shape[1] - len(HISTORY_COLUMNS) - len(self.extra_columns)
+        return self.history[:, self.history.shape[1] - n_x:] if n_x > 0 else None
 
     @property
     def iterations(self) -> int:

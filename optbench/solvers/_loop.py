@@ -14,7 +14,9 @@ columns (mistakes, lambda...). A step returns ``RUNNING`` or a reason code from
 g are as before. Kernels are inlined into the loop at numba's IR level (``jit(inline=True)``),
 so a solver compiles to one loop with no call or reference counting per iteration.
 
-History columns are ``iteration, f, grad_norm, step, time`` followed by the extras.
+History columns are ``iteration, f, grad_norm, step, time`` followed by the extras and, when
+``control.record_x`` is set, the iterate's coordinates (n more columns). Recording happens only
+at checkpoints, outside the hot inner loop, so ``record_x`` costs nothing between rows.
 """
 
 from __future__ import annotations
@@ -38,13 +40,14 @@ _N_BASE = len(HISTORY_COLUMNS)
 
 Control = namedtuple(
     "Control", ["max_iter", "tol", "gap_tol", "f_star", "time_limit", "record_every",
-                "clock_every"])
+                "clock_every", "record_x"], defaults=(False,))
 Control.__doc__ = """Stopping and recording settings of one run (build it with make_control).
 
 max_iter: iterations (epochs for epoch-based solvers); tol: stop when ||grad f|| <= tol
 (a negative tol turns this test off); gap_tol, f_star: stop when f - f_star <= gap_tol
 (f_star NaN: never); time_limit: seconds; record_every: keep one history row every k
-iterations (plus the first and the last); clock_every: iterations between clock readings."""
+iterations (plus the first and the last); clock_every: iterations between clock readings;
+record_x: also write the iterate x into every history row (after the extras)."""
 
 # The options of every run, validated like solver parameters (messages name the option).
 RUN_OPTIONS = (
@@ -55,34 +58,36 @@ RUN_OPTIONS = (
     Param("time_limit", math.inf, float, "stop after this many seconds", low=0.0,
           strict=True, finite=False),
     Param("record_every", 1, int, "keep one table row every k iterations", low=1),
+    Param("record_x", False, bool, "also keep the iterate x in every table row (x_1 ... x_n)"),
 )
 _CLOCK_EVERY = 64  # iterations between clock readings when a time limit is set
 
 
 def make_control(max_iter=1000, tol=1e-6, gap_tol=None, f_star=None, time_limit=math.inf,
-                 record_every=1):
+                 record_every=1, record_x=False):
     """A validated :class:`Control` for calling compiled solvers from Python.
 
     ``gap_tol`` applies only with ``f_star`` (the problem's optimal value); ``tol=None`` turns
-    the gradient-norm test off. Invalid values raise ``InvalidValueError`` naming the option.
+    the gradient-norm test off; ``record_x`` adds the iterate to every history row. Invalid
+    values raise ``InvalidValueError`` naming the option.
     """
     given = {"max_iter": max_iter, "tol": 0.0 if tol is None else tol,
              "gap_tol": 0.0 if gap_tol is None else gap_tol, "time_limit": time_limit,
-             "record_every": record_every}
+             "record_every": record_every, "record_x": record_x}
     v = {p.name: p.coerce(given[p.name], "run", where=f"option {p.name}") for p in RUN_OPTIONS}
     use_gap = gap_tol is not None and f_star is not None
     clock_every = v["record_every"] if math.isinf(v["time_limit"]) else _CLOCK_EVERY
     return Control(v["max_iter"], -1.0 if tol is None else v["tol"],
                    v["gap_tol"] if use_gap else -math.inf,
                    float(f_star) if f_star is not None else math.nan,
-                   v["time_limit"], v["record_every"], clock_every)
+                   v["time_limit"], v["record_every"], clock_every, v["record_x"])
 
 
 @jit
 def without_grad_test(control):
     """``control`` with the gradient-norm test off (for methods with their own stopping rule)."""
     return Control(control.max_iter, -1.0, control.gap_tol, control.f_star, control.time_limit,
-                   control.record_every, control.clock_every)
+                   control.record_every, control.clock_every, control.record_x)
 
 
 @jit(inline=True)
@@ -98,14 +103,18 @@ def _stop_reason(fx, gsq, control):
 
 
 @jit
-def _record(hist, row, k, fx, gsq, step, t, extras):
+def _record(hist, row, k, fx, gsq, step, t, extras, x, n_x):
+    """One history row: the base columns, the extras, then x when ``n_x`` (= len(x)) > 0."""
     hist[row, 0] = k
     hist[row, 1] = fx
     hist[row, 2] = math.sqrt(gsq)
     hist[row, 3] = step
     hist[row, 4] = t
-    for j in range(extras.shape[0]):
+    n_extra = extras.shape[0]
+    for j in range(n_extra):
         hist[row, _N_BASE + j] = extras[j]
+    for i in range(n_x):
+        hist[row, _N_BASE + n_extra + i] = x[i]
 
 
 @jit
@@ -126,8 +135,8 @@ def drive(oracle, x0, params, init, step, n_extra, control):
     """Run ``init`` then ``step`` until a stopping test fires.
 
     Returns ``(x, history, reason, iterations)``: the last iterate, a float array with one row
-    per recorded iteration (columns ``HISTORY_COLUMNS`` then ``n_extra`` extras) and the
-    reason code of :mod:`optbench.status`.
+    per recorded iteration (columns ``HISTORY_COLUMNS``, then ``n_extra`` extras, then x when
+    ``control.record_x``) and the reason code of :mod:`optbench.status`.
     """
     t0 = now()
     x = x0.copy()
@@ -136,9 +145,10 @@ def drive(oracle, x0, params, init, step, n_extra, control):
     work, fx = init(oracle, x, g, params)
     gsq = sumsq(g)
     every = control.record_every
+    n_x = x.shape[0] if control.record_x else 0
     # rows are written whole by _record; only the first `rows` ever leave this function
-    hist = np.empty((min(control.max_iter // every + 2, _FIRST_ROWS), _N_BASE + n_extra))
-    _record(hist, 0, 0, fx, gsq, np.nan, now() - t0, extras)
+    hist = np.empty((min(control.max_iter // every + 2, _FIRST_ROWS), _N_BASE + n_extra + n_x))
+    _record(hist, 0, 0, fx, gsq, np.nan, now() - t0, extras, x, n_x)
     rows = 1
     k = 0
     taken = np.nan
@@ -168,11 +178,11 @@ def drive(oracle, x0, params, init, step, n_extra, control):
                 next_record += every
             if rows == hist.shape[0]:
                 hist = _grown(hist, rows + 1)
-            _record(hist, rows, k, fx, gsq, taken, t, extras)
+            _record(hist, rows, k, fx, gsq, taken, t, extras, x, n_x)
             rows += 1
     if hist[rows - 1, 0] != k:  # the last iterate, when max_iter ended the run off a row
         if rows == hist.shape[0]:
             hist = _grown(hist, rows + 1)
-        _record(hist, rows, k, fx, gsq, taken, now() - t0, extras)
+        _record(hist, rows, k, fx, gsq, taken, now() - t0, extras, x, n_x)
         rows += 1
     return x, hist[:rows], reason, k
