@@ -41,4 +41,16 @@ __all__ = [
     "sweep", "load_runs", "load_history", "summarize",
     "OptbenchError", "UnknownNameError", "InvalidValueError", "InvalidTypeError",
     "IncompatibleError", "__version__",
+    *(_PLOTS := ("plot_convergence", "plot_trajectories", "plot_sensitivity", "plot_profiles",
+                 "plot_theory", "plot_classification", "performance_profile", "data_profile",
+                 "write_report")),
 ]
+
+
+def __getattr__(name):
+    """The plot functions, imported on first use (``import optbench`` stays matplotlib-free)."""
+    if name in _PLOTS:
+        from . import plots
+
+        return getattr(plots, name)
+    raise AttributeError(f"module 'optbench' has no attribute {name!r}")

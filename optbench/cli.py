@@ -11,6 +11,8 @@ import sys
 import numpy as np
 
 from .errors import OptbenchError
+from .plots.commands import add_commands as add_plot_commands
+from .plots.commands import add_run_plot_option, finish_run_plot, prepare_run_plot
 from .solvers._loop import RUN_OPTIONS
 
 EXIT_USAGE = 2
@@ -169,6 +171,7 @@ def _cmd_run(args) -> int:
 
     if args.out:
         check_output_path(args.out)
+    plot = prepare_run_plot(args, _problem_params(args))
     options = {o.name: getattr(args, o.name) for o in RUN_OPTIONS}
     result = run(args.problem, args.solver, dim=args.dim, seed=args.seed,
                  x0=_parse_x0(args.x0), problem_params=_problem_params(args),
@@ -179,6 +182,7 @@ def _cmd_run(args) -> int:
     print(result.summary_line())
     if args.out:
         print(f"table written to {args.out}")
+    finish_run_plot(plot, result)
     return 0
 
 
@@ -275,7 +279,9 @@ def build_parser() -> argparse.ArgumentParser:
                                                       "FILE.parquet")
     p_run.add_argument("--rows", type=int, default=_HEAD_ROWS,
                        help=f"rows shown at the head and the tail (default {_HEAD_ROWS})")
+    add_run_plot_option(p_run)
     p_run.set_defaults(func=_cmd_run)
+    add_plot_commands(sub)
 
     p_sweep = sub.add_parser(
         "sweep", help="run problems x solvers x parameters x seeds into a results directory",

@@ -1,0 +1,202 @@
+"""``optbench report DIR``: one self-contained static HTML file for a results directory.
+
+Everything is inside the file: the figures as embedded PNG images (base64 ``data:`` URLs), the
+summary tables, the sweep's configuration and the environment it ran in. No scripts, no
+external style sheets or fonts: it opens the same offline, in a mail attachment or in CI.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import html
+import json
+import math
+from pathlib import Path
+
+from ..errors import InvalidValueError
+from ._data import check_results_dir, png_bytes
+from .convergence import plot_convergence
+from .profiles import cost_matrix, plot_profiles
+from .sensitivity import _numeric_params, plot_sensitivity
+
+__all__ = ["write_report", "report_html"]
+
+REPORT_NAME = "report.html"
+MAX_SENSITIVITY = 2  # parameters drawn
+
+_STYLE = """
+body { font-family: system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif;
+       margin: 2em auto; max-width: 1250px; padding: 0 1.5em; color: #1d1d1f;
+       background: #ffffff; line-height: 1.45; }
+h1 { border-bottom: 3px solid #2f6fb3; padding-bottom: .3em; }
+h2 { margin-top: 2em; color: #2f6fb3; border-bottom: 1px solid #d0d7de; }
+.scroll { overflow-x: auto; }
+table { border-collapse: collapse; margin: 1em 0; font-size: 0.8em; }
+th, td { border: 1px solid #d0d7de; padding: 4px 9px; text-align: right; }
+th { background: #eef3f9; }
+td:first-child, td:nth-child(2), th:first-child, th:nth-child(2) { text-align: left; }
+tr:nth-child(even) td { background: #f8fafc; }
+pre { background: #f6f8fa; border: 1px solid #d0d7de; padding: 1em; overflow-x: auto; }
+figure { margin: 1.5em 0; }
+figure img { max-width: 100%; border: 1px solid #d0d7de; }
+figcaption { color: #57606a; font-size: 0.9em; }
+.meta { color: #57606a; }
+.status-converged { color: #1a7f37; } .status-diverged { color: #cf222e; }
+"""
+
+
+def _img(fig, caption: str) -> str:
+    data = base64.b64encode(png_bytes(fig, dpi=90)).decode("ascii")
+    return (f'<figure><img alt="{html.escape(caption)}" src="data:image/png;base64,{data}">'
+            f"<figcaption>{html.escape(caption)}</figcaption></figure>")
+
+
+def _fmt_cell(value) -> str:
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "-"
+        return f"{value:.4g}"
+    return str(value)
+
+
+def _table(frame) -> str:
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+    rows = []
+    for _, row in frame.iterrows():
+        cells = []
+        for c in frame.columns:
+            text = html.escape(_fmt_cell(row[c]))
+            cls = f' class="status-{text}"' if c == "status" else ""
+            cells.append(f"<td{cls}>{text}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return (f'<div class="scroll"><table><thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(rows)}</tbody></table></div>")
+
+
+def _summary_frame(runs):
+    import optbench
+
+    summary = optbench.summarize(runs)
+    keep = ["instance", "setting", "runs", "solved", "iterations_median", "iterations_q1",
+            "iterations_q3", "seconds_median", "final_gap_median", "diverged", "failed",
+            "errors"]
+    names = {"iterations_median": "it. to tol (median)", "iterations_q1": "q1",
+             "iterations_q3": "q3", "final_gap_median": "final gap (median)"}
+    summary = summary[[c for c in keep if c in summary.columns]].copy()
+    if "solved" in summary:
+        summary["solved"] = [f"{v:.0%}" for v in summary["solved"]]
+    if "seconds_median" in summary:
+        summary["seconds_median"] = summary["seconds_median"] * 1e3
+        summary = summary.rename(columns={"seconds_median": "ms to tol (median)"})
+    return summary.rename(columns=names)
+
+
+def _section(title: str, body: str) -> str:
+    return f"<h2>{html.escape(title)}</h2>\n{body}\n"
+
+
+def _figures(runs, history) -> list[str]:
+    parts = []
+    instances = list(dict.fromkeys(history["instance"])) if len(history) else []
+    if instances:
+        shown = instances[:6]
+        fig = plot_convergence(history, instances=shown)
+        parts.append(_section("Convergence", _img(
+            fig, "Gap f(x_k) - f* (gradient norm where f* is unknown) against iteration and "
+                 "time: median over seeds, band from the first to the third quartile"
+                 + (f" (first {len(shown)} of {len(instances)} instances)"
+                    if len(shown) < len(instances) else ""))))
+    params = [p for p in _numeric_params(runs)][:MAX_SENSITIVITY]
+    for param in params:
+        fig = plot_sensitivity(runs, param=param)
+        parts.append(_section(f"Sensitivity to {param}", _img(
+            fig, f"Final gap against {param} (log-log), median over seeds with its range; "
+                 "red crosses: diverged runs")))
+    if runs["setting"].nunique() > 1 and runs["solved"].any():
+        body = []
+        for cost in ("iterations", "time"):
+            if cost_matrix(runs, cost).replace(math.inf, math.nan).notna().any().any():
+                fig = plot_profiles(runs, cost=cost)
+                body.append(_img(fig, f"Dolan-More performance profile and More-Wild data "
+                                      f"profile on {cost} to the solved level"))
+        if body:
+            parts.append(_section("Profiles", "\n".join(body)))
+    return parts
+
+
+def report_html(directory) -> str:
+    """The HTML text of the report for the results directory ``directory``."""
+    import optbench
+    from optbench.store import load_manifest
+
+    root = check_results_dir(directory)
+    manifest = load_manifest(root)
+    runs = optbench.load_runs(root)
+    if not len(runs):
+        raise InvalidValueError(f"results directory {str(root)!r} holds no finished cells yet "
+                                "(run the sweep first)")
+    history = optbench.load_history(root)
+    config = manifest.get("config", {})
+    solved = config.get("solved", 1e-6)
+    counts = runs.pivot_table(index="setting", columns="status", values="cell",
+                              aggfunc="count", fill_value=0, sort=False).reset_index()
+    counts.columns.name = None
+    problems = runs[["instance", "seed"]].drop_duplicates()
+    now = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    intro = (f'<p class="meta">Results directory <code>{html.escape(str(root))}</code>: '
+             f"{len(runs)} runs, {runs['instance'].nunique()} problem instances x "
+             f"{runs['seed'].nunique()} seeds ({len(problems)} problems), "
+             f"{runs['setting'].nunique()} solver settings. A run counts as solved when "
+             f"f(x_k) <= f_L + {solved:g} (f(x_0) - f_L), f_L = f* where known, else the best f"
+             f" reached on the problem. Config hash <code>"
+             f"{html.escape(str(manifest.get('config_hash', '')))}</code>; report written "
+             f"{now}.</p>")
+    parts = [f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+             f"<title>optbench report: {html.escape(root.name)}</title>"
+             f"<style>{_STYLE}</style></head><body>",
+             f"<h1>optbench report: {html.escape(root.name)}</h1>", intro,
+             _section("Summary per problem instance and solver setting",
+                      _table(_summary_frame(runs))
+                      + "<p class=\"meta\">iterations and ms to tolerance over the solved "
+                        "runs (median, quartiles); final gap median over all runs.</p>"),
+             _section("Run outcomes", _table(counts))]
+    bad = runs[runs["status"].isin(["error", "failed", "line_search_failed"])]
+    if len(bad):
+        parts.append(_section("Runs that failed", _table(
+            bad[["instance", "setting", "seed", "status", "message"]])))
+    parts.extend(_figures(runs, history))
+    parts.append(_section("Sweep configuration",
+                          f"<pre>{html.escape(json.dumps(config, indent=2))}</pre>"))
+    env = {"versions": manifest.get("versions", {}), "machine": manifest.get("machine", {})}
+    parts.append(_section("Environment",
+                          f"<pre>{html.escape(json.dumps(env, indent=2, default=str))}</pre>"))
+    parts.append("</body></html>\n")
+    return "\n".join(parts)
+
+
+def write_report(directory, out=None) -> Path:
+    """Write the report of the results directory ``directory`` to ``out`` (default
+    ``DIR/report.html``) and return its path.
+
+    Examples
+    --------
+    >>> optbench.write_report("results/")                            # doctest: +SKIP
+    PosixPath('results/report.html')
+    """
+    root = check_results_dir(directory)
+    path = Path(out) if out is not None else root / REPORT_NAME
+    if path.suffix.lower() not in (".html", ".htm"):
+        raise InvalidValueError(f"the report is an HTML file: {str(path)!r} must end in .html "
+                                "(option --out)")
+    if not path.parent.is_dir():
+        raise InvalidValueError(f"cannot write {str(path)!r}: directory {str(path.parent)!r} "
+                                "does not exist (option --out)")
+    text = report_html(root)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path

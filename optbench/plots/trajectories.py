@@ -1,0 +1,208 @@
+"""Trajectories: the iterates of several runs drawn on the contours of a 2-D objective (or on
+the graph of a 1-D one), with the minimizers marked: the picture of a step size too small,
+right and too large."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..errors import InvalidTypeError, InvalidValueError
+from ..results import Result
+from ._data import colours, new_figure, setting_labels
+
+__all__ = ["plot_trajectories", "draw_trajectories", "run_specs", "default_step_sizes",
+           "contour_levels"]
+
+GRID = 160  # points per side of the contour grid
+
+
+def default_step_sizes(problem) -> list[tuple[str, dict]]:
+    """gd with a step too small (0.1/L), right (1/L) and too large (2.1/L > 2/L: divergent on
+    quadratics), for a problem that knows L."""
+    if problem.L is None:
+        raise InvalidValueError(f"problem {problem.name!r} does not know L: name the solvers "
+                                "and step sizes to draw (e.g. gd:step=0.01)")
+    L = float(problem.L)
+    return [("gd", {"step": 0.1 / L}), ("gd", {"step": 1.0 / L}), ("gd", {"step": 2.1 / L})]
+
+
+def run_specs(problem, specs, **run_options) -> list[Result]:
+    """Run each spec (a solver name, ``(name, params)`` or a Result, kept as is) on
+    ``problem`` with its iterates recorded."""
+    from ..harness import run
+
+    out = []
+    for spec in specs:
+        if isinstance(spec, Result):
+            out.append(spec)
+            continue
+        if isinstance(spec, str):
+            name, params = spec, {}
+        elif isinstance(spec, tuple | list) and len(spec) == 2 and isinstance(spec[0], str):
+            name, params = spec[0], dict(spec[1] or {})
+        else:
+            raise InvalidTypeError("each run must be a solver name, a (solver, params) pair "
+                                   f"or an optbench.Result; got {spec!r}")
+        out.append(run(problem, name, record_x=True, **run_options, **params))
+    return out
+
+
+def _problem(problem, dim, seed, problem_params):
+    from ..harness import _resolve_problem
+
+    return _resolve_problem(problem, dim, seed, problem_params)
+
+
+def contour_levels(values: np.ndarray, floor: float | None, n: int = 24) -> np.ndarray:
+    """Contour levels spaced geometrically above the lowest value (``floor``, e.g. f*), so
+    that valleys and the region near the minimizers both show."""
+    v = values[np.isfinite(values)]
+    low = float(v.min()) if floor is None else min(float(floor), float(v.min()))
+    above = v - low
+    top = float(np.quantile(above, 0.95))
+    bottom = float(np.quantile(above[above > 0], 0.002)) if (above > 0).any() else 1e-3
+    if not top > bottom > 0:
+        return np.linspace(float(v.min()), float(v.max()), n)
+    return low + np.geomspace(bottom, top, n)
+
+
+def _box(problem, paths, pad: float = 0.15):
+    """The drawing box: the problem's own domain when it has one, else one around the start,
+    the minimizers and the finite parts of the paths that stayed bounded."""
+    if "domain" in problem.extra:
+        (a, b), (c, d) = problem.extra["domain"]
+        return np.array([a, c]), np.array([b, d])
+    anchors = np.vstack([problem.x0[None, :], *(m[None, :] for m in problem.minimizers)])
+    reach = max(1.0, float(np.max(np.linalg.norm(anchors - problem.x0, axis=1))))
+    pts = [anchors]
+    for p in paths:
+        p = p[np.all(np.isfinite(p), axis=1)]
+        pts.append(p[np.linalg.norm(p - problem.x0, axis=1) <= 2.0 * reach])  # not escapes
+    pts = np.vstack(pts)
+    lo, hi = pts.min(axis=0), pts.max(axis=0)
+    span = np.maximum(hi - lo, 1e-3 * max(1.0, float(np.max(np.abs(hi)))))
+    return lo - pad * span, hi + pad * span
+
+
+def _f_on_grid(problem, xs, ys):
+    Z = np.empty((len(ys), len(xs)))
+    point = np.empty(2)
+    f, args = problem.oracle.f, problem.oracle.args
+    for i, yv in enumerate(ys):
+        point[1] = yv
+        for j, xv in enumerate(xs):
+            point[0] = xv
+            Z[i, j] = f(point, args)
+    return Z
+
+
+def _legend_label(label: str, r: Result) -> str:
+    gap = r.summary.get("gap", math.nan)
+    tail = f", gap {gap:.1e}" if math.isfinite(gap) else ""
+    return f"{label}: {r.status} after {r.iterations} it{tail}"
+
+
+def plot_trajectories(problem, runs=None, *, dim=None, seed=None, problem_params=None,
+                      x0=None, max_iter: int = 200, tol: float = 1e-8, title: str | None = None,
+                      **run_options):
+    """Iterates of several runs on the contour plot of a 2-D problem (or on the graph of a
+    1-D one), minimizers marked.
+
+    Parameters
+    ----------
+    problem : str or Problem
+        A problem of dimension 1 or 2 (``dim=2`` for the families that take one).
+    runs : list, optional
+        Solver names, ``(solver, params)`` pairs or Results (run with ``record_x=True``);
+        default: gd with a step too small (0.1/L), right (1/L) and too large (2.1/L).
+    x0, max_iter, tol, **run_options
+        Passed to :func:`optbench.run` for every run.
+
+    Returns a matplotlib Figure.
+
+    Examples
+    --------
+    >>> fig = optbench.plot_trajectories(
+    ...     "himmelblau", [("gd", {"step": 0.001}), ("gd", {"step": 0.01}), "newton-ls"])
+    ... # doctest: +SKIP
+    """
+    prob = _problem(problem, dim, seed, problem_params)
+    if prob.dim not in (1, 2):
+        raise InvalidValueError(f"trajectories need a problem of dimension 1 or 2; "
+                                f"{prob.name!r} has dimension {prob.dim} (option --dim 2)")
+    specs = default_step_sizes(prob) if runs is None else list(runs)
+    if not specs:
+        raise InvalidValueError("give at least one solver to draw")
+    results = run_specs(prob, specs, x0=x0, max_iter=max_iter, tol=tol, **run_options)
+    paths = []
+    for r in results:
+        if r.iterates is None or r.iterates.shape[1] != prob.dim:
+            raise InvalidValueError(f"the run of {r.solver} did not record its iterates: "
+                                    "run it with record_x=True")
+        paths.append(r.iterates)
+    fig, axes = new_figure(1, 1, width=7.2, height=6.0 if prob.dim == 2 else 4.8)
+    draw_trajectories(axes[0][0], prob, results, title=title)
+    return fig
+
+
+def draw_trajectories(ax, prob, results, title: str | None = None) -> None:
+    """Draw the recorded iterates of ``results`` (runs on ``prob``, dimension 1 or 2) on
+    ``ax``: contours of f (2-D) or its graph (1-D), the start and the minimizers marked."""
+    paths = [r.iterates for r in results]
+    labels = setting_labels(results)
+    palette = colours(len(results))
+    lo, hi = _box(prob, paths)
+    if prob.dim == 2:
+        xs, ys = np.linspace(lo[0], hi[0], GRID), np.linspace(lo[1], hi[1], GRID)
+        Z = _f_on_grid(prob, xs, ys)
+        levels = contour_levels(Z, prob.f_star)
+        ax.contourf(xs, ys, Z, levels=levels, cmap="viridis", alpha=0.28, extend="both")
+        ax.contour(xs, ys, Z, levels=levels, colors="0.45", linewidths=0.6)
+        for path, label, colour, r in zip(paths, labels, palette, results, strict=True):
+            ax.plot(path[:, 0], path[:, 1], "-o", color=colour, lw=1.6, ms=3.2,
+                    label=_legend_label(label, r))
+            last = path[np.all(np.isfinite(path), axis=1)][-1]
+            ax.plot(*last, marker="D", color=colour, ms=7, mec="black")
+        starts = {tuple(p[0]) for p in paths}
+        for k, s in enumerate(starts):
+            ax.plot(*s, "s", color="white", mec="black", ms=9,
+                    label="start x_0" if k == 0 else None)
+        for k, m in enumerate(prob.minimizers):
+            ax.plot(m[0], m[1], "*", color="gold", mec="black", ms=17, zorder=5,
+                    label="minimizer" + ("s" if len(prob.minimizers) > 1 else "")
+                    if k == 0 else None)
+        ax.set_xlim(lo[0], hi[0])
+        ax.set_ylim(lo[1], hi[1])
+        ax.set_xlabel("x_1")
+        ax.set_ylabel("x_2")
+        ax.set_aspect("equal" if _similar_spans(lo, hi) else "auto")
+        what = "contours of f"
+    else:
+        xs = np.linspace(lo[0], hi[0], 400)
+        fx = np.array([prob.f(np.array([v])) for v in xs])
+        ax.plot(xs, fx, color="0.3", lw=1.5, label="f(x)")
+        for path, label, colour, r in zip(paths, labels, palette, results, strict=True):
+            fk = np.array([prob.f(p) if np.all(np.isfinite(p)) else np.nan for p in path])
+            ax.plot(path[:, 0], fk, "-o", color=colour, lw=1.0, ms=4,
+                    label=_legend_label(label, r))
+        for k, m in enumerate(prob.minimizers):
+            ax.plot(m[0], prob.f(m), "*", color="gold", mec="black", ms=17,
+                    label="minimizer" + ("s" if len(prob.minimizers) > 1 else "")
+                    if k == 0 else None)
+        finite = fx[np.isfinite(fx)]
+        span = float(finite.max() - finite.min()) or 1.0
+        ax.set_xlim(lo[0], hi[0])
+        ax.set_ylim(float(finite.min()) - 0.08 * span, float(finite.max()) + 0.08 * span)
+        ax.set_xlabel("x")
+        ax.set_ylabel("f(x)")
+        what = "the graph of f"
+    ax.legend(fontsize="small", loc="best", framealpha=0.9)
+    ax.set_title(title or f"{prob.name}: iterates on {what}")
+
+
+
+def _similar_spans(lo, hi) -> bool:
+    a, b = float(hi[0] - lo[0]), float(hi[1] - lo[1])
+    return a > 0 and b > 0 and max(a, b) / min(a, b) <= 3.0 and math.isfinite(a + b)
