@@ -166,11 +166,10 @@ def report_html(directory) -> str:
         parts.append(_section("Runs that failed", _table(
             bad[["instance", "setting", "seed", "status", "message"]])))
     parts.extend(_figures(runs, history))
-    parts.append(_section("Sweep configuration",
-                          f"<pre>{html.escape(json.dumps(config, indent=2))}</pre>"))
     env = {"versions": manifest.get("versions", {}), "machine": manifest.get("machine", {})}
-    parts.append(_section("Environment",
-                          f"<pre>{html.escape(json.dumps(env, indent=2, default=str))}</pre>"))
+    for heading, value in (("Sweep configuration", config), ("Environment", env)):
+        text = html.escape(json.dumps(value, indent=2, default=str), quote=False)
+        parts.append(_section(heading, f"<pre>{text}</pre>"))
     parts.append("</body></html>\n")
     return "\n".join(parts)
 
