@@ -68,7 +68,7 @@ class Cell:
     seed: int
     solver: str
     solver_params: dict[str, Any]    # as given, coerced
-    run: dict[str, Any]              # every run option, coerced
+    run: dict[str, Any]              # the run options given, coerced
     instance: str                    # "quadratic(dim=2, cond=10)": the problem without seed
     setting: str                     # "gd(step=0.1)": the solver with its grid values
     solver_values: dict[str, Any] = field(default_factory=dict)  # every solver parameter
@@ -228,11 +228,13 @@ def _solver_settings(entry: dict) -> tuple[list[tuple[str, dict, dict]], dict]:
 
 
 def _run_options(config: dict) -> dict[str, Any]:
+    """The run options the config gives, coerced (the others keep optbench.run's defaults:
+    ``gap_tol`` unset is not the same run as ``gap_tol = 0``)."""
     given = config.get("run", {})
     _check_keys(given, [p.name for p in RUN_OPTIONS], "[run] of the sweep config")
-    return {p.name: p.coerce(given.get(p.name, p.default), "run",
+    return {p.name: p.coerce(given[p.name], "run",
                              where=f"option {p.name} (--{p.name.replace('_', '-')})")
-            for p in RUN_OPTIONS}
+            for p in RUN_OPTIONS if p.name in given}
 
 
 def plan_sweep(source) -> SweepPlan:

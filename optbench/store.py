@@ -96,10 +96,11 @@ class ResultsStore:
         if self.root.exists() and not self.root.is_dir():
             raise InvalidValueError(f"cannot write results to {str(self.root)!r}: it is a "
                                     "file (option --out)")
-        if not self.root.parent.is_dir():
-            raise InvalidValueError(f"cannot write results to {str(self.root)!r}: directory "
-                                    f"{str(self.root.parent)!r} does not exist (option --out)")
-        self.cells_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self.cells_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InvalidValueError(f"cannot write results to {str(self.root)!r}: "
+                                    f"{exc.strerror} (option --out)") from None
         self._take_lock()
         try:
             self._write_manifest()

@@ -21,10 +21,14 @@ import concurrent.futures as cf
 import os
 import signal
 import sys
+from collections import deque
 from typing import Any
+
+import numpy as np
 
 from .errors import InvalidValueError, MissingDependencyError, OptbenchError
 from .grid import Cell, SweepPlan, plan_sweep
+from .results import MEASURE_COLUMNS
 from .store import ResultsStore, load_runs
 
 __all__ = ["sweep", "run_cell", "SweepError"]
@@ -81,7 +85,9 @@ def run_cell(cell: Cell, problems_dirs: tuple[str, ...] = (), single_thread: boo
         message = " ".join(f"{type(exc).__name__}: {exc}".split())
         record.update(status="error", message=message, iterations=0, f=None, f_star=None,
                       gap=None, grad_norm=None, solve_seconds=None)
-        return {"record": record, "columns": {}}
+        empty = {name: np.empty(0, np.int64 if name == "iteration" else np.float64)
+                 for name in MEASURE_COLUMNS}
+        return {"record": record, "columns": empty}
     s = result.summary
     record.update(dim=result.identity["dim"], solver_values=result.params,
                   status=result.status, message=result.message, f_star=result.f_star,
@@ -198,14 +204,13 @@ def _progress_bar(total: int, initial: int, enabled: bool):
 def _run_cells(plan: SweepPlan, todo: list[Cell], store: ResultsStore, workers: int,
                scheduler, executor, progress: bool, already: int) -> None:
     ex, slots, owned, single = _open_executor(workers, scheduler, executor)
-    queue = iter(todo)
+    queue = _PilotQueue(todo)
     inflight: dict[cf.Future, Cell] = {}
     counts = {"failed": 0, "diverged": 0}
     bar = _progress_bar(len(plan.cells), already, progress)
 
     def submit_next() -> None:
-        cell = next(queue, None)
-        if cell is not None:
+        while len(inflight) < window and (cell := queue.pop()) is not None:
             inflight[ex.submit(run_cell, cell, plan.problems_dirs, single)] = cell
 
     def write(future: cf.Future, cell: Cell) -> None:
@@ -220,13 +225,14 @@ def _run_cells(plan: SweepPlan, todo: list[Cell], store: ResultsStore, workers: 
     interrupted = True
     try:
         window = 1 if isinstance(ex, _InProcess) else slots * _IN_FLIGHT_PER_WORKER
-        for _ in range(window):
-            submit_next()
+        submit_next()
         while inflight:
             finished, _ = cf.wait(inflight, return_when=cf.FIRST_COMPLETED)
             for future in finished:
-                write(future, inflight.pop(future))
-                submit_next()
+                cell = inflight.pop(future)
+                write(future, cell)
+                queue.finished(cell)
+            submit_next()
         interrupted = False
     finally:
         for future, cell in inflight.items():
@@ -240,6 +246,37 @@ def _run_cells(plan: SweepPlan, todo: list[Cell], store: ResultsStore, workers: 
                   f"{str(store.root)!r}; run the same sweep again to resume",
                   file=sys.stderr)
         _close(owned, wait=not interrupted)
+
+
+class _PilotQueue:
+    """Cells in sweep order, but only one *pilot* cell per compilation group until it has
+    finished: the pilot compiles the solver for that problem (and writes numba's disk cache)
+    while other workers take other groups, instead of every worker compiling the same code
+    at once on a cold cache. Then the group's other cells follow, loading from the cache."""
+
+    def __init__(self, cells: list[Cell]):
+        self._waiting: dict[tuple, deque[Cell]] = {}
+        for cell in cells:
+            self._waiting.setdefault(_compile_group(cell), deque()).append(cell)
+        self._ready = deque(group.popleft() for group in self._waiting.values())
+
+    def pop(self) -> Cell | None:
+        return self._ready.popleft() if self._ready else None
+
+    def finished(self, cell: Cell) -> None:
+        rest = self._waiting.pop(_compile_group(cell), None)
+        if rest:
+            self._ready.extend(rest)
+
+
+def _compile_group(cell: Cell) -> tuple:
+    """Cells that (very likely) run the same compiled code: same problem and solver, and the
+    same words among their parameter values (``step=armijo`` picks another compiled rule
+    than ``step=0.1``; numbers of one kind share the compiled code)."""
+    def kinds(values: dict) -> tuple:
+        return tuple(sorted((k, v if isinstance(v, str) else type(v).__name__)
+                            for k, v in values.items()))
+    return cell.problem, kinds(cell.problem_params), cell.solver, kinds(cell.solver_params)
 
 
 def _outcome(future: cf.Future, cell: Cell) -> dict[str, Any]:
