@@ -191,6 +191,8 @@ def prepare_run_plot(args, problem_params: dict) -> RunPlot | None:
 def plot_run(result, problem=None):
     """The picture of one run: the gap (or gradient norm) against iteration and time, and,
     when the iterates of a 1-D or 2-D problem were recorded, the trajectory."""
+    from matplotlib.ticker import NullFormatter
+
     from ._data import new_figure
     from .convergence import AXES
     from .trajectories import draw_trajectories
@@ -207,6 +209,7 @@ def plot_run(result, problem=None):
         ax.set_yscale("log")
         if xv == "time":
             ax.set_xscale("log")
+            ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel(AXES[xv] + (", log scale" if xv == "time" else ""))
         ax.set_ylabel(("f(x_k) - f*" if y_name == "gap" else "||grad f(x_k)||")
                       + " (log scale)")

@@ -15,6 +15,7 @@ from ._data import (
     floor_positive,
     history_table,
     linestyle,
+    matplotlib_module,
     measure_of,
     new_figure,
     ordered,
@@ -95,6 +96,9 @@ def plot_convergence(data, *, x=("iteration", "time"), measure: str = "auto",
         raise InvalidValueError(f"x must be iteration, time or both; got {bad or xs} "
                                 "(option --x)")
     hist = history_table(data)
+    matplotlib_module()
+    from matplotlib.ticker import NullFormatter
+
     if measure not in ("auto", "gap", "grad_norm"):
         raise InvalidValueError(f"measure must be auto, gap or grad_norm; got {measure!r} "
                                 "(option --measure)")
@@ -136,6 +140,7 @@ def plot_convergence(data, *, x=("iteration", "time"), measure: str = "auto",
                 ax.set_ylim(top=top * 1e3)
             if xv == "time":
                 ax.set_xscale("log")
+                ax.xaxis.set_minor_formatter(NullFormatter())
             ax.set_xlabel(AXES[xv] + (", log scale" if xv == "time" else ""))
             ax.set_ylabel(f"{MEASURE_LABELS[y]} (log scale)")
             ax.set_title(f"{name}: {MEASURE_LABELS[y]} against {xv}")

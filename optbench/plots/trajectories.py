@@ -79,7 +79,7 @@ def _box(problem, paths, pad: float = 0.15):
     pts = [anchors]
     for p in paths:
         p = p[np.all(np.isfinite(p), axis=1)]
-        pts.append(p[np.linalg.norm(p - problem.x0, axis=1) <= 2.0 * reach])  # not escapes
+        pts.append(p[np.linalg.norm(p - problem.x0, axis=1) <= 1.2 * reach])  # not escapes
     pts = np.vstack(pts)
     lo, hi = pts.min(axis=0), pts.max(axis=0)
     span = np.maximum(hi - lo, 1e-3 * max(1.0, float(np.max(np.abs(hi)))))
@@ -161,6 +161,7 @@ def draw_trajectories(ax, prob, results, title: str | None = None) -> None:
         ax.contourf(xs, ys, Z, levels=levels, cmap="viridis", alpha=0.28, extend="both")
         ax.contour(xs, ys, Z, levels=levels, colors="0.45", linewidths=0.6)
         for path, label, colour, r in zip(paths, labels, palette, results, strict=True):
+            path = _until_outside(path, lo, hi)
             ax.plot(path[:, 0], path[:, 1], "-o", color=colour, lw=1.6, ms=3.2,
                     label=_legend_label(label, r))
             last = path[np.all(np.isfinite(path), axis=1)][-1]
@@ -201,6 +202,14 @@ def draw_trajectories(ax, prob, results, title: str | None = None) -> None:
     ax.legend(fontsize="small", loc="best", framealpha=0.9)
     ax.set_title(title or f"{prob.name}: iterates on {what}")
 
+
+
+def _until_outside(path, lo, hi):
+    """The path up to its first point outside the box [lo, hi] (drawn leaving the picture)."""
+    span = hi - lo
+    inside = np.all((path >= lo - span) & (path <= hi + span), axis=1)
+    out = np.flatnonzero(~inside)
+    return path[: out[0] + 1] if len(out) else path
 
 
 def _similar_spans(lo, hi) -> bool:
