@@ -175,6 +175,7 @@ class Result:
         s = self.summary
         gap = "" if math.isnan(s["gap"]) else f"  gap={s['gap']:.3e}"
         cache = ("loaded from cache" if s["cache_hit"]
+                 else "already compiled in this process" if s["compile_seconds"] == 0
                  else f"compiled in {s['compile_seconds']:.2f} s")
         return (f"{self.status}: {self.message}. {s['iterations']} iterations, "
                 f"f={s['f']:.6g}{gap}  |grad|={s['grad_norm']:.3e}  "

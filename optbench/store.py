@@ -31,7 +31,7 @@ import numpy as np
 
 from .errors import InvalidValueError
 
-__all__ = ["ResultsStore", "load_runs", "load_history", "load_manifest", "summarize",
+__all__ = ["ResultsStore", "encode_cell", "load_runs", "load_history", "load_manifest", "summarize",
            "read_cell", "RUN_COLUMNS"]
 
 CELL_META = b"optbench.cell"
@@ -161,17 +161,23 @@ class ResultsStore:
         return {p.stem for p in self.cells_dir.glob("*.parquet")
                 if not p.name.startswith(_TMP)}
 
-    def write_cell(self, key: str, columns: dict[str, np.ndarray], record: dict[str, Any]):
-        """Write one finished cell: its history ``columns`` and its ``record`` (identity,
-        outcome), atomically."""
-        import pyarrow as pa
-        import pyarrow.parquet as pq
+    def write_cell(self, key: str, data: bytes) -> None:
+        """Write one finished cell (the bytes of :func:`encode_cell`) atomically."""
+        _atomic_write(self.cells_dir / f"{key}.parquet", lambda tmp: tmp.write_bytes(data))
 
-        table = pa.table({name: np.asarray(v) for name, v in columns.items()})
-        meta = json.dumps(record, default=_json_value).encode()
-        table = table.replace_schema_metadata({CELL_META: meta})
-        _atomic_write(self.cells_dir / f"{key}.parquet",
-                      lambda tmp: pq.write_table(table, tmp, compression="zstd"))
+
+def encode_cell(columns: dict[str, np.ndarray], record: dict[str, Any]) -> bytes:
+    """One cell as the bytes of a Parquet file: its history ``columns``, and its ``record``
+    (identity, outcome) as JSON in the file's metadata. Done by the worker, so the process
+    writing the results directory only moves bytes."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table({name: np.asarray(v) for name, v in columns.items()})
+    meta = json.dumps(record, default=_json_value).encode()
+    sink = pa.BufferOutputStream()
+    pq.write_table(table.replace_schema_metadata({CELL_META: meta}), sink, compression="none")
+    return sink.getvalue().to_pybytes()
 
 
 def _json_value(value):
@@ -202,7 +208,7 @@ def read_cell(path, columns=None) -> tuple[dict[str, Any], Any]:
     """The record and the history table (pyarrow) of one cell file."""
     import pyarrow.parquet as pq
 
-    table = pq.read_table(path, columns=columns)
+    table = pq.ParquetFile(path).read(columns=columns)
     record = json.loads(table.schema.metadata[CELL_META])
     return record, table
 

@@ -29,7 +29,7 @@ import numpy as np
 from .errors import InvalidValueError, MissingDependencyError, OptbenchError
 from .grid import Cell, SweepPlan, plan_sweep
 from .results import MEASURE_COLUMNS
-from .store import ResultsStore, load_runs
+from .store import ResultsStore, encode_cell, load_runs
 
 __all__ = ["sweep", "run_cell", "SweepError"]
 
@@ -66,8 +66,8 @@ def _prepare_worker(problems_dirs: tuple[str, ...], single_thread: bool) -> None
 
 def run_cell(cell: Cell, problems_dirs: tuple[str, ...] = (), single_thread: bool = False
              ) -> dict[str, Any]:
-    """Run one cell; return its record (identity, outcome) and history columns. Never raises
-    for a problem of the cell itself: an exception becomes status ``error``."""
+    """Run one cell; return its record (identity, outcome) and its cell file's bytes. Never
+    raises for a problem of the cell itself: an exception becomes status ``error``."""
     from .harness import run
 
     _prepare_worker(problems_dirs, single_thread)
@@ -87,13 +87,13 @@ def run_cell(cell: Cell, problems_dirs: tuple[str, ...] = (), single_thread: boo
                       gap=None, grad_norm=None, solve_seconds=None)
         empty = {name: np.empty(0, np.int64 if name == "iteration" else np.float64)
                  for name in MEASURE_COLUMNS}
-        return {"record": record, "columns": empty}
+        return {"record": record, "parquet": encode_cell(empty, record)}
     s = result.summary
     record.update(dim=result.identity["dim"], solver_values=result.params,
                   status=result.status, message=result.message, f_star=result.f_star,
                   **{k: s[k] for k in ("iterations", "f", "gap", "grad_norm", "solve_seconds",
                                        "call_seconds", "compile_seconds", "cache_hit")})
-    return {"record": record, "columns": result.columns}
+    return {"record": record, "parquet": encode_cell(result.columns, record)}
 
 
 # -- where cells run -----------------------------------------------------------------------------
@@ -215,7 +215,7 @@ def _run_cells(plan: SweepPlan, todo: list[Cell], store: ResultsStore, workers: 
 
     def write(future: cf.Future, cell: Cell) -> None:
         outcome = _outcome(future, cell)
-        store.write_cell(cell.key, outcome["columns"], outcome["record"])
+        store.write_cell(cell.key, outcome["parquet"])
         status = outcome["record"]["status"]
         counts["failed"] += status in _FAILED
         counts["diverged"] += status == "diverged"
