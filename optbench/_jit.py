@@ -36,9 +36,11 @@ __all__ = ["jit", "is_optbench_jitted"]
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
 
-# Modules that compiled code never calls into: editing them keeps the compiled cache.
+# Modules and packages that compiled code never calls into: editing them keeps the
+# compiled cache.
 _PYTHON_ONLY = frozenset({"cli.py", "harness.py", "results.py", "registry.py", "params.py",
-                          "errors.py", "datasets.py", "optima.py", "__init__.py"})
+                          "errors.py", "datasets.py", "optima.py", "__init__.py", "grid.py",
+                          "store.py", "sweep.py", "cache.py", "plots"})
 
 
 @functools.cache
@@ -46,7 +48,7 @@ def _package_fingerprint() -> str:
     """sha256 over the optbench sources compiled code may depend on (all but _PYTHON_ONLY)."""
     h = hashlib.sha256()
     for path in sorted(_PACKAGE_DIR.rglob("*.py")):
-        if path.parent == _PACKAGE_DIR and path.name in _PYTHON_ONLY:
+        if path.relative_to(_PACKAGE_DIR).parts[0] in _PYTHON_ONLY:
             continue
         h.update(str(path.relative_to(_PACKAGE_DIR)).encode())
         h.update(path.read_bytes())
