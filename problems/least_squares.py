@@ -5,6 +5,7 @@ import numpy as np
 import optbench
 from optbench import Oracle, Param, Problem, jit
 from optbench.datasets import data_params, load_for
+from optbench.kernels import lsq_value_grad_parallel, lsq_value_parallel
 
 
 @jit
@@ -64,22 +65,45 @@ def ls_batch(x, args, idx, out):
     return 0.5 * scale * s
 
 
+# -- the same f and gradient as one pass over A in row blocks on numba's threads (parallel=True)
+@jit
+def ls_fg_parallel(x, args, out):
+    """out = A'(Ax - y); returns 1/2 ||Ax - y||^2, A read once, row blocks in parallel"""
+    A, y = args
+    return lsq_value_grad_parallel(A, y, x, out)
+
+
+@jit
+def ls_f_parallel(x, args):
+    A, y = args
+    return lsq_value_parallel(A, y, x)
+
+
+@jit
+def ls_grad_parallel(x, args, out):
+    ls_fg_parallel(x, args, out)
+
+
 @jit
 def ls_hess(x, args, out):
     A, y = args
     out[:, :] = A.T @ A
 
 
-def _instance(name, A, y, x0, formula, reference, **facts):
+def _instance(name, A, y, x0, formula, reference, parallel=False, **facts):
     A = np.ascontiguousarray(A, dtype=np.float64)
     y = np.ascontiguousarray(y, dtype=np.float64)
     x_star = np.linalg.lstsq(A, y, rcond=None)[0]
     r = A @ x_star - y
     sv = np.linalg.svd(A, compute_uv=False)
     mu = float(sv.min() ** 2) if A.shape[0] >= A.shape[1] else 0.0
+    if parallel:
+        oracle = Oracle(ls_f_parallel, ls_grad_parallel, ls_fg_parallel, ls_hess, (A, y),
+                        batch=ls_batch)
+    else:
+        oracle = Oracle(ls_f, ls_grad, ls_fg, ls_hess, (A, y), batch=ls_batch)
     return Problem(
-        name=name, family="least-squares", oracle=Oracle(ls_f, ls_grad, ls_fg, ls_hess, (A, y),
-                                                          batch=ls_batch),
+        name=name, family="least-squares", oracle=oracle,
         x0=x0, formula=formula, reference=reference, f_star=float(0.5 * r @ r),
         minimizers=(x_star,) if mu > 0 else (), L=float(sv.max() ** 2), mu=mu, convex=True,
         quadratic=True, samples=A.shape[0], **facts,
@@ -89,17 +113,19 @@ def _instance(name, A, y, x0, formula, reference, **facts):
 @optbench.register_problem(
     "least-squares",
     params=(*data_params("regression"),
-            Param("seed", 0, int, "seed of the generated data", low=0)),
+            Param("seed", 0, int, "seed of the generated data", low=0),
+            Param("parallel", False, bool, "f and gradient in one pass over A, row blocks on "
+                  "numba's threads (NUMBA_NUM_THREADS; for large A, memory-bound)")),
     summary="1/2 ||Ax - y||^2 (default: generated data with chosen size, conditioning, noise)",
 )
-def least_squares(seed, **data):
+def least_squares(seed, parallel, **data):
     ds = load_for({**data, "seed": seed}, task="regression")
     sv = np.linalg.svd(ds.X, compute_uv=False)
     kappa = sv.max() / sv.min() if sv.min() > 0 else np.inf
     return _instance(
         "least-squares", ds.X, ds.y, np.zeros(ds.X.shape[1]),
         "f(x) = 1/2 ||Ax - y||^2 (rows of A: samples, columns: features)",
-        "Nocedal & Wright, Numerical Optimization (2006), chapter 10",
+        "Nocedal & Wright, Numerical Optimization (2006), chapter 10", parallel=parallel,
         notes=f"{ds.source}; x*, f* from numpy.linalg.lstsq; kappa(A) = {kappa:.3g}; finite "
               "sum of f_i = m/2 (a_i.x - y_i)^2",
         extra={"dataset": ds.describe(),

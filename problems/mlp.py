@@ -36,6 +36,11 @@ stores a_0 = s_i, a_l = act(W_l a_{l-1} + b_l) and the logits z_L; the backward 
 from d_L = dloss/dz_L and reuses the stored a_l:
 grad W_l += d_l a_{l-1}', grad b_l += d_l, d_{l-1} = act'(a_{l-1}) * (W_l' d_l), with act'
 written in terms of the activation (sigma' = a (1 - a), tanh' = 1 - a^2, relu' = [a > 0]).
+
+From ``BLAS_MIN_SAMPLES`` samples in one call (the full batch of most datasets, large
+mini-batches), the same passes run layer by layer over all samples at once, the products
+A_(l-1) W_l', D_l' A_(l-1) and D_l W_l by BLAS (np.dot): per-sample loops are several times
+slower there. Both paths sit in the same compiled functions (one compilation serves all).
 """
 
 import math
@@ -61,13 +66,13 @@ INITS = ("auto", "glorot", "he")
 
 
 # -- scalar pieces ---------------------------------------------------------------------------------
-@jit
+@jit(inline=True)
 def _sigmoid(z):
     """1 / (1 + e^-z): e^-z overflows to inf for z < -709 and the result is 0, no NaN"""
     return 1.0 / (1.0 + math.exp(-z))
 
 
-@jit
+@jit(inline=True)
 def _softplus(t):
     """log(1 + e^t) without overflow"""
     if t > 0.0:
@@ -75,7 +80,7 @@ def _softplus(t):
     return math.log1p(math.exp(t))
 
 
-@jit
+@jit(inline=True)
 def _activate(kind, z):
     """act(z) for the hidden activation code ``kind``"""
     if kind == SIGMOID:
@@ -85,7 +90,7 @@ def _activate(kind, z):
     return z if z > 0.0 else 0.0
 
 
-@jit
+@jit(inline=True)
 def _through(kind, back, a):
     """back * act'(z) written with the unit's output a = act(z) (relu'(0) taken as 0)"""
     if kind == SIGMOID:
@@ -96,7 +101,7 @@ def _through(kind, back, a):
 
 
 # -- one sample: forward pass, loss, backward pass -------------------------------------------------
-@jit
+@jit(inline=True)
 def _forward(x, X, i, sizes, act, a):
     """a <- activations of sample i: a_0 = X[i], a_l = act(W_l a_{l-1} + b_l) for hidden
     layers, and the logits z_L = W_L a_{L-1} + b_L for the output layer (layers stored one
@@ -121,7 +126,7 @@ def _forward(x, X, i, sizes, act, a):
         src = dst
 
 
-@jit
+@jit(inline=True)
 def _head(head, a, d, o, T, i):
     """Loss of sample i from the logits a[o:o + K] (K = T.shape[1]); d[o:o + K] <- dloss/dz."""
     K = T.shape[1]
@@ -157,7 +162,7 @@ def _head(head, a, d, o, T, i):
     return loss
 
 
-@jit
+@jit(inline=True)
 def _backward(x, sizes, act, a, d, out):
     """out += dloss/dx of one sample, from d_L (in d, at the output layer's offset) and the
     activations a stored by the forward pass; d is overwritten layer by layer."""
@@ -192,8 +197,73 @@ def _backward(x, sizes, act, a, d, out):
         end = w
 
 
-# -- the sums ----------------------------------------------------------------------------------
+# -- many samples at once: layer by layer, products by BLAS ------------------------------------
+BLAS_MIN_SAMPLES = 64  # calls over at least this many samples take the matrix path
+
+
 @jit
+def _matrix_pass(x, X, T, sizes, act, head, out, want_grad):
+    """sum_i loss_i over the rows of X with A_l = act(A_(l-1) W_l' + b_l) (rows: samples);
+    with want_grad, out <- its gradient: grad W_l = D_l' A_(l-1), grad b_l = 1'D_l,
+    D_(l-1) = act'(A_(l-1)) * (D_l W_l). Same arithmetic as the per-sample passes, in
+    matrix products (np.dot: BLAS) instead of loops."""
+    m = X.shape[0]
+    last = sizes.shape[0] - 1
+    units = 0  # units of layers 1..L, stored layer after layer, each an m x n_l block
+    for layer in range(1, last + 1):
+        units += sizes[layer]
+    acts = np.empty(m * units)
+    deltas = np.empty(m * units)
+    prev = X
+    w = 0
+    at = 0
+    for layer in range(1, last + 1):
+        nin = sizes[layer - 1]
+        nout = sizes[layer]
+        b = w + nout * nin
+        cur = acts[at * m:(at + nout) * m].reshape((m, nout))
+        np.dot(prev, x[w:b].reshape((nout, nin)).T, cur)
+        for i in range(m):
+            for j in range(nout):
+                z = cur[i, j] + x[b + j]
+                cur[i, j] = z if layer == last else _activate(act, z)
+        prev = cur
+        w = b + nout
+        at += nout
+    K = sizes[last]
+    D = deltas[(units - K) * m:units * m].reshape((m, K))
+    s = 0.0
+    for i in range(m):
+        s += _head(head, prev[i], D[i], 0, T, i)
+    if want_grad:
+        end = x.shape[0]
+        at = units - K  # first unit of the current layer
+        for layer in range(last, 0, -1):
+            nin = sizes[layer - 1]
+            nout = sizes[layer]
+            b = end - nout
+            w = b - nout * nin
+            below = X if layer == 1 else acts[(at - nin) * m:at * m].reshape((m, nin))
+            np.dot(D.T, below, out[w:b].reshape((nout, nin)))
+            for j in range(nout):
+                out[b + j] = 0.0
+            for i in range(m):
+                for j in range(nout):
+                    out[b + j] += D[i, j]
+            if layer > 1:
+                back = deltas[(at - nin) * m:at * m].reshape((m, nin))
+                np.dot(D, x[w:b].reshape((nout, nin)), back)
+                for i in range(m):
+                    for k in range(nin):
+                        back[i, k] = _through(act, back[i, k], below[i, k])
+                D = back
+            end = w
+            at -= nin
+    return s
+
+
+# -- the sums ----------------------------------------------------------------------------------
+@jit(inline=True)
 def _units(sizes):
     n = 0
     for layer in range(sizes.shape[0]):
@@ -201,7 +271,7 @@ def _units(sizes):
     return n
 
 
-@jit
+@jit(inline=True)
 def _penalty(x, sizes):
     """1/2 sum_l ||W_l||_F^2 (the biases excluded)"""
     s = 0.0
@@ -214,7 +284,7 @@ def _penalty(x, sizes):
     return 0.5 * s
 
 
-@jit
+@jit(inline=True)
 def _value(x, sizes, lam, s, n):
     """s / n + lam/2 sum_l ||W_l||^2"""
     if lam == 0.0:
@@ -222,7 +292,7 @@ def _value(x, sizes, lam, s, n):
     return s / n + lam * _penalty(x, sizes)
 
 
-@jit
+@jit(inline=True)
 def _finish(x, sizes, lam, s, n, out):
     """out <- out / n + lam (W_l, 0 for b_l); returns s / n + lam/2 sum_l ||W_l||^2"""
     for j in range(out.shape[0]):
@@ -241,6 +311,9 @@ def _finish(x, sizes, lam, s, n, out):
 def mlp_f(x, args):
     """1/denom sum_i loss_i + lam/2 sum_l ||W_l||^2 (forward passes only)"""
     X, T, sizes, act, head, lam, denom = args
+    if X.shape[0] >= BLAS_MIN_SAMPLES:
+        s = _matrix_pass(x, X, T, sizes, act, head, np.empty(0), False)
+        return _value(x, sizes, lam, s, denom)
     U = _units(sizes)
     work = np.empty(2 * U)
     a = work[:U]
@@ -255,8 +328,12 @@ def mlp_f(x, args):
 
 @jit
 def mlp_fg(x, args, out):
-    """f(x), its gradient into out: a forward and a backward pass per sample"""
+    """f(x), its gradient into out: a forward and a backward pass per sample (matrix products
+    from BLAS_MIN_SAMPLES samples on)"""
     X, T, sizes, act, head, lam, denom = args
+    if X.shape[0] >= BLAS_MIN_SAMPLES:
+        s = _matrix_pass(x, X, T, sizes, act, head, out, True)
+        return _finish(x, sizes, lam, s, denom, out)
     U = _units(sizes)
     work = np.empty(2 * U)
     a = work[:U]
@@ -282,6 +359,18 @@ def mlp_batch(x, args, idx, out):
     """Mean over i in idx of f_i = (m / denom) loss_i + lam/2 sum_l ||W_l||^2, whose mean
     over all m samples is f; its mean gradient into out."""
     X, T, sizes, act, head, lam, denom = args
+    # (|idx| denom) / m is exactly denom when idx holds all m samples: batch = f, bit for bit
+    scale = idx.shape[0] * denom / X.shape[0]
+    if idx.shape[0] >= BLAS_MIN_SAMPLES:  # the rows gathered: the same path as f and fg
+        Xb = np.empty((idx.shape[0], X.shape[1]))
+        Tb = np.empty((idx.shape[0], T.shape[1]))
+        for r in range(idx.shape[0]):
+            for k in range(X.shape[1]):
+                Xb[r, k] = X[idx[r], k]
+            for k in range(T.shape[1]):
+                Tb[r, k] = T[idx[r], k]
+        s = _matrix_pass(x, Xb, Tb, sizes, act, head, out, True)
+        return _finish(x, sizes, lam, s, scale, out)
     U = _units(sizes)
     work = np.empty(2 * U)
     a = work[:U]
@@ -294,8 +383,7 @@ def mlp_batch(x, args, idx, out):
         _forward(x, X, i, sizes, act, a)
         s += _head(head, a, d, o, T, i)
         _backward(x, sizes, act, a, d, out)
-    # (|idx| denom) / m is exactly denom when idx holds all m samples: batch = f, bit for bit
-    return _finish(x, sizes, lam, s, idx.shape[0] * denom / X.shape[0], out)
+    return _finish(x, sizes, lam, s, scale, out)
 
 
 # -- Python side -------------------------------------------------------------------------------

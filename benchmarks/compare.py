@@ -1,0 +1,337 @@
+"""optbench side by side with the code users would write instead, measured in one process.
+
+    python benchmarks/compare.py                 # every section (a few minutes)
+    python benchmarks/compare.py --only 2,4      # some sections
+
+1. GD on a 2-D quadratic, per iteration: a hand-written scalar njit loop, pure Python, NumPy in
+   a Python loop, scipy.optimize.minimize(BFGS) per iteration.
+2. GD on least squares, A 20000 x 1000 float64, per iteration: NumPy (BLAS, 1 and 2 threads) and
+   the memory-bandwidth floor (bytes of A / read bandwidth of a compiled sum over A, this run).
+3. An XOR 2-2-1 training step (hand njit loop, NumPy, PyTorch) and a 64-32-10 full-batch epoch
+   on 1797 samples, the digits shape (NumPy, PyTorch, JAX jit); all float64.
+4. Newton on logistic regression, 5000 samples, n = 200 and 1000: NumPy + SciPy (Cholesky).
+5. Sweep throughput, 1 vs 2 workers (benchmarks/sweep_throughput.py, when present).
+
+Thread counts are set here and printed: BLAS through threadpoolctl, numba's pool with
+numba.set_num_threads, PyTorch with torch.set_num_threads, JAX (XLA) with XLA_FLAGS. Sections
+1, 3 and 4 run on one thread everywhere; section 2 reports 1 and 2 threads. Times are minima
+over rounds; optbench's per-iteration time excludes its per-run set-up ((t_K - t_0) / K) where
+a run is a few iterations (sections 2-4). The 2-core machine is shared: rerun before trusting
+a ratio near its target. PyTorch and JAX are measured only when importable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+import timeit
+from functools import partial
+
+import numba
+import numpy as np
+from threadpoolctl import threadpool_info, threadpool_limits
+
+import optbench
+from optbench.kernels import parallel_sum, serial_sum
+
+if __package__:  # imported by asv's discovery
+    from . import baselines as bl
+    from .loop_overhead import scalar_gd
+else:  # run as a script
+    import baselines as bl
+    from loop_overhead import scalar_gd
+
+ROUNDS = 5
+TARGETS: list[tuple[str, float, str, bool]] = []  # (what, measured, target text, met)
+
+
+# -- measuring and printing ----------------------------------------------------------------------
+def best(fn, rounds=ROUNDS, min_time=0.05) -> float:
+    """Minimum seconds per call of fn over rounds of enough calls to last min_time."""
+    fn()
+    timer = timeit.Timer(fn)
+    number = 1
+    while timer.timeit(number) < min_time and number < 1 << 20:
+        number *= 2
+    return min(timer.repeat(rounds, number)) / number
+
+
+def per_iteration(run, iters, rounds=ROUNDS) -> float:
+    """Seconds per iteration of run(k) (k iterations), set-up excluded: (t_K - t_0) / K."""
+    t0 = best(lambda: run(0), rounds)
+    return (best(lambda: run(iters), rounds) - t0) / iters
+
+
+def fmt(seconds: float) -> str:
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6), ("ns", 1e-9)):
+        if seconds >= scale:
+            return f"{seconds / scale:.3g} {unit}"
+    return f"{seconds / 1e-9:.3g} ns"
+
+
+def table(title: str, rows, reference: str) -> None:
+    """rows: (name, seconds or None, note); ratios are seconds / seconds of ``reference``."""
+    ref = dict((r[0], r[1]) for r in rows)[reference]
+    print(f"\n## {title}")
+    print(f"| {'variant':<46} | {'time':>9} | {'/ optbench':>10} | note")
+    print(f"|{'-' * 48}|{'-' * 11}|{'-' * 12}|-----")
+    for name, seconds, note in rows:
+        shown = fmt(seconds) if seconds is not None else "n/a"
+        ratio = f"{seconds / ref:.3g}" if seconds is not None else "n/a"
+        print(f"| {name:<46} | {shown:>9} | {ratio:>10} | {note}")
+
+
+def target(what: str, measured: float, goal: str, met: bool) -> None:
+    TARGETS.append((what, measured, goal, met))
+
+
+def gd_control(iters):
+    return optbench.make_control(max_iter=iters, tol=0.0, record_every=max(iters, 1))
+
+
+# == 1 ===========================================================================================
+def section_quadratic() -> None:
+    p = optbench.make_problem("quadratic", dim=2, cond=10)
+    A, b, _ = p.oracle.args
+    step, K = 0.5, 1_000_000
+    gd = optbench.get_solver("gd").entry
+    control = gd_control(K)
+    (a11, a12), (a21, a22) = A
+    opt = best(lambda: gd(p.oracle, p.x0, step, control)) / K
+    hand = best(lambda: scalar_gd(a11, a12, a21, a22, b[0], b[1], p.x0[0], p.x0[1], step, 0.0,
+                                  K)) / K
+    small = 20_000
+    py = best(lambda: bl.python_quadratic_gd(A, b, p.x0, step, small), 3) / small
+    npy = best(lambda: bl.numpy_quadratic_gd(A, b, p.x0, step, small), 3) / small
+    res = bl.scipy_bfgs(A, b, p.x0)
+    bfgs = best(lambda: bl.scipy_bfgs(A, b, p.x0), 3) / res.nit
+    table("1. GD on a 2-D quadratic (cond 10), per iteration, 1 thread", [
+        ("optbench gd (record_every = max_iter)", opt, f"{K:,} iterations"),
+        ("hand-written scalar @njit loop", hand, "x, g in registers"),
+        ("pure Python floats", py, ""),
+        ("NumPy in a Python loop", npy, "x -= t (A @ x - b)"),
+        ("scipy.optimize.minimize BFGS, per iteration", bfgs, f"{res.nit} iterations, "
+         "gtol 1e-12"),
+    ], "optbench gd (record_every = max_iter)")
+    target("1: optbench / hand njit", opt / hand, "<= 2", opt / hand <= 2.0)
+    target("1: scipy BFGS per iteration / optbench", bfgs / opt, ">= 1000", bfgs / opt >= 1000)
+
+
+# == 2 ===========================================================================================
+def lsq_oracle(A, y, parallel):
+    """The least-squares problem's own compiled oracle, on (A, y)."""
+    small = optbench.make_problem("least-squares", samples=40, dim=4, parallel=parallel)
+    return small.oracle._replace(args=(A, y))
+
+
+def section_least_squares(m=20_000, n=1_000) -> None:
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((m, n)) / np.sqrt(m)
+    y = A @ rng.standard_normal(n) + 0.1 * rng.standard_normal(m)
+    x0 = np.zeros(n)
+    step = 1.0 / np.linalg.norm(A, 2) ** 2
+    gd = optbench.get_solver("gd").entry
+    K = 10
+    rows, res = [], {}
+    for threads in (1, 2):
+        numba.set_num_threads(threads)
+        floor = best(partial(parallel_sum if threads > 1 else serial_sum, A), min_time=0.1)
+        oracle = lsq_oracle(A, y, parallel=threads > 1)
+        opt = per_iteration(lambda k, o=oracle: gd(o, x0, step, gd_control(k)), K)
+        with threadpool_limits(threads):
+            npy = best(lambda: bl.numpy_lsq_gd(A, y, x0, step, 2), min_time=0.1) / 2
+        res[threads] = (opt, npy, floor)
+        kind = "parallel=True, fused, row blocks" if threads > 1 else "default (serial loops)"
+        rows += [(f"optbench gd, {threads} thread(s)", opt,
+                  f"{kind}; {floor / opt:.2f} of floor"),
+                 (f"NumPy A.T @ (A @ x - y), {threads} BLAS thread(s)", npy,
+                  f"{floor / npy:.2f} of floor"),
+                 (f"bandwidth floor, {threads} thread(s)", floor,
+                  f"compiled sum over A: {A.nbytes / floor / 1e9:.1f} GB/s")]
+    numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+    table(f"2. GD on least squares, A {m} x {n} float64 ({A.nbytes / 1e6:.0f} MB), per "
+          "iteration", rows, "optbench gd, 2 thread(s)")
+    opt, npy, floor = res[2]
+    target("2: floor / optbench (2 threads)", floor / opt, ">= 0.7", floor / opt >= 0.7)
+    target("2: NumPy / optbench (2 threads)", npy / opt, ">= 1.8", npy / opt >= 1.8)
+
+
+# == 3 ===========================================================================================
+def section_mlp(torch, jax) -> None:
+    xor = optbench.make_problem("xor-mlp")
+    P, T = xor.extra["inputs"], xor.extra["targets"]
+    eta, K = 0.5, 200_000
+    gd = optbench.get_solver("gd").entry
+    opt = best(lambda: gd(xor.oracle, xor.x0, eta, gd_control(K)), 3) / K
+    hand = best(lambda: bl.njit_xor_gd(xor.x0, P, T, eta, K), 3) / K
+    x_opt = gd(xor.oracle, xor.x0, eta, gd_control(1000))[0]
+    x_hand = bl.njit_xor_gd(xor.x0, P, T, eta, 1000)
+    small = 2000
+    npy = best(lambda: bl.numpy_xor_gd(xor.x0, P, T, eta, small), 3) / small
+    rows = [("optbench gd on xor-mlp", opt, f"{K:,} steps"),
+            ("hand-written @njit loop (scalars)", hand,
+             f"same iterates: max |dx| {np.abs(x_opt - x_hand).max():.1e} after 1000"),
+            ("NumPy, vectorized over the 4 points", npy, "")]
+    torch_step = None
+    if torch is not None:
+        torch_step, _ = bl.torch_xor_step(torch, xor.x0, P, T, eta)
+        rows.append(("PyTorch autograd (float64)", best(torch_step, 3), ""))
+    else:
+        rows.append(("PyTorch", None, "not installed"))
+    table("3a. XOR 2-2-1 sigmoid network, one GD step (4 points), 1 thread", rows,
+          "optbench gd on xor-mlp")
+    target("3: XOR optbench / hand njit", opt / hand, "<= 1.5", opt / hand <= 1.5)
+    if torch_step is not None:
+        ratio = rows[-1][1] / opt
+        target("3: XOR PyTorch / optbench", ratio, ">= 500", ratio >= 500)
+
+    X, Tm, source = digits_data()
+    sizes = (64, 32, 10)
+    mlp_module = sys.modules[optbench.registry.get_family("mlp").build.__module__]
+    oracle = mlp_module.make_oracle(X, Tm, sizes, mlp_module.TANH, mlp_module.SOFTMAX_CE,
+                                    0.0, X.shape[0])
+    x0 = mlp_module.init_weights(sizes, "glorot", np.random.default_rng(0))
+    eta = 0.5
+    opt = per_iteration(lambda k: gd(oracle, x0, eta, gd_control(k)), 20)
+    xs = x0.copy()
+    npy = best(lambda: bl.numpy_mlp_epoch(xs, X, Tm, sizes, eta))
+    check = x0.copy()
+    for _ in range(3):
+        bl.numpy_mlp_epoch(check, X, Tm, sizes, eta)
+    diff = np.abs(gd(oracle, x0, eta, gd_control(3))[0] - check).max()
+    rows = [("optbench gd on mlp 64-32-10 (tanh, softmax CE)", opt,
+             f"{source}; {X.shape[0]} samples"),
+            ("NumPy (BLAS products)", npy, f"same iterates: max |dx| {diff:.1e} after 3")]
+    if torch is not None:
+        rows.append(("PyTorch autograd (float64)",
+                     best(bl.torch_mlp_epoch(torch, x0, X, Tm, sizes, eta)), ""))
+    else:
+        rows.append(("PyTorch", None, "not installed"))
+    if jax is not None:
+        epoch, params = bl.jax_mlp_epoch(jax, x0, X, Tm, sizes, eta)
+        jax.block_until_ready(epoch(params))
+        rows.append(("JAX jit(grad) + update (float64)",
+                     best(lambda: jax.block_until_ready(epoch(params))), ""))
+    else:
+        rows.append(("JAX", None, "not installed"))
+    table("3b. MLP 64-32-10, one full-batch GD epoch, 1 thread", rows,
+          "optbench gd on mlp 64-32-10 (tanh, softmax CE)")
+    fastest = min(r[1] for r in rows[1:] if r[1] is not None)
+    target("3: 64-32-10 fastest other / optbench", fastest / opt, ">= 1", fastest / opt >= 1.0)
+
+
+def digits_data():
+    """(X, one-hot T, source): scikit-learn's digits (standardized), else random data of that
+    shape (1797 x 64, 10 classes)."""
+    try:
+        from sklearn.datasets import load_digits
+        d = load_digits()
+        X, labels, source = d.data, d.target, "digits"
+        X = (X - X.mean(0)) / np.where(X.std(0) > 0, X.std(0), 1.0)
+    except ImportError:
+        rng = np.random.default_rng(0)
+        X, labels, source = rng.standard_normal((1797, 64)), rng.integers(0, 10, 1797), \
+            "random digits-shaped data"
+    return np.ascontiguousarray(X), np.eye(10)[labels], source
+
+
+# == 4 ===========================================================================================
+def section_newton() -> None:
+    newton = optbench.get_solver("newton").entry
+    rows, ratios = [], {}
+    for dim in (200, 1000):
+        p = optbench.make_problem("logistic-regression", samples=5000, dim=dim)
+        X, y, lam = p.oracle.args
+        X1 = np.column_stack([X, np.ones(X.shape[0])])
+        K = 3
+        opt = per_iteration(lambda k, p=p: newton(p.oracle, p.x0, 1.0, gd_control(k)), K, 3)
+        baseline = partial(bl.numpy_newton_logistic, X1, y, lam, p.x0, K)
+        ref = best(baseline, 3) / K
+        diff = np.abs(newton(p.oracle, p.x0, 1.0, gd_control(K))[0] - baseline()).max()
+        ratios[dim] = opt / ref
+        rows += [(f"optbench newton, n = {dim + 1}", opt, "Hessian by BLAS dsyrk, LU solve"),
+                 (f"NumPy + SciPy, n = {dim + 1}", ref,
+                  f"(sqrt(S) X)'(sqrt(S) X), Cholesky; max |dx| {diff:.1e} after {K}")]
+    table("4. Newton on logistic regression, 5000 samples, per iteration, 1 BLAS thread", rows,
+          "optbench newton, n = 201")
+    for dim, r in ratios.items():
+        target(f"4: optbench / NumPy+SciPy (d = {dim})", r, "<= 1.2", r <= 1.2)
+
+
+# == 5 ===========================================================================================
+def section_sweep() -> None:
+    print("\n## 5. Sweep throughput, 1 vs 2 workers")
+    try:
+        if __package__:
+            from . import sweep_throughput
+        else:
+            import sweep_throughput
+    except ImportError as exc:
+        print(f"not available: benchmarks/sweep_throughput.py could not be imported ({exc})")
+        return
+    runs = {w: sweep_throughput.measure(w) for w in (1, 2)}
+    for w, r in runs.items():
+        print(f"| {w} worker(s) | {r['cells']} cells | {r['seconds']:.2f} s | "
+              f"{r['cells'] / r['seconds']:.1f} cells/s | overhead "
+              f"{r['per_cell_overhead_ms']:.2f} ms/cell")
+    speedup = (runs[2]["cells"] / runs[2]["seconds"]) / (runs[1]["cells"] / runs[1]["seconds"])
+    print(f"speed-up with 2 workers: {speedup:.2f}x")
+    target("5: sweep throughput 2 / 1 workers", speedup, ">= 1.7", speedup >= 1.7)
+
+
+# == main ========================================================================================
+def describe(torch, jax) -> None:
+    cpu = platform.machine()
+    try:
+        with open("/proc/cpuinfo") as fh:
+            cpu = next(line.split(":", 1)[1].strip() for line in fh if "model name" in line)
+    except (OSError, StopIteration):
+        pass
+    print(f"machine: {cpu}, {os.cpu_count()} cores; python {platform.python_version()}, "
+          f"numpy {np.__version__}, numba {numba.__version__}")
+    print(f"numba: NUMBA_NUM_THREADS={numba.config.NUMBA_NUM_THREADS}, threading layer "
+          f"{numba.config.THREADING_LAYER!r}")
+    pools = ", ".join(f"{p['internal_api']} ({os.path.basename(p['filepath'])}) "
+                      f"{p['num_threads']}" for p in threadpool_info())
+    print(f"BLAS pools (1 thread unless a row says otherwise): {pools}")
+    jax_text = (f"{jax.__version__}, XLA_FLAGS={os.environ['XLA_FLAGS']}" if jax
+                else "not installed")
+    print(f"PyTorch: {torch.__version__ + ', 1 thread' if torch else 'not installed'}; "
+          f"JAX: {jax_text}")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--only", default="1,2,3,4,5", help="sections, e.g. 1,3")
+    sections = {s.strip() for s in parser.parse_args(argv).only.split(",")}
+    os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false "
+                                       "intra_op_parallelism_threads=1")
+    torch = bl.optional("torch") if "3" in sections else None
+    jax = bl.optional("jax") if "3" in sections else None
+    if torch is not None:
+        torch.set_num_threads(1)
+    if jax is not None:
+        jax.config.update("jax_enable_x64", True)
+    import scipy.linalg.cython_blas  # noqa: F401  (load every BLAS before limiting threads)
+    with threadpool_limits(1):
+        describe(torch, jax)
+        numba.set_num_threads(1)
+        steps = {"1": section_quadratic, "2": section_least_squares,
+                 "3": lambda: section_mlp(torch, jax), "4": section_newton, "5": section_sweep}
+        for key, run in steps.items():
+            if key in sections:
+                t = time.perf_counter()
+                run()
+                print(f"(section {key}: {time.perf_counter() - t:.0f} s)")
+                numba.set_num_threads(1)
+    print("\n## Targets")
+    for what, measured, goal, met in TARGETS:
+        print(f"| {what:<42} | {measured:>9.3g} | {goal:>8} | {'met' if met else 'MISSED'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
