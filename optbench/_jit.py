@@ -26,12 +26,17 @@ from __future__ import annotations
 import functools
 import hashlib
 import importlib
+import logging
+import weakref
 from pathlib import Path
 
 from numba.core.caching import FunctionCache
 from numba.core.registry import CPUDispatcher
 
-__all__ = ["jit", "is_optbench_jitted"]
+__all__ = ["jit", "is_optbench_jitted", "all_compiled_functions"]
+
+log = logging.getLogger("optbench")
+_all: weakref.WeakSet = weakref.WeakSet()  # every CompiledFunction made by jit
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -78,6 +83,31 @@ class _FingerprintCache(FunctionCache):
         super().__init__(py_func)
         self._cache_file._source_stamp = stamp
 
+    # A corrupt cache file (garbage, truncated: unpickling fails) is never used: report it,
+    # remove the function's index so that it is rebuilt, and compile again.
+    def load_overload(self, sig, target_context):
+        try:
+            return super().load_overload(sig, target_context)
+        except Exception as exc:  # noqa: BLE001 - any failure to read means: not usable
+            self._discard(exc)
+            return None
+
+    def save_overload(self, sig, data):
+        try:
+            super().save_overload(sig, data)
+        except Exception as exc:  # noqa: BLE001 - e.g. a corrupt index read before writing
+            self._discard(exc)
+            try:
+                super().save_overload(sig, data)
+            except Exception:  # noqa: BLE001 - not cached this time; the result is right
+                pass
+
+    def _discard(self, exc: Exception) -> None:
+        index = Path(self._cache_file._index_path)
+        log.warning("optbench: warning: corrupt compiled-code cache %r (%s: %s); "
+                    "compiling again", str(index), type(exc).__name__, exc)
+        index.unlink(missing_ok=True)
+
 
 def _stale(*args):  # pragma: no cover - never called: stands in for vanished code
     raise RuntimeError("optbench: a stale compiled function was called")
@@ -95,7 +125,10 @@ class CompiledFunction(CPUDispatcher):
         self._set_uuid(uuid)
 
     def enable_caching(self):
-        self._cache = _FingerprintCache(self.py_func, self._stamp)
+        from .cache import caching_enabled
+
+        if caching_enabled():
+            self._cache = _FingerprintCache(self.py_func, self._stamp)
 
     # -- pickling: only the identity travels, never the code ------------------------------
     def _reduce_states(self):
@@ -147,9 +180,15 @@ def jit(func=None, *, fastmath: bool = False, cache: bool = True, inline: bool =
         if cache:
             disp.enable_caching()
         functools.update_wrapper(disp, fn)
+        _all.add(disp)
         return disp
 
     return wrap if func is None else wrap(func)
+
+
+def all_compiled_functions() -> list[CompiledFunction]:
+    """Every function compiled by :func:`jit` in this process (loaded modules only)."""
+    return list(_all)
 
 
 def is_optbench_jitted(obj) -> bool:

@@ -234,6 +234,18 @@ def _cmd_results(args) -> int:
     return 0
 
 
+def _cmd_cache(args) -> int:
+    from . import cache
+
+    if args.action == "clear":
+        files, size = cache.clear(optima=not args.keep_optima)
+        print(f"removed {files} cache files ({size / 2**20:.1f} MiB)")
+        return 0
+    for what, directory, files, size in cache.describe():
+        print(f"{what:14} {files:5} files {size / 2**20:8.1f} MiB  {directory}")
+    return 0
+
+
 # -- parser ----------------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="optbench", description=(
@@ -273,7 +285,7 @@ def build_parser() -> argparse.ArgumentParser:
     problem_options(p_run)
     for opt in RUN_OPTIONS:
         p_run.add_argument("--" + opt.name.replace("_", "-"), dest=opt.name,
-                           help=f"{opt.doc} (default {opt.default:g})")
+                           help=f"{opt.doc} (default {_fmt(opt.default)})")
     p_run.add_argument("--x0", help="start point, numbers separated by commas")
     p_run.add_argument("--out", metavar="FILE", help="write the table to FILE.csv or "
                                                       "FILE.parquet")
@@ -324,6 +336,15 @@ def build_parser() -> argparse.ArgumentParser:
     p_results.add_argument("--history", action="store_true",
                            help="with --out: write every recorded iteration instead")
     p_results.set_defaults(func=_cmd_results)
+
+    p_cache = sub.add_parser("cache", help="show or clear optbench's caches (compiled code, "
+                                           "known optima)")
+    p_cache.add_argument("action", nargs="?", default="info", choices=("info", "clear"),
+                         help="info: where the caches are and their size; clear: remove "
+                              "them (compiled code is rebuilt on the next run)")
+    p_cache.add_argument("--keep-optima", action="store_true",
+                         help="with clear: keep the cached known optima")
+    p_cache.set_defaults(func=_cmd_cache)
     return parser
 
 

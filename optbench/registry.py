@@ -245,7 +245,14 @@ def make_problem(name: str, **params) -> Problem:
             raise InvalidValueError(
                 f"problem {name!r} has a fixed dimension; drop --dim (option dim)")
     values = coerce_all(family.params, given, f"problem {name!r}")
-    problem = family.build(**values)
+    try:
+        problem = family.build(**values)
+    except MemoryError as exc:  # numpy refuses an allocation larger than the machine
+        sizes = [k for k in ("dim", "samples", "hidden", "data") if k in given] or list(given)
+        shown = ", ".join(f"{k}={given[k]}" for k in sizes)
+        raise InvalidValueError(
+            f"problem {name!r} with {shown} needs more memory than this machine has "
+            f"({exc}); choose a smaller size (option {' / '.join(sizes) or 'dim'})") from None
     if not isinstance(problem, Problem):
         raise OptbenchError(f"problem family {name!r} returned {type(problem).__name__}, "
                             "expected an optbench.Problem")
