@@ -1,0 +1,180 @@
+"""The fast paths behind benchmarks/compare.py against independent references, the baselines
+against optbench's own iterates, and the asv suites' case handling. No timing is asserted."""
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import optbench
+from optbench.kernels import gram_lower, lsq_value_grad_parallel, parallel_sum, serial_sum
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import baselines as bl  # noqa: E402
+import bench_solvers  # noqa: E402
+
+
+# -- kernels --------------------------------------------------------------------------------------
+@pytest.mark.parametrize("m", [1, 3, 4, 7, 130, 1001])
+def test_fused_least_squares_pass_equals_numpy(m, rng):
+    A = rng.standard_normal((m, 13))
+    y, x = rng.standard_normal(m), rng.standard_normal(13)
+    out = np.empty(13)
+    f = lsq_value_grad_parallel(A, y, x, out)
+    r = A @ x - y
+    assert f == pytest.approx(0.5 * r @ r, rel=1e-12)
+    np.testing.assert_allclose(out, A.T @ r, rtol=1e-11, atol=1e-11 * np.abs(A).sum())
+
+
+def test_sums_over_a_matrix(rng):
+    A = rng.standard_normal((301, 17))
+    assert parallel_sum(A) == pytest.approx(A.sum(), abs=1e-10)
+    assert serial_sum(A) == pytest.approx(A.sum(), abs=1e-10)
+
+
+def test_gram_lower_is_the_lower_triangle_of_b_transpose_b(rng):
+    B = rng.standard_normal((57, 6))
+    C = np.full((7, 7), 5.0)
+    gram_lower(B, 0.25, C)
+    ref = 0.25 * B.T @ B
+    np.testing.assert_allclose(np.tril(C[:6, :6]), np.tril(ref), rtol=1e-13, atol=1e-13)
+    upper = C[:6, :6][np.triu_indices(6, 1)]
+    assert np.all(upper == 5.0) and np.all(C[6] == 5.0)  # nothing else written
+
+
+# -- problems ------------------------------------------------------------------------------------
+def test_parallel_least_squares_is_the_same_problem(rng):
+    serial = optbench.make_problem("least-squares", samples=203, dim=17, seed=3)
+    fused = optbench.make_problem("least-squares", samples=203, dim=17, seed=3, parallel=True)
+    A, y = fused.oracle.args
+    for x in (fused.x0, rng.standard_normal(17)):
+        r = A @ x - y
+        fx, g = fused.value_and_grad(x)
+        assert fx == pytest.approx(0.5 * r @ r, rel=1e-12) == fused.f(x)
+        np.testing.assert_allclose(g, A.T @ r, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(fused.grad(x), g, rtol=0, atol=0)
+    a = optbench.run(serial, "gd-lipschitz", max_iter=300, tol=1e-10)
+    b = optbench.run(fused, "gd-lipschitz", max_iter=300, tol=1e-10)
+    np.testing.assert_allclose(b.x, a.x, rtol=1e-8, atol=1e-10)
+
+
+def test_logistic_hessian_equals_numpy(rng):
+    p = optbench.make_problem("logistic-regression", samples=301, dim=7, lam=0.05)
+    X, y, lam = p.oracle.args
+    X1 = np.column_stack([X, np.ones(len(X))])
+    for x in (p.x0, rng.standard_normal(8)):
+        z = X1 @ x
+        s = 1.0 / (1.0 + np.exp(-z)) / (1.0 + np.exp(z))
+        ref = X1.T @ (X1 * s[:, None]) / len(X) + lam * np.eye(8)
+        H = p.hess(x)
+        np.testing.assert_allclose(H, ref, rtol=1e-12, atol=1e-14)
+        assert np.array_equal(H, H.T)
+
+
+def test_mlp_matrix_path_equals_the_per_sample_path(rng):
+    """f and its gradient over 126 samples (the BLAS path) = the mean of the two halves of 63,
+    each below the threshold (computed sample by sample)."""
+    mlp = sys.modules[optbench.registry.get_family("mlp").build.__module__]
+    p = optbench.make_problem("mlp", samples=2 * (mlp.BLAS_MIN_SAMPLES - 1), hidden="6,5",
+                              activation="tanh", lam=0.1)
+    m = p.samples
+    assert m >= mlp.BLAS_MIN_SAMPLES
+    x = p.x0 + 0.3 * rng.standard_normal(p.dim)
+    f, g = p.value_and_grad(x)
+    halves = np.arange(m // 2), np.arange(m // 2, m)
+    parts = [(p.oracle.batch(x, p.oracle.args, idx, out := np.empty(p.dim)), out)
+             for idx in halves]
+    assert f == pytest.approx(0.5 * (parts[0][0] + parts[1][0]), rel=1e-12)
+    np.testing.assert_allclose(g, 0.5 * (parts[0][1] + parts[1][1]), rtol=1e-10, atol=1e-13)
+
+
+# -- the baselines of compare.py follow optbench's iterates ---------------------------------------
+def _gd(problem_or_oracle, x0, step, iters):
+    oracle = getattr(problem_or_oracle, "oracle", problem_or_oracle)
+    control = optbench.make_control(max_iter=iters, tol=0.0, record_every=iters)
+    return optbench.get_solver("gd").entry(oracle, x0, step, control)[0]
+
+
+def test_xor_baselines_take_optbench_steps():
+    p = optbench.make_problem("xor-mlp")
+    P, T = p.extra["inputs"], p.extra["targets"]
+    x = _gd(p, p.x0, 0.5, 200)
+    np.testing.assert_allclose(bl.njit_xor_gd(p.x0, P, T, 0.5, 200), x, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(bl.numpy_xor_gd(p.x0, P, T, 0.5, 200), x, rtol=1e-12,
+                               atol=1e-12)
+
+
+def test_mlp_epoch_baseline_takes_optbench_steps():
+    p = optbench.make_problem("mlp", data="iris", standardize=True, hidden="5",
+                              activation="tanh", loss="cross-entropy")
+    X, T = p.oracle.args[:2]
+    assert T.shape[1] == 3  # softmax output, as in the baseline
+    x = p.x0.copy()
+    for _ in range(3):
+        bl.numpy_mlp_epoch(x, X, T, p.extra["sizes"], 0.3)
+    np.testing.assert_allclose(_gd(p, p.x0, 0.3, 3), x, rtol=1e-10, atol=1e-12)
+
+
+def test_newton_baseline_takes_optbench_steps():
+    p = optbench.make_problem("logistic-regression", samples=400, dim=9)
+    X, y, lam = p.oracle.args
+    X1 = np.column_stack([X, np.ones(len(X))])
+    control = optbench.make_control(max_iter=3, tol=0.0, record_every=3)
+    x = optbench.get_solver("newton").entry(p.oracle, p.x0, 1.0, control)[0]
+    np.testing.assert_allclose(bl.numpy_newton_logistic(X1, y, lam, p.x0, 3), x, rtol=1e-10,
+                               atol=1e-12)
+
+
+def test_quadratic_baselines_take_gd_steps():
+    p = optbench.make_problem("quadratic", dim=2, cond=10)
+    A, b, _ = p.oracle.args
+    x = _gd(p, p.x0, 0.5, 50)
+    np.testing.assert_allclose(bl.python_quadratic_gd(A, b, p.x0, 0.5, 50), x, rtol=1e-12)
+    np.testing.assert_allclose(bl.numpy_quadratic_gd(A, b, p.x0, 0.5, 50), x, rtol=1e-12)
+    np.testing.assert_allclose(bl.scipy_bfgs(A, b, p.x0).x, p.x_star, atol=1e-8)
+
+
+# -- the asv suites ------------------------------------------------------------------------------
+def test_one_case_per_catalogue_module():
+    names = bench_solvers.family_representatives()
+    modules = {Path(optbench.registry.get_family(n).source).stem for n in optbench.problem_names()}
+    assert len(names) == len(modules)
+    assert {"quadratic", "least-squares", "logistic-regression", "mlp"} <= set(names)
+
+
+def test_cases_that_do_not_exist_are_skipped_the_asv_way():
+    quality = bench_solvers.SolverQuality()
+    with pytest.raises(NotImplementedError, match="needs"):
+        quality.setup("quadratic", "perceptron", "small")
+    with pytest.raises(NotImplementedError, match="no size parameter"):
+        quality.setup("beale", "gd", "large")
+    quality.setup("quadratic", "gd-lipschitz", "large")
+    assert quality.problem.dim == 100
+    assert 0 < quality.track_iterations_to_tol("quadratic", "gd-lipschitz", "large") < 10_000
+    assert 0 <= quality.track_final_gap("quadratic", "gd-lipschitz", "large") < 1e-6
+    assert quality.track_diverged("quadratic", "gd-lipschitz", "large") == 0
+
+
+# -- compiled code that calls BLAS by name or runs in parallel is cached across processes ----------
+@pytest.mark.slow
+def test_fast_paths_load_from_the_cache_in_a_new_process(tmp_path):
+    script = textwrap.dedent("""
+        import optbench
+        a = optbench.run("least-squares", "gd-lipschitz", max_iter=5, dim=5,
+                         problem_params={"samples": 50, "parallel": True})
+        b = optbench.run("logistic-regression", "newton", max_iter=3, dim=4,
+                         problem_params={"samples": 60})
+        print(a.summary["cache_hit"], b.summary["cache_hit"], a.status, b.status)
+    """)
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "numba"),
+               OPTBENCH_CACHE_DIR=str(tmp_path / "optima"))
+    runs = [subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                           env=env, check=True).stdout.split() for _ in range(2)]
+    assert runs[0][:2] == ["False", "False"]
+    assert runs[1][:2] == ["True", "True"]
+    assert runs[0][2:] == runs[1][2:]
