@@ -1,0 +1,337 @@
+"""The guard rail: bad input everywhere, numerical failure as outcomes, crash-safe results,
+cache safety, determinism."""
+
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from test_sweep import KILL_CONFIG, comparable, comparable_history
+
+import optbench
+from optbench.cli import main
+from optbench.errors import (
+    IncompatibleError,
+    InvalidTypeError,
+    InvalidValueError,
+    OptbenchError,
+    UnknownNameError,
+)
+
+DATA = {
+    "empty.csv": "",
+    "nan.csv": "a,b,y\n1,2,1\n3,nan,-1\n",
+    "ragged.csv": "a,b,y\n1,2\n3,4,5,6\n",
+    "corrupt.parquet": "PAR1 this is not parquet at all",
+    "good.csv": "a,b,y\n1,2,1\n3,4,-1\n",
+}
+SWEEP_TYPO = 'seed = "0-2"\nproblems = ["quadratic"]\nsolvers = ["gd"]\n'
+
+
+@pytest.fixture
+def files(tmp_path):
+    for name, text in DATA.items():
+        (tmp_path / name).write_text(text)
+    (tmp_path / "typo.toml").write_text(SWEEP_TYPO)
+    return tmp_path
+
+
+# (id, CLI arguments, Python call, error class, words the message must contain)
+BAD_INPUT = [
+    ("unknown-problem", ["run", "quadratc", "gd"], lambda d: optbench.run("quadratc", "gd"),
+     UnknownNameError, "Did you mean 'quadratic'"),
+    ("unknown-solver", ["run", "quadratic", "newtn"],
+     lambda d: optbench.run("quadratic", "newtn"), UnknownNameError, "Did you mean 'newton'"),
+    ("does-not-fit", ["run", "rosenbrock", "cg"], lambda d: optbench.run("rosenbrock", "cg"),
+     IncompatibleError, "needs a quadratic objective"),
+    ("unknown-param", ["run", "quadratic", "gd", "-p", "stp=1"],
+     lambda d: optbench.run("quadratic", "gd", stp=1), UnknownNameError, "'step'"),
+    ("negative-step", ["run", "quadratic", "gd", "-p", "step=-1"],
+     lambda d: optbench.run("quadratic", "gd", step=-1), InvalidValueError,
+     "parameter 'step' of solver 'gd'"),
+    ("nan-step", ["run", "quadratic", "gd", "-p", "step=nan"],
+     lambda d: optbench.run("quadratic", "gd", step=float("nan")), InvalidValueError,
+     "parameter 'step' of solver 'gd'"),
+    ("negative-max-iter", ["run", "quadratic", "gd", "--max-iter", "-1"],
+     lambda d: optbench.run("quadratic", "gd", max_iter=-1), InvalidValueError,
+     "option max_iter"),
+    ("negative-tol", ["run", "quadratic", "gd", "--tol", "-1"],
+     lambda d: optbench.run("quadratic", "gd", tol=-1), InvalidValueError, "option tol"),
+    ("zero-record-every", ["run", "quadratic", "gd", "--record-every", "0"],
+     lambda d: optbench.run("quadratic", "gd", record_every=0), InvalidValueError,
+     "option record_every"),
+    ("zero-dim", ["run", "quadratic", "gd", "--dim", "0"],
+     lambda d: optbench.run("quadratic", "gd", dim=0), InvalidValueError, "'dim'"),
+    ("dim-beyond-memory", ["run", "quadratic", "gd", "--dim", "10000000"],
+     lambda d: optbench.run("quadratic", "gd", dim=10_000_000), InvalidValueError,
+     "needs more memory than this machine has"),
+    ("batch-larger-than-data", ["run", "least-squares", "minibatch-sgd", "-p",
+                                "batch_size=100000"],
+     lambda d: optbench.run("least-squares", "minibatch-sgd", batch_size=100_000),
+     InvalidValueError, "batch_size"),
+    ("x0-shape", ["run", "rosenbrock", "gd", "--x0", "1,2,3"],
+     lambda d: optbench.run("rosenbrock", "gd", x0=[1, 2, 3]), InvalidValueError,
+     "option x0"),
+    ("x0-nan", ["run", "rosenbrock", "gd", "--x0", "1,nan"],
+     lambda d: optbench.run("rosenbrock", "gd", x0=[1, np.nan]), InvalidValueError,
+     "non-finite"),
+    ("x0-not-numbers", ["run", "rosenbrock", "gd", "--x0", "a,b"],
+     lambda d: optbench.run("rosenbrock", "gd", x0=["a", "b"]), InvalidTypeError, "x0"),
+    ("data-missing", ["run", "perceptron", "perceptron", "--data", "{d}/nope.csv"],
+     lambda d: optbench.run("perceptron", "perceptron",
+                            problem_params={"data": f"{d}/nope.csv"}),
+     InvalidValueError, "does not exist"),
+    ("data-empty", ["run", "perceptron", "perceptron", "--data", "{d}/empty.csv",
+                    "--target", "y"],
+     lambda d: optbench.run("perceptron", "perceptron",
+                            problem_params={"data": f"{d}/empty.csv", "target": "y"}),
+     InvalidValueError, "is empty"),
+    ("data-nan", ["run", "perceptron", "perceptron", "--data", "{d}/nan.csv", "--target", "y"],
+     lambda d: optbench.run("perceptron", "perceptron",
+                            problem_params={"data": f"{d}/nan.csv", "target": "y"}),
+     InvalidValueError, "missing value"),
+    ("data-ragged", ["run", "perceptron", "perceptron", "--data", "{d}/ragged.csv",
+                     "--target", "y"],
+     lambda d: optbench.run("perceptron", "perceptron",
+                            problem_params={"data": f"{d}/ragged.csv", "target": "y"}),
+     InvalidValueError, "could not read"),
+    ("data-corrupt", ["run", "perceptron", "perceptron", "--data", "{d}/corrupt.parquet",
+                      "--target", "y"],
+     lambda d: optbench.run("perceptron", "perceptron",
+                            problem_params={"data": f"{d}/corrupt.parquet", "target": "y"}),
+     InvalidValueError, "could not read"),
+    ("data-unknown-target", ["run", "perceptron", "perceptron", "--data", "{d}/good.csv",
+                             "--target", "z"],
+     lambda d: optbench.run("perceptron", "perceptron",
+                            problem_params={"data": f"{d}/good.csv", "target": "z"}),
+     OptbenchError, "'z'"),
+    ("sweep-config-typo", ["sweep", "{d}/typo.toml"],
+     lambda d: optbench.sweep(f"{d}/typo.toml", f"{d}/results"), UnknownNameError,
+     "Did you mean 'seeds'"),
+]
+
+
+def _argv(argv, directory):
+    return [a.replace("{d}", str(directory)) for a in argv]
+
+
+@pytest.mark.parametrize("argv, words", [pytest.param(a, w, id=i)
+                                         for i, a, _, _, w in BAD_INPUT])
+def test_bad_input_on_the_command_line(files, capsys, argv, words):
+    out = files / "out" / "table.csv" if argv[0] == "run" else files / "results"
+    (files / "out").mkdir()
+    extra = ["--out", str(out)] + (["--no-progress"] if argv[0] == "sweep" else [])
+    assert main(_argv(argv, files) + extra) == 2
+    captured = capsys.readouterr()
+    err = captured.err.strip()
+    assert err.startswith("optbench: error:") and "\n" not in err, err
+    assert words in err
+    assert "Traceback" not in captured.err + captured.out
+    assert not out.exists()  # nothing written half-way
+
+
+@pytest.mark.parametrize("call, error, words", [pytest.param(c, e, w, id=i)
+                                                for i, _, c, e, w in BAD_INPUT])
+def test_bad_input_from_python(files, call, error, words):
+    with pytest.raises(error) as info:
+        call(files)
+    exc = info.value
+    assert isinstance(exc, OptbenchError)
+    assert isinstance(exc, ValueError | KeyError | TypeError)
+    assert words in str(exc) and "\n" not in str(exc)
+    assert not (files / "results").exists()
+
+
+# -- numerical failure is an outcome --------------------------------------------------------
+FAILURES = [
+    ("rosenbrock", "gd", {"step": 0.1}, {}, "diverged", "non-finite"),
+    ("double-well", "newton", {}, {"x0": [1.0]}, "failed", "singular Hessian"),
+    ("quadratic-2d", "cg", {}, {}, "failed", "not positive definite"),
+    ("rational", "newton-root", {}, {}, "failed", "f'(x) = 0"),
+    ("rosenbrock", "gd-armijo", {"max_trials": 1, "t0": 100.0}, {}, "line_search_failed",
+     "no acceptable step"),
+]
+
+
+@pytest.mark.parametrize("problem, solver, params, options, status, words", FAILURES)
+def test_numerical_failure_is_a_status_with_history_and_no_warnings(problem, solver, params,
+                                                                    options, status, words):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no NumPy (or other) warning may escape
+        res = optbench.run(problem, solver, **params, **options)
+        table, line = res.table, res.summary_line()
+    assert res.status == status and words in res.message
+    assert len(table) >= 1 and table["iteration"].iloc[-1] == res.iterations
+    assert status in line
+    if status == "diverged":  # the history up to the blow-up is kept, finite before it
+        assert np.isfinite(table["f"].iloc[:-1]).all() and len(table) > 2
+
+
+def test_a_sweep_records_failures_and_goes_on(tmp_path):
+    config = {"problems": ["rosenbrock", "double-well", "quadratic-2d"],
+              "solvers": [{"name": "gd", "params": {"step": [0.1]}}, "newton", "cg"],
+              "seeds": [0]}
+    runs = optbench.sweep(config, tmp_path / "r", workers=1, progress=False)
+    got = dict(zip(runs["instance"] + " " + runs["setting"], runs["status"], strict=True))
+    assert got["rosenbrock gd(step=0.1)"] == "diverged"
+    assert got["quadratic-2d cg"] == "failed"
+    assert set(got.values()) >= {"diverged", "failed", "converged"}
+    summary = optbench.summarize(runs)
+    assert summary["diverged"].sum() == (runs["status"] == "diverged").sum()
+
+
+# -- crash-safe results ----------------------------------------------------------------------
+def _sweep_cmd(config, out):
+    return [sys.executable, "-m", "optbench.cli", "sweep", str(config), "--out", str(out),
+            "--workers", "2", "--no-progress"]
+
+
+@pytest.mark.slow
+def test_sigkill_at_random_moments_always_resumes_to_the_complete_set(tmp_path):
+    config = tmp_path / "sweep.toml"
+    config.write_text(KILL_CONFIG)
+    reference = optbench.sweep(config, tmp_path / "reference", workers=1, progress=False)
+    out = tmp_path / "killed"
+    rng = random.Random(20261122)
+    kills = 0
+    for _ in range(4):  # kill, possibly several times over, at random moments
+        proc = subprocess.Popen(_sweep_cmd(config, out), start_new_session=True,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.5, 4.0))
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            kills += 1
+        proc.wait()
+    assert kills >= 1
+    resumed = optbench.sweep(config, out, workers=1, progress=False)
+    assert sorted(p.name for p in out.iterdir()) == [".lock", "cells", "manifest.json"]
+    assert {p.name for p in (out / "cells").iterdir()} == \
+        {p.name for p in (tmp_path / "reference" / "cells").iterdir()}
+    pd.testing.assert_frame_equal(comparable(resumed), comparable(reference))
+    pd.testing.assert_frame_equal(comparable_history(out),
+                                  comparable_history(tmp_path / "reference"))
+
+
+@pytest.mark.slow
+def test_two_sweeps_on_one_directory_at_once_do_not_corrupt_it(tmp_path):
+    config = tmp_path / "sweep.toml"
+    config.write_text(KILL_CONFIG)
+    out = tmp_path / "shared"
+    procs = [subprocess.Popen(_sweep_cmd(config, out), stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    results = [(p.wait(), p.stderr.read()) for p in procs]
+    for code, err in results:
+        assert code == 0 or (code == 2 and "being written by another sweep" in err), err
+    reference = optbench.sweep(config, tmp_path / "reference", workers=1, progress=False)
+    final = optbench.sweep(config, out, workers=1, progress=False)  # completes if refused
+    pd.testing.assert_frame_equal(comparable(final), comparable(reference))
+
+
+# -- cache safety (fresh processes with their own numba cache) -----------------------------------
+def _cli(args, cache, cwd):
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(cache))
+    return subprocess.run([sys.executable, "-m", "optbench.cli", *args], capture_output=True,
+                          text=True, env=env, cwd=cwd)
+
+
+def _table(path):
+    return pd.read_csv(path).drop(columns=["time"])
+
+
+@pytest.mark.slow
+def test_corrupt_cache_files_are_never_used(tmp_path):
+    cache = tmp_path / "numba"
+    run = ["run", "quadratic", "gd", "--dim", "3", "-p", "step=0.5", "--max-iter", "50"]
+    first = _cli([*run, "--out", "a.csv"], cache, tmp_path)
+    assert first.returncode == 0, first.stderr
+    files = sorted(cache.rglob("*.nb*"))
+    assert files
+    rng = np.random.default_rng(0)
+    for i, f in enumerate(files):  # garbage into half of them, truncate the others
+        if i % 2:
+            f.write_bytes(rng.bytes(64))
+        else:
+            f.write_bytes(f.read_bytes()[: max(len(f.read_bytes()) // 3, 1)])
+    second = _cli([*run, "--out", "b.csv"], cache, tmp_path)
+    assert second.returncode == 0, second.stderr
+    assert "corrupt compiled-code cache" in second.stderr and "Traceback" not in second.stderr
+    pd.testing.assert_frame_equal(_table(tmp_path / "b.csv"), _table(tmp_path / "a.csv"))
+    third = _cli([*run, "--out", "c.csv"], cache, tmp_path)  # rebuilt: loads cleanly again
+    assert third.returncode == 0 and "corrupt" not in third.stderr
+    assert "loaded from cache" in third.stdout
+    pd.testing.assert_frame_equal(_table(tmp_path / "c.csv"), _table(tmp_path / "a.csv"))
+
+
+@pytest.mark.slow
+def test_unwritable_cache_location_falls_back_with_a_warning(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    proc = _cli(["run", "quadratic", "gd", "--dim", "3", "--max-iter", "20"],
+                blocker / "numba", tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "is not writable; caching compiled code in" in proc.stderr
+    assert "converged" in proc.stdout or "max_iter" in proc.stdout
+
+
+@pytest.mark.slow
+def test_cache_clear_removes_compiled_code(tmp_path):
+    cache = tmp_path / "numba"
+    env_optima = dict(os.environ, OPTBENCH_CACHE_DIR=str(tmp_path / "optima"))
+    assert _cli(["run", "quadratic", "gd", "--dim", "3"], cache, tmp_path).returncode == 0
+    assert list(cache.rglob("*.nbi"))
+    proc = subprocess.run([sys.executable, "-m", "optbench.cli", "cache", "clear"],
+                          capture_output=True, text=True, cwd=tmp_path,
+                          env=dict(env_optima, NUMBA_CACHE_DIR=str(cache)))
+    assert proc.returncode == 0 and "removed" in proc.stdout, proc.stderr
+    assert not list(cache.rglob("*.nbi")) and not list(cache.rglob("*.nbc"))
+    info = _cli(["cache"], cache, tmp_path)
+    assert info.returncode == 0 and "compiled code" in info.stdout
+
+
+# -- determinism --------------------------------------------------------------------------------
+@pytest.mark.parametrize("problem, solver, params", [
+    ("least-squares", "sgd", {"dim": 4, "seed": 3}),
+    ("least-squares", "minibatch-sgd", {"dim": 4, "seed": 3, "batch_size": 10}),
+    ("perceptron", "perceptron", {"seed": 2}),
+    ("perceptron", "pocket", {"seed": 2}),
+    ("quadratic", "gd-armijo", {"dim": 5, "seed": 1}),
+])
+def test_same_inputs_and_seed_give_identical_tables(problem, solver, params):
+    params = dict(params)
+    dim, seed = params.pop("dim", None), params.pop("seed")
+    a = optbench.run(problem, solver, dim=dim, seed=seed, max_iter=30, **params)
+    b = optbench.run(problem, solver, dim=dim, seed=seed, max_iter=30, **params)
+    pd.testing.assert_frame_equal(a.table.drop(columns=["time"]),
+                                  b.table.drop(columns=["time"]))
+    assert np.array_equal(a.x, b.x)
+
+
+@pytest.mark.slow
+def test_same_seed_gives_the_same_table_in_another_process(tmp_path):
+    args = ["run", "least-squares", "sgd", "--dim", "4", "--seed", "3", "--max-iter", "20",
+            "--out", "t.csv"]
+    proc = subprocess.run([sys.executable, "-m", "optbench.cli", *args], capture_output=True,
+                          text=True, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    here = optbench.run("least-squares", "sgd", dim=4, seed=3, max_iter=20)
+    there = pd.read_csv(tmp_path / "t.csv")
+    np.testing.assert_array_equal(there["f"].to_numpy(), here.table["f"].to_numpy())
+    np.testing.assert_array_equal(there["grad_norm"].to_numpy(),
+                                  here.table["grad_norm"].to_numpy())
+
+
+def test_corrupt_results_manifest_is_one_clear_error(tmp_path):
+    (tmp_path / "manifest.json").write_text("{not json")
+    with pytest.raises(InvalidValueError, match="corrupt"):
+        optbench.load_runs(tmp_path)
+    shutil.rmtree(tmp_path)
+    with pytest.raises(InvalidValueError, match="not a results directory"):
+        optbench.load_runs(Path(tmp_path))
