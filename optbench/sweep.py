@@ -182,13 +182,20 @@ def sweep(config, out, *, workers: int | None = None, scheduler: str | None = No
         solver / problem pairs left out because they do not fit.
     """
     plan = plan_sweep(config)
-    n_workers = _check_workers(workers)
-    with ResultsStore(out, plan.config, plan.hash, len(plan.cells), plan.skipped) as store:
-        done = store.done()
-        todo = [c for c in plan.cells if c.key not in done]
-        if todo:
-            _run_cells(plan, todo, store, n_workers, scheduler, executor, progress,
-                       already=len(plan.cells) - len(todo))
+    # where the cells run, before anything is written (a wrong scheduler address writes
+    # nothing); a local pool starts its processes only when the first cell is submitted
+    ex, slots, owned, single = _open_executor(_check_workers(workers), scheduler, executor)
+    interrupted = True
+    try:
+        with ResultsStore(out, plan.config, plan.hash, len(plan.cells), plan.skipped) as store:
+            done = store.done()
+            todo = [c for c in plan.cells if c.key not in done]
+            if todo:
+                _run_cells(plan, todo, store, ex, slots, single, progress,
+                           already=len(plan.cells) - len(todo))
+        interrupted = False
+    finally:
+        _close(owned, wait=not interrupted)
     runs = load_runs(out)
     runs.attrs["skipped"] = plan.skipped
     return runs
@@ -201,9 +208,8 @@ def _progress_bar(total: int, initial: int, enabled: bool):
                 file=sys.stderr, dynamic_ncols=True, smoothing=0.1)
 
 
-def _run_cells(plan: SweepPlan, todo: list[Cell], store: ResultsStore, workers: int,
-               scheduler, executor, progress: bool, already: int) -> None:
-    ex, slots, owned, single = _open_executor(workers, scheduler, executor)
+def _run_cells(plan: SweepPlan, todo: list[Cell], store: ResultsStore, ex: cf.Executor,
+               slots: int, single: bool, progress: bool, already: int) -> None:
     queue = _PilotQueue(todo)
     inflight: dict[cf.Future, Cell] = {}
     counts = {"failed": 0, "diverged": 0}
@@ -245,7 +251,6 @@ def _run_cells(plan: SweepPlan, todo: list[Cell], store: ResultsStore, workers: 
             print(f"optbench: {len(store.done())} of {len(plan.cells)} cells are in "
                   f"{str(store.root)!r}; run the same sweep again to resume",
                   file=sys.stderr)
-        _close(owned, wait=not interrupted)
 
 
 class _PilotQueue:

@@ -328,3 +328,12 @@ def test_cli_sweep_errors_are_one_line(tmp_path, capsys, argv, words):
 def test_results_of_an_empty_path_is_refused(tmp_path):
     with pytest.raises(InvalidValueError, match="not a results directory"):
         optbench.load_runs(Path(tmp_path))
+
+
+@pytest.mark.slow
+def test_an_unreachable_scheduler_is_one_error_and_writes_nothing(tmp_path):
+    pytest.importorskip("distributed")
+    config = {"problems": ["rosenbrock"], "solvers": ["gd"]}
+    with pytest.raises(InvalidValueError, match="cannot connect to a dask scheduler"):
+        optbench.sweep(config, tmp_path / "r", scheduler="tcp://127.0.0.1:9")
+    assert not (tmp_path / "r").exists()
