@@ -17,7 +17,7 @@ from ._jit import jit
 
 __all__ = ["dot", "sumsq", "norm2", "affine_score", "add_scaled_row", "copy_into",
            "lsq_value_grad_parallel", "lsq_value_parallel", "parallel_sum", "serial_sum",
-           "gram_lower", "register_blas"]
+           "gram_lower", "register_blas", "mirror_lower"]
 
 
 @jit
@@ -218,3 +218,17 @@ def gram_lower(B, alpha, C):
     # B row-major is B' column-major (n x m, leading dimension n): dsyrk 'N' gives B'B; its
     # upper triangle column-major is the lower triangle of C row-major.
     _dsyrk_call(np.int32(n), np.int32(m), alpha, B, C, np.int32(C.shape[1]))
+
+
+_TILE = 32  # square tiles of the transposing copy (stay in cache)
+
+
+@jit
+def mirror_lower(C):
+    """C[k, j] = C[j, k] for k < j: the strict upper triangle from the lower (n x n), by tiles"""
+    n = C.shape[0]
+    for jb in range(0, n, _TILE):
+        for kb in range(0, jb + 1, _TILE):
+            for j in range(jb, min(jb + _TILE, n)):
+                for k in range(kb, min(kb + _TILE, j)):
+                    C[k, j] = C[j, k]

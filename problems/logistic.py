@@ -19,7 +19,14 @@ import optbench
 from optbench import Oracle, Param, Problem, jit
 from optbench.datasets import load_for
 from optbench.errors import InvalidValueError
-from optbench.kernels import add_scaled_row, affine_score, gram_lower, register_blas, sumsq
+from optbench.kernels import (
+    add_scaled_row,
+    affine_score,
+    gram_lower,
+    mirror_lower,
+    register_blas,
+    sumsq,
+)
 from optbench.optima import newton_minimize, power_iteration_norm, reference_optimum
 
 register_blas()  # lr_hess calls BLAS dsyrk by name: known to LLVM before any code is loaded
@@ -112,17 +119,16 @@ def lr_hess(x, args, out):
     X, y, lam = args
     m, d = X.shape
     n = d + 1
+    z = np.dot(X, x[:d])  # BLAS: the scores without the bias
     B = np.empty((m, n))
     for i in range(m):
-        z = affine_score(X, i, x)
-        r = math.sqrt(sigmoid(z) * sigmoid(-z))
+        r = math.sqrt(sigmoid(z[i] + x[d]) * sigmoid(-z[i] - x[d]))
         for j in range(d):
             B[i, j] = r * X[i, j]
         B[i, d] = r
     gram_lower(B, 1.0 / m, out)  # the symmetric product: half the flops of a general one
+    mirror_lower(out)
     for j in range(n):
-        for k in range(j):
-            out[k, j] = out[j, k]
         out[j, j] += lam
 
 
