@@ -138,15 +138,18 @@ def lsq_value_parallel(A, y, x):
 
 @numba.njit(parallel=True, fastmath=True, cache=True, nogil=True)
 def parallel_sum(A):
-    """sum_ij A_ij, row blocks in parallel: reads A once (a memory-bandwidth probe)"""
-    m = A.shape[0]
-    s = 0.0
-    for i in numba.prange(m):
+    """sum_ij A_ij: reads A once, in the row blocks of lsq_value_grad_parallel (a memory-bandwidth
+    probe)"""
+    m, n = A.shape
+    blocks = max(1, min(_BLOCKS, m))
+    sums = np.zeros(blocks)
+    for b in numba.prange(blocks):
         t = 0.0
-        for j in range(A.shape[1]):
-            t += A[i, j]
-        s += t
-    return s
+        for i in range(b * m // blocks, (b + 1) * m // blocks):
+            for j in range(n):
+                t += A[i, j]
+        sums[b] = t
+    return np.sum(sums)
 
 
 @jit(fastmath=True)
