@@ -178,15 +178,17 @@ def register_blas() -> None:
 
 
 @intrinsic
-def _dsyrk_call(typingctx, n, k, alpha, a, c, ldc):
-    """Fortran dsyrk('U', 'N', n, k, alpha, a, n, 0, c, ldc): C_f = alpha A_f A_f' (column-major)"""
+def _dsyrk_call(typingctx, n, k, alpha, a, beta, c, ldc):
+    """Fortran dsyrk('U', 'N', n, k, alpha, a, n, beta, c, ldc):
+    C_f = alpha A_f A_f' + beta C_f (column-major, upper triangle)"""
     register_blas()
     if a.layout != "C" or c.layout != "C" or a.ndim != 2 or c.ndim != 2:
         return None  # dsyrk reads raw memory: only C-contiguous matrices
-    sig = types.void(types.int32, types.int32, types.float64, a, c, types.int32)
+    sig = types.void(types.int32, types.int32, types.float64, a, types.float64, c,
+                     types.int32)
 
     def codegen(context, builder, signature, args):
-        n_, k_, alpha_, a_, c_, ldc_ = args
+        n_, k_, alpha_, a_, beta_, c_, ldc_ = args
         i8p = ir.IntType(8).as_pointer()
         i32p = ir.IntType(32).as_pointer()
         dblp = ir.DoubleType().as_pointer()
@@ -203,9 +205,9 @@ def _dsyrk_call(typingctx, n, k, alpha, a, c, ldc):
             return builder.bitcast(slot(ir.Constant(ir.IntType(8), ord(c))), i8p)
 
         a_data = context.make_array(signature.args[3])(context, builder, a_).data
-        c_data = context.make_array(signature.args[4])(context, builder, c_).data
+        c_data = context.make_array(signature.args[5])(context, builder, c_).data
         builder.call(fn, [char("U"), char("N"), slot(n_), slot(k_), slot(alpha_), a_data,
-                          slot(n_), slot(ir.Constant(ir.DoubleType(), 0.0)), c_data,
+                          slot(n_), slot(beta_), c_data,
                           slot(ldc_)])
         return context.get_dummy_value()
 
@@ -213,14 +215,14 @@ def _dsyrk_call(typingctx, n, k, alpha, a, c, ldc):
 
 
 @jit
-def gram_lower(B, alpha, C):
-    """C[:n, :n] lower triangle = alpha B'B for B (m x n, C-contiguous), by BLAS dsyrk
+def gram_lower(B, alpha, beta, C):
+    """C[:n, :n] lower triangle = alpha B'B + beta C for B (m x n, C-contiguous), by BLAS dsyrk
     (C is C-contiguous with C.shape[1] >= n; its strict upper part is left as it was).
     Modules that use it call :func:`register_blas` when imported."""
     m, n = B.shape
     # B row-major is B' column-major (n x m, leading dimension n): dsyrk 'N' gives B'B; its
     # upper triangle column-major is the lower triangle of C row-major.
-    _dsyrk_call(np.int32(n), np.int32(m), alpha, B, C, np.int32(C.shape[1]))
+    _dsyrk_call(np.int32(n), np.int32(m), alpha, B, beta, C, np.int32(C.shape[1]))
 
 
 _TILE = 32  # square tiles of the transposing copy (stay in cache)

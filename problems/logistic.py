@@ -113,20 +113,29 @@ def lr_batch(x, args, idx, out):
     return _finish(x, lam, s, idx.shape[0], out)
 
 
+_HESS_ROWS = 256  # rows of B per dsyrk call: a block that stays in cache, no m x n copy
+
+
 @jit
 def lr_hess(x, args, out):
-    """1/m B'B + lam I, B = rows sqrt(s_i) (x_i, 1), s_i = sigma(z_i) sigma(-z_i) (BLAS dsyrk)"""
+    """1/m B'B + lam I, B = rows sqrt(s_i) (x_i, 1), s_i = sigma(z_i) sigma(-z_i) (BLAS dsyrk
+    on blocks of rows)"""
     X, y, lam = args
     m, d = X.shape
     n = d + 1
     z = np.dot(X, x[:d])  # BLAS: the scores without the bias
-    B = np.empty((m, n))
-    for i in range(m):
-        r = math.sqrt(sigmoid(z[i] + x[d]) * sigmoid(-z[i] - x[d]))
-        for j in range(d):
-            B[i, j] = r * X[i, j]
-        B[i, d] = r
-    gram_lower(B, 1.0 / m, out)  # the symmetric product: half the flops of a general one
+    block = np.empty(min(_HESS_ROWS, m) * n)
+    for start in range(0, m, _HESS_ROWS):
+        rows = min(_HESS_ROWS, m - start)
+        B = block[:rows * n].reshape((rows, n))
+        for r in range(rows):
+            i = start + r
+            w = math.sqrt(sigmoid(z[i] + x[d]) * sigmoid(-z[i] - x[d]))
+            for j in range(d):
+                B[r, j] = w * X[i, j]
+            B[r, d] = w
+        # the symmetric product: half the flops of a general one
+        gram_lower(B, 1.0 / m, 0.0 if start == 0 else 1.0, out)
     mirror_lower(out)
     for j in range(n):
         out[j, j] += lam

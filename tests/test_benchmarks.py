@@ -40,11 +40,14 @@ def test_sums_over_a_matrix(rng):
 def test_gram_lower_is_the_lower_triangle_of_b_transpose_b(rng):
     B = rng.standard_normal((57, 6))
     C = np.full((7, 7), 5.0)
-    gram_lower(B, 0.25, C)
+    gram_lower(B, 0.25, 0.0, C)
     ref = 0.25 * B.T @ B
     np.testing.assert_allclose(np.tril(C[:6, :6]), np.tril(ref), rtol=1e-13, atol=1e-13)
     upper = C[:6, :6][np.triu_indices(6, 1)]
     assert np.all(upper == 5.0) and np.all(C[6] == 5.0)  # nothing else written
+    gram_lower(B[:20], 1.0, 2.0, C)  # accumulates: alpha B'B + beta C
+    np.testing.assert_allclose(np.tril(C[:6, :6]), np.tril(2.0 * ref + B[:20].T @ B[:20]),
+                               rtol=1e-13, atol=1e-13)
 
 
 # -- problems ------------------------------------------------------------------------------------
