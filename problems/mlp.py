@@ -27,8 +27,9 @@ weights into unit j), then b_l (n_l). The compiled functions take the sizes at r
 
 ``T`` holds the targets (one column, or one-hot rows for K classes); ``denom`` divides the
 sum of the per-sample losses: m for ``mlp`` (a mean), 1 for ``xor-mlp`` (the classic sum).
-Every instance of both families has the same argument types, so a solver compiled for one
-serves all.
+Every instance of ``mlp`` has the same argument types, so a solver compiled for one serves all.
+``xor-mlp`` takes the same arguments but has its 2-H-1 network written out (``xor_f`` ...):
+on 4 points the general code's per-call set-up would dominate.
 
 Each function allocates one work array per call (2 x the number of units: the stored
 activations a and the backpropagated errors d), never per sample. Per sample the forward pass
@@ -517,6 +518,79 @@ def mlp(hidden, activation, loss, lam, init, seed, **data):
     )
 
 
+# -- the XOR network 2-H-1 written out: no work array, no loop over layers --------------------
+# x = W1 (H x 2, row-major) [0:2H], b1 [2H:3H], w2 [3H:4H], b2 [4H]; the same layout, values and
+# argument types as the general network above (tests/test_mlp.py checks they agree), 3-4x faster
+# per step on 4 points, where the general code's per-call set-up dominates.
+@jit(inline=True)
+def _xor_point(x, H, p0, p1, t, a, out, want_grad):
+    """1/2 (o - t)^2 for one point, o = sigma(w2 . sigma(W1 p + b1) + b2), the hidden
+    activations into a; with want_grad its gradient is added to out"""
+    z = x[4 * H]
+    for j in range(H):
+        a[j] = _sigmoid(x[2 * j] * p0 + x[2 * j + 1] * p1 + x[2 * H + j])
+        z += x[3 * H + j] * a[j]
+    o = _sigmoid(z)
+    e = o - t
+    if want_grad:
+        do = e * o * (1.0 - o)
+        out[4 * H] += do
+        for j in range(H):
+            out[3 * H + j] += do * a[j]
+            dh = do * x[3 * H + j] * a[j] * (1.0 - a[j])
+            out[2 * j] += dh * p0
+            out[2 * j + 1] += dh * p1
+            out[2 * H + j] += dh
+    return 0.5 * e * e
+
+
+@jit
+def xor_f(x, args):
+    """1/denom sum_i 1/2 (o_i - t_i)^2 over the 4 XOR points"""
+    P, T, sizes, denom = args[0], args[1], args[2], args[6]
+    a = np.empty(sizes[1])
+    s = 0.0
+    for i in range(P.shape[0]):
+        s += _xor_point(x, sizes[1], P[i, 0], P[i, 1], T[i, 0], a, x, False)
+    return s / denom
+
+
+@jit
+def xor_fg(x, args, out):
+    """f(x), and its gradient into out by backpropagation, point by point"""
+    P, T, sizes, denom = args[0], args[1], args[2], args[6]
+    a = np.empty(sizes[1])
+    for j in range(out.shape[0]):
+        out[j] = 0.0
+    s = 0.0
+    for i in range(P.shape[0]):
+        s += _xor_point(x, sizes[1], P[i, 0], P[i, 1], T[i, 0], a, out, True)
+    for j in range(out.shape[0]):
+        out[j] /= denom
+    return s / denom
+
+
+@jit
+def xor_grad(x, args, out):
+    xor_fg(x, args, out)
+
+
+@jit
+def xor_batch(x, args, idx, out):
+    """Mean over i in idx of f_i = (m / denom) loss_i, and its gradient into out"""
+    P, T, sizes, denom = args[0], args[1], args[2], args[6]
+    a = np.empty(sizes[1])
+    scale = idx.shape[0] * denom / P.shape[0]
+    for j in range(out.shape[0]):
+        out[j] = 0.0
+    s = 0.0
+    for i in idx:
+        s += _xor_point(x, sizes[1], P[i, 0], P[i, 1], T[i, 0], a, out, True)
+    for j in range(out.shape[0]):
+        out[j] /= scale
+    return s / scale
+
+
 XOR_INPUTS = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
 XOR_TARGETS = np.array([0.0, 1.0, 1.0, 0.0])
 
@@ -533,9 +607,10 @@ def xor_mlp(hidden, seed):
     P, T = XOR_INPUTS.copy(), XOR_TARGETS.copy()
     sizes = (2, hidden, 1)
     x0 = np.random.default_rng(seed).standard_normal(parameter_count(sizes))
+    general = make_oracle(P, T, sizes, SIGMOID, SIGMOID_SQUARED, 0.0, 1.0)
     return Problem(
         name="xor-mlp", family="mlp",
-        oracle=make_oracle(P, T, sizes, SIGMOID, SIGMOID_SQUARED, 0.0, 1.0),
+        oracle=general._replace(f=xor_f, grad=xor_grad, fg=xor_fg, batch=xor_batch),
         x0=x0,
         formula="f(x) = 1/2 sum_i (sigma(w2 . sigma(W1 p_i + b1) + b2) - t_i)^2 on XOR",
         reference=REFERENCE,

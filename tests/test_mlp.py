@@ -152,7 +152,7 @@ def test_batch_over_all_samples_is_f_and_single_samples_match_numpy(rng):
 
 
 def test_one_compilation_serves_every_architecture():
-    """Layer sizes are run-time data: new shapes add no signature (xor-mlp shares it too)."""
+    """Layer sizes are run-time data: new shapes add no signature."""
     p = optbench.make_problem("mlp", samples=10)
     p.value_and_grad(p.x0)
     fg = p.oracle.fg
@@ -160,9 +160,7 @@ def test_one_compilation_serves_every_architecture():
     for params in ({"samples": 10, "hidden": "3,7,2"}, {"data": "iris", "hidden": "none"}):
         q = optbench.make_problem("mlp", **params)
         q.value_and_grad(q.x0)
-    x = optbench.make_problem("xor-mlp", hidden=4)
-    x.value_and_grad(x.x0)
-    assert x.oracle.fg is fg and len(fg.signatures) == before
+    assert len(fg.signatures) == before
 
 
 def test_bfgs_trains_a_network_on_moons():
@@ -250,7 +248,8 @@ def test_xor_mlp_is_the_general_network_summed(tmp_path, rng):
         assert net.extra["sizes"] == xor.extra["sizes"] == (2, hidden, 1)
         for x in (xor.x0, 3.0 * rng.standard_normal(xor.dim)):
             assert xor.f(x) == pytest.approx(4.0 * net.f(x), rel=1e-14)
-            np.testing.assert_allclose(xor.grad(x), 4.0 * net.grad(x), rtol=1e-13,
-                                       atol=1e-300)
-            ref = 0.5 * np.sum((expit(_xor_outputs(x, hidden)) - [0, 1, 1, 0]) ** 2)
-            assert xor.f(x) == pytest.approx(ref, rel=1e-12)
+            ref = 4.0 * net.grad(x)  # two implementations: rounding differs at ~1e-16 |g|
+            np.testing.assert_allclose(xor.grad(x), ref, rtol=1e-12,
+                                       atol=1e-14 * np.abs(ref).max())
+            f_ref = 0.5 * np.sum((expit(_xor_outputs(x, hidden)) - [0, 1, 1, 0]) ** 2)
+            assert xor.f(x) == pytest.approx(f_ref, rel=1e-12)
