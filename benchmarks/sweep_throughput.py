@@ -9,7 +9,9 @@ writes into a fresh results directory every time. Reported per worker count: wal
 loop), and the per-cell overhead = (wall x workers - solve sum) / cells: everything that is
 not the solver (building the problem, dispatch, moving the result between processes,
 writing the Parquet file). Rounds alternate 1 and 2 workers so that load on a shared
-machine hits both alike. Also the in-process run (workers=1, no pool) for comparison.
+machine hits both alike. Also the in-process run (workers=1, no pool) for comparison, and,
+each round, how many cores the machine actually gives two processes (on a shared host it
+can be well under 2, which caps any speed-up).
 """
 
 from __future__ import annotations
@@ -35,6 +37,23 @@ def config(cells: int) -> dict:
             "solvers": [{"name": "gd", "params": {"step": list(STEPS)}}],
             "seeds": f"0-{seeds - 1}",
             "run": {"max_iter": 20_000, "tol": 0.0, "record_every": 1000}}
+
+
+def _busy(n: int) -> float:
+    """A CPU-bound loop (pure Python: no shared memory traffic); returns its seconds."""
+    t = time.perf_counter()
+    x = 0
+    for i in range(n):
+        x += i
+    return time.perf_counter() - t
+
+
+def capacity(pools: dict, n: int = 10_000_000) -> float:
+    """How many cores this machine gives two processes right now: the same busy loop, once
+    on one worker, then at once on each of two workers (2 on an idle 2-core machine)."""
+    one = pools[1].submit(_busy, n).result()
+    both = [f.result() for f in [pools[2].submit(_busy, n) for _ in range(2)]]
+    return 2 * one / max(both)
 
 
 def _pool(workers: int) -> cf.Executor:
@@ -83,10 +102,12 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     pools = {1: _pool(1), 2: _pool(2)}
     best: dict[int, dict] = {}
+    cores = []
     try:
         for w, pool in pools.items():  # warm both before any timing
             measure(w, cells=8, executor=pool)
         for _ in range(args.rounds):
+            cores.append(capacity(pools))
             for w in (1, 2):
                 got = measure(w, args.cells, executor=pools[w])
                 if w not in best or got["seconds"] < best[w]["seconds"]:
@@ -103,6 +124,9 @@ def main(argv=None) -> int:
         print(f"{label:22}{got['seconds']:9.3f}{got['solve_seconds']:10.3f}"
               f"{got['per_cell_overhead_ms']:18.2f}")
     print(f"speed-up, 2 workers over 1: {best[1]['seconds'] / best[2]['seconds']:.2f}x")
+    print("the machine's capacity for two processes in the same rounds (a busy loop on two "
+          "workers at once against one; 2.0 = two free cores): "
+          + ", ".join(f"{c:.2f}" for c in cores))
     return 0
 
 
