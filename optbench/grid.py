@@ -33,7 +33,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -136,13 +135,8 @@ def config_hash(config: dict[str, Any]) -> str:
 
 
 def _canonical(obj) -> str:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=_json_default)
-
-
-def _json_default(obj):
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return repr(obj)
-    return str(obj)
+    """One spelling of a config or a cell (keys sorted; inf as Infinity; others as str)."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
 
 
 def _check_keys(table: dict, valid, where: str) -> None:
