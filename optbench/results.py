@@ -108,11 +108,22 @@ def save_table(table, path) -> Path:
         if suffix == ".csv":
             table.to_csv(tmp, index=False)
         else:
-            table.to_parquet(tmp, index=False)
+            _one_type_per_column(table).to_parquet(tmp, index=False)
         tmp.replace(path)
     finally:
         tmp.unlink(missing_ok=True)
     return path
+
+
+def _one_type_per_column(table):
+    """Parquet columns have one type: a parameter column that mixes numbers and words (a
+    sweep of ``step`` = 0.1 and ``armijo``) is written as text, missing values kept."""
+    mixed = {}
+    for name in table.columns:
+        if table[name].dtype.kind == "O" and \
+                len({type(v) for v in table[name] if v is not None and v == v}) > 1:
+            mixed[name] = table[name].map(lambda v: v if v is None or v != v else str(v))
+    return table.assign(**mixed) if mixed else table
 
 
 def load_table(path):

@@ -337,3 +337,15 @@ def test_an_unreachable_scheduler_is_one_error_and_writes_nothing(tmp_path):
     with pytest.raises(InvalidValueError, match="cannot connect to a dask scheduler"):
         optbench.sweep(config, tmp_path / "r", scheduler="tcp://127.0.0.1:9")
     assert not (tmp_path / "r").exists()
+
+
+def test_parameters_that_mix_numbers_and_words_export_to_parquet(tmp_path):
+    config = {"problems": [{"name": "quadratic", "dim": 2}],
+              "solvers": [{"name": "gd", "params": {"step": [0.5, "armijo"]}}, "nesterov"],
+              "run": {"max_iter": 50}}
+    optbench.sweep(config, tmp_path / "r", workers=1, progress=False)
+    for argv, name in ((["results", str(tmp_path / "r")], "runs.parquet"),
+                       (["results", str(tmp_path / "r"), "--history"], "h.parquet")):
+        assert main([*argv, "--out", str(tmp_path / name)]) == 0
+        table = pd.read_parquet(tmp_path / name)
+        assert {"0.5", "armijo"} <= set(table["p_step"].dropna())
