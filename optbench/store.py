@@ -190,9 +190,12 @@ def load_manifest(root) -> dict[str, Any]:
     path = Path(root) / MANIFEST
     try:
         return json.loads(path.read_text())
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         raise InvalidValueError(f"{str(root)!r} is not a results directory: it has no "
                                 f"{MANIFEST} (option DIR)") from None
+    except OSError as exc:
+        raise InvalidValueError(f"cannot read {str(path)!r}: {exc.strerror} (option DIR)") \
+            from None
     except json.JSONDecodeError as exc:
         raise InvalidValueError(f"{str(path)!r} is corrupt ({exc}); it is written "
                                 "atomically, so something else changed it") from None

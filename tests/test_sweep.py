@@ -325,9 +325,12 @@ def test_cli_sweep_errors_are_one_line(tmp_path, capsys, argv, words):
         not list((tmp_path / "r" / "cells").iterdir())
 
 
-def test_results_of_an_empty_path_is_refused(tmp_path):
+def test_results_of_an_empty_path_or_a_file_is_refused(tmp_path):
     with pytest.raises(InvalidValueError, match="not a results directory"):
         optbench.load_runs(Path(tmp_path))
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(InvalidValueError, match="not a results directory"):
+        optbench.load_runs(tmp_path / "file")
 
 
 @pytest.mark.slow
