@@ -43,9 +43,9 @@ _PACKAGE_DIR = Path(__file__).resolve().parent
 
 # Modules and packages that compiled code never calls into: editing them keeps the
 # compiled cache.
-_PYTHON_ONLY = frozenset({"cli.py", "harness.py", "results.py", "registry.py", "params.py",
-                          "errors.py", "datasets.py", "optima.py", "__init__.py", "grid.py",
-                          "store.py", "sweep.py", "cache.py", "plots"})
+_PYTHON_ONLY = frozenset({"cli.py", "cli_args.py", "harness.py", "results.py", "registry.py",
+                          "params.py", "errors.py", "datasets.py", "optima.py", "__init__.py",
+                          "grid.py", "store.py", "sweep.py", "cache.py", "plots"})
 
 
 @functools.cache

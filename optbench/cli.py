@@ -10,6 +10,7 @@ import sys
 
 import numpy as np
 
+from .cli_args import pairs, parse_x0, problem_params
 from .errors import OptbenchError
 from .plots.commands import add_commands as add_plot_commands
 from .plots.commands import add_run_plot_option, finish_run_plot, prepare_run_plot
@@ -24,36 +25,6 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message):  # noqa: D401 - argparse API
         raise OptbenchError(f"{message} (see `{self.prog} --help`)")
-
-
-def _pairs(items, option: str) -> dict[str, str]:
-    out = {}
-    for item in items or ():
-        name, sep, value = item.partition("=")
-        if not sep or not name.strip():
-            raise OptbenchError(f"{option} takes NAME=VALUE; got {item!r}")
-        out[name.strip()] = value.strip()
-    return out
-
-
-def _problem_params(args) -> dict[str, str]:
-    """-P pairs plus the data options (--data, --target, --standardize)."""
-    params = _pairs(args.P, "-P")
-    for name in ("data", "target"):
-        if getattr(args, name) is not None:
-            params[name] = getattr(args, name)
-    if args.standardize:
-        params["standardize"] = "true"
-    return params
-
-
-def _parse_x0(text: str | None):
-    if text is None:
-        return None
-    try:
-        return [float(v) for v in text.replace(",", " ").split()]
-    except ValueError:
-        raise OptbenchError(f"--x0 takes numbers separated by commas; got {text!r}") from None
 
 
 def _load_dirs(args) -> None:
@@ -110,7 +81,7 @@ def _fmt(value) -> str:
 def _cmd_info(args) -> int:
     from .registry import get_family, get_solver, make_problem, solver_names, unfit_reason
 
-    problem = make_problem(args.problem, dim=args.dim, seed=args.seed, **_problem_params(args))
+    problem = make_problem(args.problem, dim=args.dim, seed=args.seed, **problem_params(args))
     facts = problem.describe()
     family = get_family(args.problem)
     print(f"{problem.name}: {family.summary}")
@@ -171,11 +142,11 @@ def _cmd_run(args) -> int:
 
     if args.out:
         check_output_path(args.out)
-    plot = prepare_run_plot(args, _problem_params(args))
+    plot = prepare_run_plot(args, problem_params(args))
     options = {o.name: getattr(args, o.name) for o in RUN_OPTIONS}
     result = run(args.problem, args.solver, dim=args.dim, seed=args.seed,
-                 x0=_parse_x0(args.x0), problem_params=_problem_params(args),
-                 on_compile=notify, **options, **_pairs(args.p, "-p"))
+                 x0=parse_x0(args.x0), problem_params=problem_params(args),
+                 on_compile=notify, **options, **pairs(args.p, "-p"))
     if args.out:
         result.save(args.out)
     print(_format_table(result.columns, args.rows))

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..cli_args import pairs, parse_x0, problem_params
 from ..errors import OptbenchError
 from ._data import check_image_path, matplotlib_module, save_figure
 
@@ -25,40 +26,14 @@ PROBLEM_KINDS = ("trajectories", "theory", "classification")
 
 
 # -- helpers -------------------------------------------------------------------------------------
-def _pairs(items, option: str) -> dict[str, str]:
-    out = {}
-    for item in items or ():
-        name, sep, value = item.partition("=")
-        if not sep or not name.strip():
-            raise OptbenchError(f"{option} takes NAME=VALUE; got {item!r}")
-        out[name.strip()] = value.strip()
-    return out
-
-
 def parse_spec(text: str) -> tuple[str, dict[str, str]]:
     """``gd:step=0.1,t0=1`` -> ("gd", {"step": "0.1", "t0": "1"}); ``nesterov`` -> ("nesterov",
     {})."""
     name, _, rest = text.partition(":")
     if not name.strip():
         raise OptbenchError(f"a solver is NAME or NAME:PARAM=VALUE,...; got {text!r}")
-    return name.strip(), _pairs([p for p in rest.split(",") if p.strip()],
+    return name.strip(), pairs([p for p in rest.split(",") if p.strip()],
                                 f"solver {name.strip()!r}")
-
-
-def _problem_params(args) -> dict[str, str]:
-    params = _pairs(args.P, "-P")
-    if getattr(args, "data", None) is not None:
-        params["data"] = args.data
-    return params
-
-
-def _x0(text):
-    if text is None:
-        return None
-    try:
-        return [float(v) for v in text.replace(",", " ").split()]
-    except ValueError:
-        raise OptbenchError(f"--x0 takes numbers separated by commas; got {text!r}") from None
 
 
 # -- optbench plot / optbench report ----------------------------------------------------------
@@ -84,11 +59,11 @@ def _cmd_plot(args) -> int:
         fig = plot_profiles(args.source, cost=args.cost, kind=args.which)
     else:
         specs = [parse_spec(s) for s in args.solvers] or None
-        common = {"dim": args.dim, "seed": args.seed, "problem_params": _problem_params(args)}
+        common = {"dim": args.dim, "seed": args.seed, "problem_params": problem_params(args)}
         if args.max_iter is not None:
             common["max_iter"] = args.max_iter
         if args.kind == "trajectories":
-            fig = plot_trajectories(args.source, specs, x0=_x0(args.x0), **common)
+            fig = plot_trajectories(args.source, specs, x0=parse_x0(args.x0), **common)
         elif args.kind == "theory":
             fig = plot_theory(args.source, specs, **common)
         else:
