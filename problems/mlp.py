@@ -42,6 +42,9 @@ From ``BLAS_MIN_SAMPLES`` samples in one call (the full batch of most datasets, 
 mini-batches), the same passes run layer by layer over all samples at once, the products
 A_(l-1) W_l', D_l' A_(l-1) and D_l W_l by BLAS (np.dot): per-sample loops are several times
 slower there. Both paths sit in the same compiled functions (one compilation serves all).
+tanh is :func:`optbench.vecmath.tanh` (arithmetic only, within 3 ulp), so the matrix path's
+loop of activations vectorizes; numba's ``math.tanh`` calls the C library for each number and
+took more than half of a full-batch epoch.
 """
 
 import math
@@ -52,6 +55,7 @@ import optbench
 from optbench import Oracle, Param, Problem, jit
 from optbench.datasets import data_params, load_for
 from optbench.errors import InvalidValueError
+from optbench.vecmath import tanh
 
 # hidden activations (args[3])
 SIGMOID, TANH, RELU = 0, 1, 2
@@ -87,7 +91,7 @@ def _activate(kind, z):
     if kind == SIGMOID:
         return _sigmoid(z)
     if kind == TANH:
-        return math.tanh(z)
+        return tanh(z)  # optbench's: a loop of them vectorizes, unlike math.tanh
     return z if z > 0.0 else 0.0
 
 
@@ -200,6 +204,31 @@ def _backward(x, sizes, act, a, d, out):
 
 # -- many samples at once: layer by layer, products by BLAS ------------------------------------
 BLAS_MIN_SAMPLES = 64  # calls over at least this many samples take the matrix path
+_LOGITS = -1  # "activation" of the output layer in _add_bias_activate: none
+
+
+@jit(inline=True)
+def _add_bias_activate(Z, bias, kind):
+    """Z[i, j] <- act(Z[i, j] + bias[j]), one loop per kind (a loop without branches or
+    calls vectorizes)"""
+    m, n = Z.shape
+    if kind == TANH:
+        for i in range(m):
+            for j in range(n):
+                Z[i, j] = tanh(Z[i, j] + bias[j])
+    elif kind == SIGMOID:
+        for i in range(m):
+            for j in range(n):
+                Z[i, j] = _sigmoid(Z[i, j] + bias[j])
+    elif kind == RELU:
+        for i in range(m):
+            for j in range(n):
+                z = Z[i, j] + bias[j]
+                Z[i, j] = z if z > 0.0 else 0.0
+    else:
+        for i in range(m):
+            for j in range(n):
+                Z[i, j] += bias[j]
 
 
 @jit
@@ -224,10 +253,7 @@ def _matrix_pass(x, X, T, sizes, act, head, out, want_grad):
         b = w + nout * nin
         cur = acts[at * m:(at + nout) * m].reshape((m, nout))
         np.dot(prev, x[w:b].reshape((nout, nin)).T, cur)
-        for i in range(m):
-            for j in range(nout):
-                z = cur[i, j] + x[b + j]
-                cur[i, j] = z if layer == last else _activate(act, z)
+        _add_bias_activate(cur, x[b:b + nout], _LOGITS if layer == last else act)
         prev = cur
         w = b + nout
         at += nout
