@@ -3,8 +3,8 @@
     python benchmarks/compare.py                 # every section (a few minutes)
     python benchmarks/compare.py --only 2,4      # some sections
 
-1. GD on a 2-D quadratic, per iteration: a hand-written scalar njit loop, pure Python, NumPy in
-   a Python loop, scipy.optimize.minimize(BFGS) per iteration.
+1. GD on a 2-D quadratic, per iteration: hand-written njit loops (on scalars, on arrays), pure
+   Python, NumPy in a Python loop, scipy.optimize.minimize(BFGS) per iteration.
 2. GD on least squares, A 20000 x 1000 float64, per iteration: NumPy (BLAS, 1 and 2 threads) and
    the memory-bandwidth floor (bytes of A / read bandwidth of a compiled sum over A, this run).
 3. An XOR 2-2-1 training step (hand njit loop, NumPy, PyTorch) and a 64-32-10 full-batch epoch
@@ -39,10 +39,10 @@ from optbench.kernels import parallel_sum, serial_sum
 
 if __package__:  # imported by asv's discovery
     from . import baselines as bl
-    from .loop_overhead import scalar_gd
+    from .loop_overhead import fused_gd, scalar_gd
 else:  # run as a script
     import baselines as bl
-    from loop_overhead import scalar_gd
+    from loop_overhead import fused_gd, scalar_gd
 
 ROUNDS = 5
 TARGETS: list[tuple[str, float, str, bool]] = []  # (what, measured, target text, met)
@@ -103,6 +103,7 @@ def section_quadratic() -> None:
     opt = best(lambda: gd(p.oracle, p.x0, step, control)) / K
     hand = best(lambda: scalar_gd(a11, a12, a21, a22, b[0], b[1], p.x0[0], p.x0[1], step, 0.0,
                                   K)) / K
+    arrays = best(lambda: fused_gd(A, b, p.x0, step, 0.0, K)) / K
     small = 20_000
     py = best(lambda: bl.python_quadratic_gd(A, b, p.x0, step, small), 3) / small
     npy = best(lambda: bl.numpy_quadratic_gd(A, b, p.x0, step, small), 3) / small
@@ -111,6 +112,7 @@ def section_quadratic() -> None:
     table("1. GD on a 2-D quadratic (cond 10), per iteration, 1 thread", [
         ("optbench gd (record_every = max_iter)", opt, f"{K:,} iterations"),
         ("hand-written scalar @njit loop", hand, "x, g in registers"),
+        ("hand-written @njit loop on arrays (any n)", arrays, "x, g arrays, loops over n"),
         ("pure Python floats", py, ""),
         ("NumPy in a Python loop", npy, "x -= t (A @ x - b)"),
         ("scipy.optimize.minimize BFGS, per iteration", bfgs, f"{res.nit} iterations, "

@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 import baselines as bl  # noqa: E402
 import bench_solvers  # noqa: E402
+from loop_overhead import fused_gd, scalar_gd  # noqa: E402
 
 
 # -- kernels --------------------------------------------------------------------------------------
@@ -139,6 +140,14 @@ def test_quadratic_baselines_take_gd_steps():
     x = _gd(p, p.x0, 0.5, 50)
     np.testing.assert_allclose(bl.python_quadratic_gd(A, b, p.x0, 0.5, 50), x, rtol=1e-12)
     np.testing.assert_allclose(bl.numpy_quadratic_gd(A, b, p.x0, 0.5, 50), x, rtol=1e-12)
+    x_arrays, iterations = fused_gd(A, b, p.x0, 0.5, 0.0, 50)
+    assert iterations == 50
+    np.testing.assert_allclose(x_arrays, x, rtol=1e-12)
+    (a11, a12), (a21, a22) = A
+    x1, x2, iterations = scalar_gd(a11, a12, a21, a22, b[0], b[1], p.x0[0], p.x0[1], 0.5, 0.0,
+                                   50)
+    assert iterations == 50
+    np.testing.assert_allclose([x1, x2], x, rtol=1e-12)
     np.testing.assert_allclose(bl.scipy_bfgs(A, b, p.x0).x, p.x_star, atol=1e-8)
 
 
