@@ -257,7 +257,7 @@ def section_newton() -> None:
         ref = best(baseline, 3) / K
         diff = np.abs(newton(p.oracle, p.x0, 1.0, gd_control(K))[0] - baseline()).max()
         ratios[dim] = opt / ref
-        rows += [(f"optbench newton, n = {dim + 1}", opt, "Hessian by BLAS dsyrk, LU solve"),
+        rows += [(f"optbench newton, n = {dim + 1}", opt, "Hessian by BLAS dsyrk, Cholesky solve"),
                  (f"NumPy + SciPy, n = {dim + 1}", ref,
                   f"(sqrt(S) X)'(sqrt(S) X), Cholesky; max |dx| {diff:.1e} after {K}")]
     table("4. Newton on logistic regression, 5000 samples, per iteration, 1 BLAS thread", rows,

@@ -1,5 +1,7 @@
 """Newton's method, its safeguarded forms and the root-finding iteration, against theory."""
 
+import importlib
+
 import numpy as np
 import pytest
 
@@ -121,3 +123,55 @@ def test_newton_root_outcomes_without_a_root():
 def test_newton_ls_reports_a_non_descent_direction():
     res = optbench.run("double-well", "newton-ls", x0=[0.5])  # f'' < 0 at 0.5: ascent
     assert res.status == "failed" and "descent" in res.message
+
+
+# -- the linear algebra under the Newton directions, both sides of the LAPACK threshold ----------
+# (the module: optbench.solvers.newton as an attribute is the solver function)
+newton_mod = importlib.import_module("optbench.solvers.newton")
+_ORDERS = (3, newton_mod._LAPACK_FROM_N + 6)
+
+
+def _spd(rng, n, shift):
+    A = rng.standard_normal((n, n))
+    return A @ A.T + shift * np.eye(n)
+
+
+@pytest.mark.parametrize("n", _ORDERS)
+def test_shifted_cholesky_against_numpy(n):
+    rng = np.random.default_rng(n)
+    H = _spd(rng, n, 0.5)
+    C = np.full((n, n), np.nan)  # the factorization must not read C's old contents
+    assert newton_mod.shifted_cholesky(H, 0.25, C)
+    np.testing.assert_allclose(C, np.linalg.cholesky(H + 0.25 * np.eye(n)), atol=1e-12)
+    g = rng.standard_normal(n)
+    d = np.empty(n)
+    newton_mod.cholesky_solve(C, g, d)
+    np.testing.assert_allclose(d, np.linalg.solve(H + 0.25 * np.eye(n), g), rtol=1e-9)
+
+
+@pytest.mark.parametrize("n", _ORDERS)
+def test_shifted_cholesky_refuses_indefinite_and_non_finite(n):
+    rng = np.random.default_rng(n)
+    H = _spd(rng, n, 0.5)
+    lam_min = np.linalg.eigvalsh(H)[0]
+    C = np.empty((n, n))
+    assert not newton_mod.shifted_cholesky(H, -1.01 * lam_min, C)  # smallest eigenvalue < 0
+    assert newton_mod.shifted_cholesky(H, -0.99 * lam_min, C)
+    for bad in (np.nan, np.inf):
+        Hb = H.copy()
+        Hb[n - 1, 0] = Hb[0, n - 1] = bad
+        assert not newton_mod.shifted_cholesky(Hb, 0.0, C)
+
+
+@pytest.mark.parametrize("n", _ORDERS)
+def test_newton_direction_solves_definite_indefinite_and_refuses_singular(n):
+    rng = np.random.default_rng(n)
+    Q, _ = np.linalg.qr(rng.standard_normal((n, n)))
+    g = rng.standard_normal(n)
+    d, C = np.empty(n), np.empty((n, n))
+    for eigenvalues in (np.linspace(1.0, 10.0, n), np.linspace(-3.0, 7.0, n) + 0.05):
+        H = (Q * eigenvalues) @ Q.T
+        assert newton_mod.newton_direction(H, g, d, C)
+        np.testing.assert_allclose(H @ d, g, atol=1e-9)
+    singular = np.zeros((n, n))
+    assert not newton_mod.newton_direction(singular, g, d, C)

@@ -1,6 +1,7 @@
 """Newton's method and its safeguarded forms, and Newton's root-finding iteration.
 
-- ``newton``: x <- x - alpha H^-1 g (constant damping alpha).
+- ``newton``: x <- x - alpha H^-1 g (constant damping alpha); H^-1 g by Cholesky when H is
+  positive definite, by LU otherwise.
 - ``newton-ls``: the Newton direction with Armijo backtracking from the full step.
 - ``newton-safe``: H + lambda I with lambda raised until it is positive definite (a
   Cholesky factorization succeeds), then backtracking; lambda is recorded. Makes progress on
@@ -27,23 +28,62 @@ __all__ = ["newton", "newton_ls", "newton_safe", "newton_root", "newton_directio
            "shifted_cholesky", "cholesky_solve"]
 
 
+_LAPACK_FROM_N = 24  # Cholesky by LAPACK from this order on (the scalar loop wins below it)
+
+
 @jit
-def newton_direction(H, g, d):
-    """Solve H d = g into ``d``; False when H is singular (no Newton step exists)."""
+def newton_direction(H, g, d, C):
+    """Solve H d = g into ``d`` (C: n x n scratch); False when H is singular (no Newton step).
+
+    Cholesky (half the flops of LU) when H is positive definite, the usual case near a
+    minimizer; LU otherwise, so indefinite Hessians still give the Newton step."""
+    if shifted_cholesky(H, 0.0, C):
+        cholesky_solve(C, g, d)
+        return _all_finite(d)
     try:
         sol = np.linalg.solve(H, g)
     except Exception:  # numba raises LinAlgError for an exactly singular H
         return False
     for i in range(d.shape[0]):
-        if not np.isfinite(sol[i]):
-            return False
         d[i] = sol[i]
+    return _all_finite(d)
+
+
+@jit
+def _all_finite(v):
+    for i in range(v.shape[0]):
+        if not np.isfinite(v[i]):
+            return False
     return True
 
 
 @jit
 def shifted_cholesky(H, lam, C):
-    """Lower-triangular C with C C' = H + lam I; False if that matrix is not positive definite."""
+    """Lower-triangular C with C C' = H + lam I (H's lower triangle is read); False if that
+    matrix is not positive definite or not finite. LAPACK's blocked factorization from
+    order ``_LAPACK_FROM_N`` on, a scalar loop below."""
+    n = H.shape[0]
+    if n < _LAPACK_FROM_N:
+        return _cholesky_loop(H, lam, C)
+    for i in range(n):
+        for j in range(i + 1):
+            C[i, j] = H[i, j]
+        C[i, i] += lam
+    try:
+        L = np.linalg.cholesky(C)  # reads the lower triangle
+    except Exception:  # numba raises LinAlgError when the matrix is not positive definite
+        return False
+    for i in range(n):
+        if not (L[i, i] > 0.0 and L[i, i] < math.inf):  # a NaN or inf anywhere reaches L_ii
+            return False
+        for j in range(n):
+            C[i, j] = L[i, j]
+    return True
+
+
+@jit
+def _cholesky_loop(H, lam, C):
+    """C C' = H + lam I by the scalar column algorithm; False if not positive definite"""
     n = H.shape[0]
     for j in range(n):
         s = H[j, j] + lam
@@ -64,34 +104,33 @@ def shifted_cholesky(H, lam, C):
 
 @jit
 def cholesky_solve(C, g, d):
-    """Solve C C' d = g into ``d`` (C lower triangular)."""
+    """Solve C C' d = g into ``d`` (C lower triangular; both passes read C by rows)."""
     n = C.shape[0]
-    for i in range(n):
+    for i in range(n):  # C y = g
         s = g[i]
         for k in range(i):
             s -= C[i, k] * d[k]
         d[i] = s / C[i, i]
-    for i in range(n - 1, -1, -1):
-        s = d[i]
-        for k in range(i + 1, n):
-            s -= C[k, i] * d[k]
-        d[i] = s / C[i, i]
+    for i in range(n - 1, -1, -1):  # C' d = y, column by column of C'
+        d[i] /= C[i, i]
+        for k in range(i):
+            d[k] -= C[i, k] * d[i]
 
 
 # -- Newton with constant damping ---------------------------------------------------------------
 @jit(inline=True)
 def _newton_init(oracle, x, g, params):
     n = x.shape[0]
-    return (np.empty((n, n)), np.empty(n)), value_and_grad(oracle, x, g)
+    return (np.empty((n, n)), np.empty((n, n)), np.empty(n)), value_and_grad(oracle, x, g)
 
 
 @jit(inline=True)
 def _newton_step(oracle, x, g, fx, work, params, k, extras):
     """x <- x - alpha * H(x)^{-1} g"""
-    H, d = work
+    H, C, d = work
     (alpha,) = params
     oracle.hess(x, oracle.args, H)
-    if not newton_direction(H, g, d):
+    if not newton_direction(H, g, d, C):
         return fx, np.nan, SINGULAR
     for i in range(x.shape[0]):
         x[i] -= alpha * d[i]
@@ -120,17 +159,17 @@ def newton(oracle, x0, alpha, control):
 @jit(inline=True)
 def _newton_ls_init(oracle, x, g, params):
     n = x.shape[0]
-    return ((np.empty((n, n)), np.empty(n), np.empty(n), np.empty(n)),
+    return ((np.empty((n, n)), np.empty((n, n)), np.empty(n), np.empty(n), np.empty(n)),
             value_and_grad(oracle, x, g))
 
 
 @jit(inline=True)
 def _newton_ls_step(oracle, x, g, fx, work, params, k, extras):
     """d = -H^{-1} g; x <- x + t d, t from backtracking from 1"""
-    H, d, x_new, g_new = work
+    H, C, d, x_new, g_new = work
     c, shrink, max_trials = params
     oracle.hess(x, oracle.args, H)
-    if not newton_direction(H, g, d):
+    if not newton_direction(H, g, d, C):
         return fx, np.nan, SINGULAR
     for i in range(d.shape[0]):
         d[i] = -d[i]
