@@ -288,7 +288,8 @@ def section_sweep() -> None:
 
 
 # == main ========================================================================================
-def describe(torch, jax) -> None:
+def describe(torch, jax, mlp_section: bool) -> None:
+    """The machine and library facts the figures depend on (PyTorch and JAX: for section 3)."""
     cpu = platform.machine()
     try:
         with open("/proc/cpuinfo") as fh:
@@ -304,8 +305,9 @@ def describe(torch, jax) -> None:
     print(f"BLAS pools (1 thread unless a row says otherwise): {pools}")
     jax_text = (f"{jax.__version__}, XLA_FLAGS={os.environ['XLA_FLAGS']}" if jax
                 else "not installed")
-    print(f"PyTorch: {torch.__version__ + ', 1 thread' if torch else 'not installed'}; "
-          f"JAX: {jax_text}")
+    if mlp_section:
+        print(f"PyTorch: {torch.__version__ + ', 1 thread' if torch else 'not installed'}; "
+              f"JAX: {jax_text}")
 
 
 def main(argv=None) -> int:
@@ -322,7 +324,7 @@ def main(argv=None) -> int:
         jax.config.update("jax_enable_x64", True)
     import scipy.linalg.cython_blas  # noqa: F401  (load every BLAS before limiting threads)
     with threadpool_limits(1):
-        describe(torch, jax)
+        describe(torch, jax, "3" in sections)
         numba.set_num_threads(1)
         steps = {"1": section_quadratic, "2": section_least_squares,
                  "3": lambda: section_mlp(torch, jax), "4": section_newton, "5": section_sweep}
