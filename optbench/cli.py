@@ -79,9 +79,17 @@ def _fmt(value) -> str:
 
 
 def _cmd_info(args) -> int:
-    from .registry import get_family, get_solver, make_problem, solver_names, unfit_reason
+    from .registry import (
+        get_family,
+        get_solver,
+        make_problem,
+        problem_options,
+        solver_names,
+        unfit_reason,
+    )
 
-    problem = make_problem(args.problem, dim=args.dim, seed=args.seed, **problem_params(args))
+    problem = make_problem(args.problem,
+                           **problem_options(args.dim, args.seed, problem_params(args)))
     facts = problem.describe()
     family = get_family(args.problem)
     print(f"{problem.name}: {family.summary}")

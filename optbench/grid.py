@@ -329,4 +329,8 @@ def _assign(entries: list[dict], pairs, option: str, params_of) -> None:
                                  f"{name!r}")
             raise InvalidValueError(f"{option} {pair!r}: {where} (option {option})")
         for entry in chosen:
+            if name in entry["params"]:
+                raise InvalidValueError(
+                    f"{option} {pair!r}: {name} of {entry['name']!r} is already given; list "
+                    f"all its values once, {name}=V1,V2,... (option {option})")
             entry["params"][name] = [v.strip() for v in values.split(",")]

@@ -14,7 +14,7 @@ import numpy as np
 from .errors import InvalidTypeError, InvalidValueError
 from .params import coerce_all
 from .problem import Problem
-from .registry import Solver, check_fits, get_solver, make_problem
+from .registry import Solver, check_fits, get_solver, make_problem, problem_options
 from .results import Result
 from .solvers._loop import HISTORY_COLUMNS, RUN_OPTIONS, make_control
 from .status import describe
@@ -26,6 +26,8 @@ COMPILE_NOTICE_AFTER = 0.5  # seconds of warm-up before saying "compiling"
 
 
 def _resolve_problem(problem, dim, seed, problem_params) -> Problem:
+    options = problem_options(dim, seed, problem_params)
+    dim = options.get("dim")
     if isinstance(problem, Problem):
         if dim is not None and int(dim) != problem.dim:
             raise InvalidValueError(f"dim={dim} given with a problem instance of dimension "
@@ -34,7 +36,7 @@ def _resolve_problem(problem, dim, seed, problem_params) -> Problem:
     if not isinstance(problem, str):
         raise InvalidTypeError(f"problem must be a name or an optbench.Problem; "
                                f"got {type(problem).__name__}")
-    return make_problem(problem, dim=dim, seed=seed, **(problem_params or {}))
+    return make_problem(problem, **options)
 
 
 def _resolve_solver(solver) -> Solver:
@@ -172,6 +174,7 @@ def run(problem, solver, *, dim: int | None = None, seed: int | None = None,
     control = make_control(opts["max_iter"], opts["tol"], gap_tol, prob.f_star,
                            opts["time_limit"], opts["record_every"], opts["record_x"])
     values = dict(solver_params)
+    seed = problem_options(None, seed, problem_params).get("seed")  # given either way
     if seed is not None and any(p.name == "seed" for p in slv.params):
         values.setdefault("seed", seed)
     values = coerce_all(slv.params, values, f"solver {slv.name!r}")

@@ -25,9 +25,9 @@ from .params import Param, coerce_all
 from .problem import Problem
 
 __all__ = ["ProblemFamily", "Solver", "Plan", "register_problem", "register_solver",
-           "get_family",
-           "get_solver", "make_problem", "problem_names", "solver_names", "load_problem_dir",
-           "builtin_problems_dir", "missing_capabilities", "unfit_reason", "check_fits"]
+           "get_family", "get_solver", "make_problem", "problem_options", "problem_names",
+           "solver_names", "load_problem_dir", "builtin_problems_dir", "missing_capabilities",
+           "unfit_reason", "check_fits"]
 
 ENV_PATH = "OPTBENCH_PROBLEMS_PATH"
 ENTRY_POINT_GROUP = "optbench.problems"
@@ -225,6 +225,21 @@ def get_solver(name: str) -> Solver:
         return _solvers[name]
     except KeyError:
         raise unknown_name("solver", name, _solvers) from None
+
+
+def problem_options(dim=None, seed=None, params: dict | None = None) -> dict:
+    """``params`` with ``dim`` and ``seed`` added (options of their own on the command line and
+    in :func:`optbench.run`, but problem parameters all the same); given both ways: an error."""
+    merged = dict(params or {})
+    for key, value in (("dim", dim), ("seed", seed)):
+        if value is None:
+            continue
+        if merged.get(key) is not None:
+            raise InvalidValueError(
+                f"{key} is given twice ({key}={value} and problem parameter {key}="
+                f"{merged[key]}); give it once (option --{key} or -P {key})")
+        merged[key] = value
+    return merged
 
 
 def make_problem(name: str, **params) -> Problem:

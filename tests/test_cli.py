@@ -26,6 +26,12 @@ BAD_INPUTS = [
     (["run", "quadratic", "gd", "--record-every", "0"], "option record_every"),
     (["run", "quadratic", "gd", "--dim", "0"], "parameter 'dim' of problem 'quadratic'"),
     (["run", "parabola", "gd", "--dim", "3"], "fixed dimension"),
+    (["run", "quadratic", "gd", "--seed", "1", "-P", "seed=2"], "seed is given twice"),
+    (["info", "quadratic", "--dim", "2", "-P", "dim=3"], "dim is given twice"),
+    (["sweep", "--problems", "quadratic", "--solvers", "gd", "-p", "step=0.1", "-p", "step=1",
+      "--out", "res"], "step of 'gd' is already given"),
+    (["sweep", "--problems", "quadratic", "--solvers", "gd", "-P", "dim=3", "--dim", "2",
+      "--out", "res"], "dim of 'quadratic' is already given"),
     (["run", "quadratic", "gd", "-P", "cond=0.5"], "parameter 'cond' of problem"),
     (["run", "quadratic", "gd", "--dim", "2", "--x0", "1,2,3"], "x0 must have shape (2,)"),
     (["run", "quadratic", "gd", "--dim", "2", "--x0", "1,nan"], "non-finite"),
@@ -79,6 +85,21 @@ def test_out_writes_a_table_that_reads_back_equal(suffix, tmp_path, capsys):
     pd.testing.assert_frame_equal(back[["problem", "solver", "p_step"]],
                                   ref[["problem", "solver", "p_step"]])
     assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no temporary left behind
+
+
+def test_dim_and_seed_as_problem_parameters_equal_their_own_options(tmp_path, capsys):
+    tables = {}
+    for how, argv in {"options": ["--dim", "3", "--seed", "4"],
+                      "-P": ["-P", "dim=3", "-P", "seed=4"]}.items():
+        path = tmp_path / f"{how}.csv"
+        assert main(["run", "quadratic", "gd", "--max-iter", "20", *argv, "--out",
+                     str(path)]) == 0
+        tables[how] = optbench.load_table(path)
+    columns = ["iteration", "f", "gap", "grad_norm", "dim", "seed"]
+    pd.testing.assert_frame_equal(tables["options"][columns], tables["-P"][columns])
+    assert tables["-P"]["dim"].iloc[0] == 3 and tables["-P"]["seed"].iloc[0] == 4
+    other = optbench.run("quadratic", "gd", dim=3, seed=5, max_iter=20).table
+    assert not np.allclose(other["f"], tables["-P"]["f"])  # the seed did reach the problem
 
 
 def test_list_and_info(capsys):

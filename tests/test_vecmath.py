@@ -1,4 +1,4 @@
-"""optbench.vecmath.tanh against NumPy's tanh (the C library's), and that a loop of it vectorizes."""
+"""optbench.vecmath.tanh against NumPy's tanh (the C library's); a loop of it vectorizes."""
 
 import re
 

@@ -155,9 +155,9 @@ def prepare_run_plot(args, problem_params: dict) -> RunPlot | None:
         return None
     path = check_image_path(args.plot, "--plot")
     matplotlib_module()
-    from ..registry import make_problem
+    from ..registry import make_problem, problem_options
 
-    problem = make_problem(args.problem, dim=args.dim, seed=args.seed, **problem_params)
+    problem = make_problem(args.problem, **problem_options(args.dim, args.seed, problem_params))
     if problem.dim <= 2 and getattr(args, "record_x", None) is None:
         args.record_x = True
     return RunPlot(path, problem)
