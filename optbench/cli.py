@@ -11,7 +11,7 @@ import sys
 import numpy as np
 
 from .cli_args import pairs, parse_x0, problem_params
-from .errors import OptbenchError
+from .errors import InvalidValueError, OptbenchError
 from .plots.commands import add_commands as add_plot_commands
 from .plots.commands import add_run_plot_option, finish_run_plot, prepare_run_plot
 from .solvers._loop import RUN_OPTIONS
@@ -148,13 +148,15 @@ def _cmd_run(args) -> int:
         print(f"optbench: compiling {label} (first run only; later runs load it from the "
               "cache)...", file=sys.stderr, flush=True)
 
+    if args.rows < 0:
+        raise InvalidValueError(f"rows must be an integer >= 0; got {args.rows} (option --rows)")
     if args.out:
         check_output_path(args.out)
     plot = prepare_run_plot(args, problem_params(args))
     options = {o.name: getattr(args, o.name) for o in RUN_OPTIONS}
     result = run(args.problem, args.solver, dim=args.dim, seed=args.seed,
                  x0=parse_x0(args.x0), problem_params=problem_params(args),
-                 on_compile=notify, **options, **pairs(args.p, "-p"))
+                 solver_params=pairs(args.p, "-p"), on_compile=notify, **options)
     if args.out:
         result.save(args.out)
     print(_format_table(result.columns, args.rows))

@@ -136,7 +136,8 @@ def run(problem, solver, *, dim: int | None = None, seed: int | None = None,
         time_limit: float | None = None, record_every: int | None = None,
         record_x: bool | None = None, x0=None,
         problem_params: dict[str, Any] | None = None,
-        on_compile: Callable[[str], None] | None = None, **solver_params) -> Result:
+        solver_params: dict[str, Any] | None = None,
+        on_compile: Callable[[str], None] | None = None, **more_solver_params) -> Result:
     """Run ``solver`` on ``problem`` and return a :class:`~optbench.results.Result`.
 
     Parameters
@@ -144,7 +145,8 @@ def run(problem, solver, *, dim: int | None = None, seed: int | None = None,
     problem, solver : str or object
         Registry names (``"quadratic"``, ``"gd"``) or a ``Problem`` / ``Solver``.
     dim, seed : int, optional
-        Problem dimension and seed (the seed also seeds solvers that shuffle).
+        Problem dimension and seed (the seed also seeds solvers that shuffle, unless
+        ``solver_params`` gives them a seed of their own).
     max_iter, tol, gap_tol, time_limit, record_every, record_x
         Stopping and recording options (see ``RUN_OPTIONS``); ``gap_tol`` applies only when
         the problem knows f*; ``record_x=True`` keeps the iterate in every table row
@@ -153,8 +155,9 @@ def run(problem, solver, *, dim: int | None = None, seed: int | None = None,
         Start point; the problem's own by default.
     problem_params : dict, optional
         Further problem parameters (``{"cond": 1e4}``).
-    **solver_params
-        The solver's parameters (``step=0.1``).
+    solver_params, **more_solver_params
+        The solver's parameters, as a dict or as keywords (``step=0.1``); a solver parameter
+        named like an argument of ``run`` (the shuffling solvers' ``seed``) goes in the dict.
 
     Examples
     --------
@@ -173,7 +176,12 @@ def run(problem, solver, *, dim: int | None = None, seed: int | None = None,
             for p in RUN_OPTIONS}
     control = make_control(opts["max_iter"], opts["tol"], gap_tol, prob.f_star,
                            opts["time_limit"], opts["record_every"], opts["record_x"])
-    values = dict(solver_params)
+    values = dict(solver_params or {})
+    for name, value in more_solver_params.items():
+        if name in values:
+            raise InvalidValueError(f"solver parameter {name!r} is given twice, in "
+                                    f"solver_params and as a keyword; give it once")
+        values[name] = value
     seed = problem_options(None, seed, problem_params).get("seed")  # given either way
     if seed is not None and any(p.name == "seed" for p in slv.params):
         values.setdefault("seed", seed)

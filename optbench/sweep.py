@@ -80,7 +80,7 @@ def run_cell(cell: Cell, problems_dirs: tuple[str, ...] = (), single_thread: boo
               "worker": f"{os.uname().nodename}:{os.getpid()}"}
     try:
         result = run(cell.problem, cell.solver, dim=dim, seed=cell.seed, problem_params=params,
-                     **cell.run, **cell.solver_params)
+                     solver_params=cell.solver_params, **cell.run)
     except Exception as exc:  # recorded, and the sweep goes on
         message = " ".join(f"{type(exc).__name__}: {exc}".split())
         record.update(status="error", message=message, iterations=0, f=None, f_star=None,

@@ -24,6 +24,7 @@ BAD_INPUTS = [
     (["run", "quadratic", "gd", "--max-iter", "-1"], "option max_iter (--max-iter)"),
     (["run", "quadratic", "gd", "--tol=-1e-3"], "option tol (--tol)"),
     (["run", "quadratic", "gd", "--record-every", "0"], "option record_every"),
+    (["run", "quadratic", "gd", "--rows", "-3"], "option --rows"),
     (["run", "quadratic", "gd", "--dim", "0"], "parameter 'dim' of problem 'quadratic'"),
     (["run", "parabola", "gd", "--dim", "3"], "fixed dimension"),
     (["run", "quadratic", "gd", "--seed", "1", "-P", "seed=2"], "seed is given twice"),

@@ -192,3 +192,40 @@ def test_public_entries_take_the_documented_arguments(ls):
                        tol=0.0)
     np.testing.assert_array_equal(x, res.x)
     assert k == 3 and hist.shape == (4, 5 + 3)
+
+
+def test_a_solver_seed_of_its_own_leaves_the_problem_seed_alone(ls, tmp_path, capsys):
+    """solver_params={"seed": s} seeds the shuffling only; seed= seeds the problem (and the
+    solver when it has no seed of its own). Same from the command line's -p seed=S."""
+    kw = {"batch_size": 8, "lr": 0.1, "max_iter": 4, "tol": 0.0}
+    own = optbench.run("least-squares", "sgd", problem_params={k: v for k, v in LS.items()},
+                       solver_params={"seed": 7}, **kw)
+    ref = optbench.run(ls, "sgd", seed=7, **kw)  # an instance: seed= reaches the solver only
+    np.testing.assert_array_equal(own.x, ref.x)
+    assert own.table["seed"].iloc[0] == LS["seed"] and (own.table["p_seed"] == 7).all()
+    other = optbench.run(ls, "sgd", seed=8, **kw)
+    assert not np.array_equal(own.x, other.x)  # the shuffling seed matters
+    path = tmp_path / "cli.csv"
+    argv = ["run", "least-squares", "sgd", "--out", str(path), "--max-iter", "4", "--tol", "0"]
+    argv += [a for k, v in LS.items() for a in ("-P", f"{k}={v}")]
+    argv += ["-p", "seed=7", "-p", "batch_size=8", "-p", "lr=0.1"]
+    assert main(argv) == 0
+    np.testing.assert_array_equal(optbench.load_table(path)["f"], own.table["f"])
+    with pytest.raises(InvalidValueError, match="given twice"):
+        optbench.run(ls, "sgd", solver_params={"lr": 0.1}, lr=0.2)
+
+
+def test_a_sweep_over_the_solver_seed_runs_each_setting(tmp_path):
+    """A grid over sgd's own seed (the problem's seed fixed by the sweep's seeds)."""
+    config = {"seeds": [LS["seed"]], "run": {"max_iter": 4, "tol": 0.0},
+              "problems": [{"name": "least-squares", "dim": LS["dim"],
+                            "params": {k: v for k, v in LS.items() if k not in ("dim", "seed")}}],
+              "solvers": [{"name": "sgd", "params": {"seed": [7, 8], "batch_size": 8,
+                                                     "lr": 0.1}}]}
+    runs = optbench.sweep(config, tmp_path / "res", workers=1, progress=False)
+    assert sorted(runs["p_seed"]) == [7, 8] and (runs["status"] == "max_iter").all()
+    for _, row in runs.iterrows():
+        ref = optbench.make_problem("least-squares", **LS)
+        alone = optbench.run(ref, "sgd", seed=int(row["p_seed"]), batch_size=8, lr=0.1,
+                             max_iter=4, tol=0.0)
+        assert row["f"] == alone.summary["f"]

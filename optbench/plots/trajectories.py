@@ -45,7 +45,7 @@ def run_specs(problem, specs, **run_options) -> list[Result]:
         else:
             raise InvalidTypeError("each run must be a solver name, a (solver, params) pair "
                                    f"or an optbench.Result; got {spec!r}")
-        out.append(run(problem, name, record_x=True, **run_options, **params))
+        out.append(run(problem, name, record_x=True, solver_params=params, **run_options))
     return out
 
 
