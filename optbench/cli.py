@@ -249,7 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="features of --data to zero mean and unit variance")
         p.add_argument("--dim", type=int, help="problem dimension (families that take one)")
         p.add_argument("--seed", type=int, help="seed of the problem's data (and of solvers "
-                                                "that shuffle)")
+                                                "that shuffle, unless -p seed=S is given)")
         p.add_argument("-P", action="append", metavar="NAME=VALUE",
                        help="problem parameter, e.g. -P cond=1e4 (repeatable)")
 
