@@ -88,6 +88,9 @@ def load_config(source) -> dict[str, Any]:
     """A configuration from a dict (returned as is) or a TOML file path."""
     if isinstance(source, dict):
         return source
+    if not isinstance(source, str | Path):
+        raise InvalidTypeError(f"a sweep config is a dict or the path of a TOML file; got "
+                               f"{type(source).__name__} (option CONFIG)")
     path = Path(source)
     try:
         text = path.read_text()

@@ -14,7 +14,7 @@ import numpy as np
 from .errors import InvalidTypeError, InvalidValueError
 from .params import coerce_all
 from .problem import Problem
-from .registry import Solver, check_fits, get_solver, make_problem, problem_options
+from .registry import Solver, check_fits, get_solver, make_problem, named_values, problem_options
 from .results import Result
 from .solvers._loop import HISTORY_COLUMNS, RUN_OPTIONS, make_control
 from .status import describe
@@ -176,7 +176,7 @@ def run(problem, solver, *, dim: int | None = None, seed: int | None = None,
             for p in RUN_OPTIONS}
     control = make_control(opts["max_iter"], opts["tol"], gap_tol, prob.f_star,
                            opts["time_limit"], opts["record_every"], opts["record_x"])
-    values = dict(solver_params or {})
+    values = named_values(solver_params, "solver_params")
     for name, value in more_solver_params.items():
         if name in values:
             raise InvalidValueError(f"solver parameter {name!r} is given twice, in "

@@ -14,13 +14,19 @@ import importlib.util
 import os
 import sys
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
-from .errors import IncompatibleError, InvalidValueError, OptbenchError, unknown_name
+from .errors import (
+    IncompatibleError,
+    InvalidTypeError,
+    InvalidValueError,
+    OptbenchError,
+    unknown_name,
+)
 from .params import Param, coerce_all
 from .problem import Problem
 
@@ -227,10 +233,21 @@ def get_solver(name: str) -> Solver:
         raise unknown_name("solver", name, _solvers) from None
 
 
+def named_values(values, option: str) -> dict:
+    """A copy of a NAME: VALUE mapping given from Python (None: empty); anything else is an
+    error naming ``option``."""
+    if values is None:
+        return {}
+    if not isinstance(values, Mapping):
+        raise InvalidTypeError(f"{option} must be a dict of NAME: VALUE; got "
+                               f"{type(values).__name__} (option {option})")
+    return dict(values)
+
+
 def problem_options(dim=None, seed=None, params: dict | None = None) -> dict:
     """``params`` with ``dim`` and ``seed`` added (options of their own on the command line and
     in :func:`optbench.run`, but problem parameters all the same); given both ways: an error."""
-    merged = dict(params or {})
+    merged = named_values(params, "problem_params")
     for key, value in (("dim", dim), ("seed", seed)):
         if value is None:
             continue

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import InvalidValueError, MissingDependencyError, OptbenchError
+from .errors import InvalidTypeError, InvalidValueError, MissingDependencyError, OptbenchError
 from .grid import Cell, SweepPlan, plan_sweep
 from .results import MEASURE_COLUMNS
 from .store import ResultsStore, encode_cell, load_runs
@@ -133,6 +133,9 @@ def _dask_executor(address: str):
 def _open_executor(workers: int | None, scheduler: str | None, executor):
     """(executor, parallel slots, a thing to close or None, whether workers are single-threaded)"""
     if executor is not None:
+        if not isinstance(executor, cf.Executor):
+            raise InvalidTypeError(f"executor must be a concurrent.futures.Executor; got "
+                                   f"{type(executor).__name__} (option executor)")
         return executor, max(workers or os.cpu_count() or 1, 1), None, False
     if scheduler is not None:
         ex, slots, client = _dask_executor(scheduler)

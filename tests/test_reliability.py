@@ -153,6 +153,28 @@ def test_bad_input_from_python(files, call, error, words):
     assert not (files / "results").exists()
 
 
+PYTHON_TYPE_MISTAKES = [
+    ("solver-params-not-a-dict",
+     lambda d: optbench.run("quadratic", "gd", solver_params=[("step", 1.0)]), "solver_params"),
+    ("problem-params-not-a-dict",
+     lambda d: optbench.run("quadratic", "gd", problem_params=["cond"]), "problem_params"),
+    ("sweep-config-not-a-dict-or-path", lambda d: optbench.sweep([1, 2], d / "results"),
+     "option CONFIG"),
+    ("sweep-executor-not-an-executor",
+     lambda d: optbench.sweep({"problems": [{"name": "quadratic"}], "solvers": [{"name": "gd"}]},
+                              d / "results", executor=4), "option executor"),
+]
+
+
+@pytest.mark.parametrize("call, words", [pytest.param(c, w, id=i)
+                                         for i, c, w in PYTHON_TYPE_MISTAKES])
+def test_python_type_mistakes_are_optbench_type_errors(files, call, words):
+    with pytest.raises(InvalidTypeError) as info:
+        call(files)
+    assert isinstance(info.value, TypeError) and words in str(info.value)
+    assert not (files / "results").exists()
+
+
 # -- numerical failure is an outcome --------------------------------------------------------
 FAILURES = [
     ("rosenbrock", "gd", {"step": 0.1}, {}, "diverged", "non-finite"),
