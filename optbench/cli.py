@@ -193,11 +193,13 @@ def _cmd_sweep(args) -> int:
     if args.problems_dir:
         config["problems_dirs"] = [*config.get("problems_dirs", []), *args.problems_dir]
     runs = sweep(config, args.out, workers=args.workers, scheduler=args.scheduler,
-                 progress=not args.no_progress)
+                 progress=not args.no_progress, retry_errors=args.retry_errors)
     for line in runs.attrs.get("skipped", ()):
         print(f"skipped (does not fit): {line}")
     print(format_summary(summarize(runs)))
-    print(f"{len(runs)} cells in {args.out}")
+    retried = len(runs.attrs.get("retried", ()))
+    print(f"{len(runs)} cells in {args.out}"
+          + (f"; {retried} of them ran again after an error" if retried else ""))
     return 0
 
 
@@ -281,7 +283,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run every cell of a grid (problems x solver settings x seeds) into a "
                     "resumable results directory, in parallel. Give the grid in CONFIG "
                     "(TOML) or with --problems/--solvers/-p/-P/--dim. Re-running the same "
-                    "command resumes: finished cells are skipped.")
+                    "command resumes: finished cells are skipped, including those that ended "
+                    "in an error unless --retry-errors is given.")
     p_sweep.add_argument("config", nargs="?", metavar="CONFIG", help="a sweep config (.toml)")
     p_sweep.add_argument("--out", required=True, metavar="DIR", help="the results directory")
     p_sweep.add_argument("--problems", metavar="A,B", help="problem names")
@@ -304,6 +307,10 @@ def build_parser() -> argparse.ArgumentParser:
     p_sweep.add_argument("--scheduler", metavar="ADDRESS",
                          help="run on this dask.distributed scheduler (tcp://host:8786)")
     p_sweep.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p_sweep.add_argument("--retry-errors", action="store_true",
+                         help="run again the finished cells whose run raised (status error), "
+                              "e.g. after fixing a data file; each new result replaces the "
+                              "old one. Other finished cells are still skipped")
     p_sweep.set_defaults(func=_cmd_sweep)
 
     p_results = sub.add_parser("results", help="summarize a results directory",

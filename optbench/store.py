@@ -156,10 +156,18 @@ class ResultsStore:
         text = json.dumps(manifest, indent=2, default=str)
         _atomic_write(path, lambda tmp: tmp.write_text(text))
 
-    def done(self) -> set[str]:
-        """Keys of the cells already written."""
-        return {p.stem for p in self.cells_dir.glob("*.parquet")
-                if not p.name.startswith(_TMP)}
+    def done(self, retry_errors: bool = False) -> set[str]:
+        """Keys of the finished cells, which a sweep skips: every cell written, or with
+        ``retry_errors`` every cell written except those whose status is ``error`` (their run
+        raised), so that they run again and their files are replaced."""
+        paths = [p for p in self.cells_dir.glob("*.parquet") if not p.name.startswith(_TMP)]
+        if retry_errors:
+            paths = [p for p in paths if _cell_status(p) != "error"]
+        return {p.stem for p in paths}
+
+    def has(self, key: str) -> bool:
+        """Whether a file for the cell ``key`` is written (finished, or in error)."""
+        return (self.cells_dir / f"{key}.parquet").exists()
 
     def write_cell(self, key: str, data: bytes) -> None:
         """Write one finished cell (the bytes of :func:`encode_cell`) atomically."""
@@ -205,6 +213,13 @@ def _cell_files(root) -> list[Path]:
     load_manifest(root)  # refuses a directory that is not a results directory
     return sorted(p for p in (Path(root) / CELLS).glob("*.parquet")
                   if not p.name.startswith(_TMP))
+
+
+def _cell_status(path: Path) -> str:
+    """The status recorded in a cell file, read from its metadata alone."""
+    import pyarrow.parquet as pq
+
+    return json.loads(pq.read_schema(path).metadata[CELL_META])["status"]
 
 
 def read_cell(path, columns=None) -> tuple[dict[str, Any], Any]:

@@ -1,7 +1,8 @@
 """Sweeps: every cell of a grid run once, in parallel, into a resumable results directory.
 
 ``sweep(config, out)`` checks the configuration (:mod:`optbench.grid`), skips the cells the
-results directory already holds (:mod:`optbench.store`), and runs the others on
+results directory already holds (:mod:`optbench.store`; with ``retry_errors=True``, all but
+those whose run raised), and runs the others on
 
 - a pool of long-lived worker processes, one per core by default (``workers``); each worker
   compiles a solver once, or loads it from numba's disk cache, which all workers share;
@@ -10,9 +11,10 @@ results directory already holds (:mod:`optbench.store`), and runs the others on
   (``workers=1``).
 
 The parent process writes each finished cell as it arrives, so nothing that finished is lost
-when the sweep is interrupted; a cell that raises is recorded with its error and the sweep
-goes on. Cells are independent and seeded, so the values (all but the timings) do not depend
-on where or in which order they ran.
+when the sweep is interrupted; a cell that raises is recorded with its error (status
+``error``) and the sweep goes on, and ``retry_errors=True`` runs such cells again once their
+cause is fixed. Cells are independent and seeded, so the values (all but the timings) do not
+depend on where or in which order they ran.
 """
 
 from __future__ import annotations
@@ -160,7 +162,8 @@ def _check_workers(workers) -> int:
 
 # -- the sweep ---------------------------------------------------------------------------------
 def sweep(config, out, *, workers: int | None = None, scheduler: str | None = None,
-          executor: cf.Executor | None = None, progress: bool = True):
+          executor: cf.Executor | None = None, progress: bool = True,
+          retry_errors: bool = False):
     """Run every cell of ``config`` not yet in ``out``; return the runs table of ``out``.
 
     Parameters
@@ -176,14 +179,31 @@ def sweep(config, out, *, workers: int | None = None, scheduler: str | None = No
     executor : concurrent.futures.Executor, optional
         Run the cells on this executor (kept open: the caller owns it).
     progress : bool
-        Show a progress bar (tqdm) on stderr.
+        Show a progress bar (tqdm) on stderr, after a line saying how many errored cells
+        are run again (``retry_errors``).
+    retry_errors : bool
+        Also run again the cells of ``out`` whose run raised (status ``error``), e.g. after
+        fixing a data file; each new result replaces the old file atomically. Every other
+        finished cell is still skipped.
 
     Returns
     -------
     pandas.DataFrame
         One row per cell (see :func:`optbench.load_runs`); ``.attrs["skipped"]`` lists the
-        solver / problem pairs left out because they do not fit.
+        solver / problem pairs left out because they do not fit, ``.attrs["retried"]`` the
+        keys of the cells in error that this call ran again (empty without
+        ``retry_errors``).
+
+    Examples
+    --------
+    >>> runs = optbench.sweep("sweep.toml", "results/first")         # doctest: +SKIP
+    >>> # fix what made some cells raise (a data file ...), then run only those again:
+    >>> runs = optbench.sweep("sweep.toml", "results/first", retry_errors=True)  # doctest: +SKIP
+    >>> len(runs.attrs["retried"])                                    # doctest: +SKIP
     """
+    if not isinstance(retry_errors, bool):
+        raise InvalidTypeError(f"retry_errors must be True or False; got {retry_errors!r} "
+                               "(option retry_errors / --retry-errors)")
     plan = plan_sweep(config)
     # where the cells run, before anything is written (a wrong scheduler address writes
     # nothing); a local pool starts its processes only when the first cell is submitted
@@ -191,16 +211,21 @@ def sweep(config, out, *, workers: int | None = None, scheduler: str | None = No
     interrupted = True
     try:
         with ResultsStore(out, plan.config, plan.hash, len(plan.cells), plan.skipped) as store:
-            done = store.done()
+            done = store.done(retry_errors=retry_errors)
             todo = [c for c in plan.cells if c.key not in done]
+            retried = [c.key for c in todo if store.has(c.key)]  # in error: run again
+            if retried and progress:
+                print(f"optbench: retrying {len(retried)} of {len(plan.cells)} cells, those "
+                      "that ended in an error", file=sys.stderr)
             if todo:
                 _run_cells(plan, todo, store, ex, slots, single, progress,
-                           already=len(plan.cells) - len(todo))
+                           already=len(plan.cells) - len(todo), retrying=bool(retried))
         interrupted = False
     finally:
         _close(owned, wait=not interrupted)
     runs = load_runs(out)
     runs.attrs["skipped"] = plan.skipped
+    runs.attrs["retried"] = retried
     return runs
 
 
@@ -212,7 +237,8 @@ def _progress_bar(total: int, initial: int, enabled: bool):
 
 
 def _run_cells(plan: SweepPlan, todo: list[Cell], store: ResultsStore, ex: cf.Executor,
-               slots: int, single: bool, progress: bool, already: int) -> None:
+               slots: int, single: bool, progress: bool, already: int,
+               retrying: bool = False) -> None:
     queue = _PilotQueue(todo)
     inflight: dict[cf.Future, Cell] = {}
     counts = {"failed": 0, "diverged": 0}
@@ -251,9 +277,10 @@ def _run_cells(plan: SweepPlan, todo: list[Cell], store: ResultsStore, ex: cf.Ex
             future.cancel()
         bar.close()
         if interrupted:
-            print(f"optbench: {len(store.done())} of {len(plan.cells)} cells are in "
-                  f"{str(store.root)!r}; run the same sweep again to resume",
-                  file=sys.stderr)
+            again = " with --retry-errors (retry_errors=True)" if retrying else ""
+            print(f"optbench: {len(store.done(retry_errors=retrying))} of {len(plan.cells)} "
+                  f"cells are finished in {str(store.root)!r}; run the same sweep again"
+                  f"{again} to resume", file=sys.stderr)
 
 
 class _PilotQueue:

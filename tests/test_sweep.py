@@ -18,13 +18,21 @@ import pytest
 
 import optbench
 from optbench.cli import main
-from optbench.errors import IncompatibleError, InvalidValueError, UnknownNameError
+from optbench.errors import (
+    IncompatibleError,
+    InvalidTypeError,
+    InvalidValueError,
+    UnknownNameError,
+)
 from optbench.grid import config_from_options, parse_seeds, plan_sweep
 
 # 4 instances x 3 solver settings x 2 seeds (newton does not fit flaky); gd with step 1.5
 # converges on the quadratics (L = 1) and diverges on Rosenbrock; the flaky problem raises
-# when built with seed 1.
+# when built with seed 1. The start-file problem (same oracle, so no new compilation) reads
+# its start point from FOLDER/x0-SEED.csv and raises while that file is missing or corrupt.
 FLAKY = textwrap.dedent('''
+    import os
+
     import numpy as np
     import optbench
     from optbench import Oracle, Param, Problem, jit
@@ -46,6 +54,16 @@ FLAKY = textwrap.dedent('''
         return Problem(name="flaky", family="flaky", oracle=Oracle(f, grad, None, None, ()),
                        x0=np.ones(2), formula="1/2 ||x||^2", f_star=0.0, L=1.0, mu=1.0,
                        convex=True)
+
+    @optbench.register_problem(
+        "start-file", params=(Param("seed", 0, int, "seed", low=0),
+                              Param("folder", "", str, "directory of the x0-SEED.csv files")),
+        summary="1/2 ||x||^2 from the start point in FOLDER/x0-SEED.csv")
+    def start_file(seed, folder):
+        x0 = np.loadtxt(os.path.join(folder, f"x0-{seed}.csv"), delimiter=",", ndmin=1)
+        return Problem(name="start-file", family="start-file",
+                       oracle=Oracle(f, grad, None, None, ()), x0=x0, formula="1/2 ||x||^2",
+                       f_star=0.0, L=1.0, mu=1.0, convex=True)
 ''')
 
 TIMING = ["solve_seconds", "seconds_to_tol"]
@@ -221,6 +239,65 @@ def test_another_config_or_a_running_sweep_is_refused(serial, problems_dir, tmp_
             optbench.sweep(make_config(problems_dir), copy, workers=1)
 
 
+def start_file_config(problems_dir, folder):
+    """2 gd steps x 3 seeds on start-file: step 2.5 > 2/L ends at max_iter, 0.5 converges."""
+    return {"problems": [{"name": "start-file", "params": {"folder": str(folder)}}],
+            "solvers": [{"name": "gd", "params": {"step": [0.5, 2.5]}}],
+            "seeds": [0, 1, 2], "run": {"max_iter": 300, "tol": 1e-9},
+            "problems_dirs": [str(problems_dir)]}
+
+
+def cell_files(out):
+    return {p.name: (p.stat().st_mtime_ns, p.read_bytes()) for p in (out / "cells").iterdir()}
+
+
+def test_retry_errors_runs_again_exactly_the_cells_in_error(problems_dir, tmp_path):
+    folder = tmp_path / "starts"
+    folder.mkdir()
+    (folder / "x0-0.csv").write_text("3,4\n")
+    (folder / "x0-1.csv").write_text("3,four\n")  # corrupt; x0-2.csv is missing
+    config, out = start_file_config(problems_dir, folder), tmp_path / "r"
+    first = optbench.sweep(config, out, workers=1, progress=False)
+    errors = first[first["status"] == "error"]
+    assert sorted(errors["seed"]) == [1, 1, 2, 2] and first.attrs["retried"] == []
+    assert set(first.loc[first["seed"] == 0, "status"]) == {"converged", "max_iter"}
+    assert errors["message"].str.contains("ValueError: could not convert string 'four'").sum() \
+        == 2
+    assert errors["message"].str.contains("x0-2.csv not found").sum() == 2
+    in_error = {f"{key}.parquet" for key in errors["cell"]}
+
+    (folder / "x0-1.csv").write_text("3,4\n")   # the cause fixed
+    (folder / "x0-2.csv").write_text("-1,2\n")
+    before = cell_files(out)
+    again = optbench.sweep(config, out, workers=1, progress=False)
+    assert cell_files(out) == before and again.attrs["retried"] == []  # without the flag
+    pd.testing.assert_frame_equal(again, first)
+
+    with pytest.raises(InvalidTypeError, match="retry_errors"):
+        optbench.sweep(config, out, workers=1, progress=False, retry_errors="yes")
+    retried = optbench.sweep(config, out, workers=1, progress=False, retry_errors=True)
+    after = cell_files(out)
+    assert set(after) == set(before)              # replaced in place, no temporary file left
+    assert {name for name in before if after[name] != before[name]} == in_error
+    assert sorted(retried.attrs["retried"]) == sorted(errors["cell"])
+    assert set(retried.loc[retried["seed"] > 0, "status"]) == {"converged", "max_iter"}
+    for _, row in retried[retried["cell"].isin(errors["cell"])].iterrows():
+        res = optbench.run("start-file", "gd", seed=row["seed"],
+                           problem_params={"folder": str(folder)},
+                           solver_params={"step": row["p_step"]}, max_iter=300, tol=1e-9)
+        assert (row["status"], row["message"], row["iterations"], row["f"], row["gap"]) == \
+            (res.status, res.message, res.iterations, res.summary["f"], res.summary["gap"])
+    # and the whole directory is the one a sweep on valid files from the start gives
+    fresh = optbench.sweep(config, tmp_path / "fresh", workers=1, progress=False)
+    pd.testing.assert_frame_equal(comparable(retried), comparable(fresh))
+    pd.testing.assert_frame_equal(comparable_history(out), comparable_history(tmp_path / "fresh"))
+
+    # nothing left in error: the flag runs nothing
+    assert optbench.sweep(config, out, workers=1, progress=False,
+                          retry_errors=True).attrs["retried"] == []
+    assert cell_files(out) == after
+
+
 # -- where the cells run: same values everywhere -------------------------------------------
 @pytest.mark.slow
 def test_local_workers_give_the_serial_results(serial, problems_dir, tmp_path):
@@ -306,6 +383,31 @@ def test_cli_sweep_and_results(tmp_path, capsys):
     assert set(history["cell"]) == set(table["cell"])
     assert main(argv) == 0  # resumes: nothing left to run
     assert "4 cells in" in capsys.readouterr().out
+
+
+def test_cli_retry_errors(problems_dir, tmp_path, capsys):
+    folder, out = tmp_path / "starts", tmp_path / "r"
+    folder.mkdir()
+    (folder / "x0-0.csv").write_text("3,4\n")    # x0-1.csv is missing: seed 1 raises
+    argv = ["--problems-dir", str(problems_dir), "sweep", "--problems", "start-file", "-P",
+            f"folder={folder}", "--solvers", "gd", "-p", "step=0.5", "--seeds", "0-1",
+            "--max-iter", "300", "--tol", "1e-9", "--out", str(out), "--workers", "1"]
+    assert main([*argv, "--no-progress"]) == 0
+    assert capsys.readouterr().out.rstrip().endswith(f"2 cells in {out}")
+    assert list(optbench.load_runs(out)["status"]) == ["converged", "error"]
+    (folder / "x0-1.csv").write_text("1,1\n")
+    before = cell_files(out)
+    assert main([*argv, "--no-progress"]) == 0   # resumes: the cell in error is skipped
+    assert capsys.readouterr().out.rstrip().endswith(f"2 cells in {out}")
+    assert cell_files(out) == before
+    assert main([*argv, "--retry-errors"]) == 0
+    captured = capsys.readouterr()
+    assert "retrying 1 of 2 cells, those that ended in an error" in captured.err
+    assert captured.out.rstrip().endswith(f"2 cells in {out}; 1 of them ran again after an "
+                                          "error")
+    assert list(optbench.load_runs(out)["status"]) == ["converged", "converged"]
+    changed = {name for name, v in cell_files(out).items() if before[name] != v}
+    assert len(changed) == 1
 
 
 @pytest.mark.parametrize("argv, words", [
