@@ -19,6 +19,7 @@ from ._data import check_results_dir, png_bytes
 from .convergence import plot_convergence
 from .profiles import cost_matrix, plot_profiles
 from .sensitivity import _numeric_params, plot_sensitivity
+from .trajectories import MAX_SETTINGS, plot_sweep_paths, sweep_paths
 
 __all__ = ["write_report", "report_html"]
 
@@ -96,32 +97,78 @@ def _section(title: str, body: str) -> str:
     return f"<h2>{html.escape(title)}</h2>\n{body}\n"
 
 
-def _figures(runs, history) -> list[str]:
+def _trajectory_caption(sp) -> str:
+    source = ("as the sweep recorded them (run option record_x)" if not sp.rerun else
+              "from the sweep's runs repeated here with the sweep's run options and record_x "
+              "(the sweep did not record its iterates)" if len(sp.rerun) == len(sp.settings)
+              else f"as the sweep recorded them, except {', '.join(sp.rerun)}: repeated here "
+                   "with record_x")
+    every = (f", one point every {sp.record_every} iterations (record_every)"
+             if sp.record_every > 1 else "")
+    text = (f"{sp.instance}, seed {sp.seed} (the first of the sweep): the iterates of "
+            f"{len(sp.settings)} solver setting{'s' if len(sp.settings) != 1 else ''} on the "
+            f"contours of f{every}, {source}. White square: the start x_0; diamond: the last "
+            "iterate drawn; gold star: the minimizer(s).")
+    if sp.left_out:
+        text += (f" Left out (at most {MAX_SETTINGS} settings per figure): "
+                 f"{', '.join(sp.left_out)}.")
+    if sp.errors:
+        text += f" Not drawn, their run raised an error: {', '.join(sp.errors)}."
+    return text
+
+
+def _figure(what: str, make) -> str:
+    """The ``<figure>`` of ``make()`` (a figure and its caption), or, when drawing it fails,
+    one line saying which figure and why: the rest of the report is kept."""
+    try:
+        fig, caption = make()
+        return _img(fig, caption)
+    except Exception as exc:  # this figure only; the message is shown, not swallowed
+        message = " ".join(f"{type(exc).__name__}: {exc}".split())
+        return (f'<p class="meta figure-error">The {html.escape(what)} could not be drawn: '
+                f"{html.escape(message)}</p>")
+
+
+def _trajectory_figure(root, runs, instance: str):
+    sp = sweep_paths(root, instance, runs=runs)
+    return plot_sweep_paths(sp), _trajectory_caption(sp)
+
+
+def _figures(root, runs, history) -> list[str]:
     parts = []
     instances = list(dict.fromkeys(history["instance"])) if len(history) else []
     if instances:
         shown = instances[:6]
-        fig = plot_convergence(history, instances=shown)
-        parts.append(_section("Convergence", _img(
-            fig, "Gap f(x_k) - f* (gradient norm where f* is unknown) against iteration and "
-                 "time: median over seeds, band from the first to the third quartile"
-                 + (f" (first {len(shown)} of {len(instances)} instances)"
-                    if len(shown) < len(instances) else ""))))
+        parts.append(_section("Convergence", _figure("convergence figure", lambda: (
+            plot_convergence(history, instances=shown),
+            "Gap f(x_k) - f* (gradient norm where f* is unknown) against iteration and "
+            "time: median over seeds, band from the first to the third quartile"
+            + (f" (first {len(shown)} of {len(instances)} instances)"
+               if len(shown) < len(instances) else "")))))
     params = [p for p in _numeric_params(runs)][:MAX_SENSITIVITY]
     for param in params:
-        fig = plot_sensitivity(runs, param=param)
-        parts.append(_section(f"Sensitivity to {param}", _img(
-            fig, f"Final gap against {param} (log-log), median over seeds with its range; "
-                 "red crosses: diverged runs")))
+        parts.append(_section(f"Sensitivity to {param}", _figure(
+            f"sensitivity figure of {param}", lambda param=param: (
+                plot_sensitivity(runs, param=param),
+                f"Final gap against {param} (log-log), median over seeds with its range; "
+                "red crosses: diverged runs"))))
     if runs["setting"].nunique() > 1 and runs["solved"].any():
         body = []
         for cost in ("iterations", "time"):
             if cost_matrix(runs, cost).replace(math.inf, math.nan).notna().any().any():
-                fig = plot_profiles(runs, cost=cost)
-                body.append(_img(fig, f"Dolan-More performance profile and More-Wild data "
-                                      f"profile on {cost} to the solved level"))
+                body.append(_figure(f"profiles on {cost}", lambda cost=cost: (
+                    plot_profiles(runs, cost=cost),
+                    f"Dolan-More performance profile and More-Wild data profile on {cost} to "
+                    "the solved level")))
         if body:
             parts.append(_section("Profiles", "\n".join(body)))
+    dims = runs.dropna(subset=["dim"]).groupby("instance", sort=False)["dim"].first()
+    flat = [instance for instance, dim in dims.items() if int(dim) == 2]
+    if flat:
+        parts.append(_section("Trajectories of the 2-D problems", "\n".join(
+            _figure(f"trajectory figure of {instance}",
+                    lambda instance=instance: _trajectory_figure(root, runs, instance))
+            for instance in flat)))
     return parts
 
 
@@ -165,7 +212,7 @@ def report_html(directory) -> str:
     if len(bad):
         parts.append(_section("Runs that failed", _table(
             bad[["instance", "setting", "seed", "status", "message"]])))
-    parts.extend(_figures(runs, history))
+    parts.extend(_figures(root, runs, history))
     env = {"versions": manifest.get("versions", {}), "machine": manifest.get("machine", {})}
     for heading, value in (("Sweep configuration", config), ("Environment", env)):
         text = html.escape(json.dumps(value, indent=2, default=str), quote=False)

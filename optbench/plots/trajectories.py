@@ -5,17 +5,21 @@ right and too large."""
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..errors import InvalidTypeError, InvalidValueError
 from ..results import Result
-from ._data import colours, new_figure, setting_labels
+from ._data import check_results_dir, colours, new_figure, ordered, setting_labels
 
-__all__ = ["plot_trajectories", "draw_trajectories", "run_specs", "default_step_sizes",
-           "contour_levels"]
+__all__ = ["plot_trajectories", "draw_trajectories", "draw_paths", "run_specs",
+           "default_step_sizes", "contour_levels", "SweepPaths", "sweep_paths",
+           "plot_sweep_paths"]
 
 GRID = 160  # points per side of the contour grid
+MAX_SETTINGS = 8  # lines in one figure of a sweep's settings
+PLOT_WIDTH = 6.0  # inches of that figure's contour panel; the legend goes to its right
 
 
 def default_step_sizes(problem) -> list[tuple[str, dict]]:
@@ -99,9 +103,13 @@ def _f_on_grid(problem, xs, ys):
 
 
 def _legend_label(label: str, r: Result) -> str:
-    gap = r.summary.get("gap", math.nan)
+    return _outcome_label(label, r.status, r.iterations, r.summary.get("gap", math.nan))
+
+
+def _outcome_label(label: str, status: str, iterations: int, gap) -> str:
+    gap = math.nan if gap is None else float(gap)
     tail = f", gap {gap:.1e}" if math.isfinite(gap) else ""
-    return f"{label}: {r.status} after {r.iterations} it{tail}"
+    return f"{label}: {status} after {iterations} it{tail}"
 
 
 def plot_trajectories(problem, runs=None, *, dim=None, seed=None, problem_params=None,
@@ -150,9 +158,17 @@ def plot_trajectories(problem, runs=None, *, dim=None, seed=None, problem_params
 def draw_trajectories(ax, prob, results, title: str | None = None) -> None:
     """Draw the recorded iterates of ``results`` (runs on ``prob``, dimension 1 or 2) on
     ``ax``: contours of f (2-D) or its graph (1-D), the start and the minimizers marked."""
-    paths = [r.iterates for r in results]
-    labels = setting_labels(results)
-    palette = colours(len(results))
+    labels = [_legend_label(label, r) for label, r in
+              zip(setting_labels(results), results, strict=True)]
+    draw_paths(ax, prob, [r.iterates for r in results], labels, title=title)
+
+
+def draw_paths(ax, prob, paths, labels, title: str | None = None,
+               legend_outside: bool = False) -> None:
+    """Draw the iterate sequences ``paths`` (arrays of shape (k, dim), dim 1 or 2, one per
+    run, legend entries ``labels``) on ``ax`` over the contours of ``prob``'s f (2-D) or its
+    graph (1-D), the start and the minimizers marked."""
+    palette = colours(len(paths))
     lo, hi = _box(prob, paths)
     if prob.dim == 2:
         xs, ys = np.linspace(lo[0], hi[0], GRID), np.linspace(lo[1], hi[1], GRID)
@@ -160,10 +176,9 @@ def draw_trajectories(ax, prob, results, title: str | None = None) -> None:
         levels = contour_levels(Z, prob.f_star)
         ax.contourf(xs, ys, Z, levels=levels, cmap="viridis", alpha=0.28, extend="both")
         ax.contour(xs, ys, Z, levels=levels, colors="0.45", linewidths=0.6)
-        for path, label, colour, r in zip(paths, labels, palette, results, strict=True):
+        for path, label, colour in zip(paths, labels, palette, strict=True):
             path = _until_outside(path, lo, hi)
-            ax.plot(path[:, 0], path[:, 1], "-o", color=colour, lw=1.6, ms=3.2,
-                    label=_legend_label(label, r))
+            ax.plot(path[:, 0], path[:, 1], "-o", color=colour, lw=1.6, ms=3.2, label=label)
             last = path[np.all(np.isfinite(path), axis=1)][-1]
             ax.plot(*last, marker="D", color=colour, ms=7, mec="black")
         starts = {tuple(p[0]) for p in paths}
@@ -184,10 +199,9 @@ def draw_trajectories(ax, prob, results, title: str | None = None) -> None:
         xs = np.linspace(lo[0], hi[0], 400)
         fx = np.array([prob.f(np.array([v])) for v in xs])
         ax.plot(xs, fx, color="0.3", lw=1.5, label="f(x)")
-        for path, label, colour, r in zip(paths, labels, palette, results, strict=True):
+        for path, label, colour in zip(paths, labels, palette, strict=True):
             fk = np.array([prob.f(p) if np.all(np.isfinite(p)) else np.nan for p in path])
-            ax.plot(path[:, 0], fk, "-o", color=colour, lw=1.0, ms=4,
-                    label=_legend_label(label, r))
+            ax.plot(path[:, 0], fk, "-o", color=colour, lw=1.0, ms=4, label=label)
         for k, m in enumerate(prob.minimizers):
             ax.plot(m[0], prob.f(m), "*", color="gold", mec="black", ms=17,
                     label="minimizer" + ("s" if len(prob.minimizers) > 1 else "")
@@ -199,9 +213,119 @@ def draw_trajectories(ax, prob, results, title: str | None = None) -> None:
         ax.set_xlabel("x")
         ax.set_ylabel("f(x)")
         what = "the graph of f"
-    ax.legend(fontsize="small", loc="best", framealpha=0.9)
+    if legend_outside:  # right of the panel, with room kept for it by the layout
+        ax.figure.legend(*ax.get_legend_handles_labels(), fontsize="small",
+                         loc="outside right upper")
+    else:
+        ax.legend(fontsize="small", loc="best", framealpha=0.9)
     ax.set_title(title or f"{prob.name}: iterates on {what}")
 
+
+# -- from a sweep's results directory -----------------------------------------------------------
+@dataclass
+class SweepPaths:
+    """The iterates of a sweep's solver settings on one 2-D problem instance, one seed."""
+
+    instance: str
+    seed: int
+    problem: object                  # the optbench.Problem the runs solved
+    settings: list[str]              # drawn, in the sweep's order
+    paths: list[np.ndarray]          # (recorded rows, 2) per drawn setting
+    legends: list[str]               # "gd(step=1): converged after 12 it, gap 3e-10"
+    rerun: list[str]                 # settings whose iterates were not stored: run again here
+    left_out: list[str] = field(default_factory=list)  # over max_settings, not drawn
+    errors: list[str] = field(default_factory=list)    # their run raised: nothing to draw
+    record_every: int = 1
+
+
+def sweep_paths(directory, instance: str, *, runs=None,
+                max_settings: int = MAX_SETTINGS) -> SweepPaths:
+    """The iterates of a sweep's solver settings on the 2-D problem instance ``instance``,
+    for the instance's first seed: at most ``max_settings`` settings, taken in turn from each
+    solver in the sweep's order (the others are listed in ``left_out``).
+
+    Iterates come from the cell files when the sweep recorded them (run option
+    ``record_x``); otherwise each of those cells is run again here, with the sweep's run
+    options and ``record_x=True`` (the cells are seeded, so the run is the same one). Cells
+    whose run raised (status ``error``) are listed in ``errors``, not drawn.
+
+    ``runs`` is the directory's runs table when the caller has it already.
+    """
+    import optbench
+    from optbench.registry import load_problem_dir, make_problem
+    from optbench.store import CELLS, load_manifest, read_cell
+
+    root = check_results_dir(directory)
+    if runs is None:
+        runs = optbench.load_runs(root)
+    rows = runs[runs["instance"] == instance]
+    if not len(rows):
+        raise InvalidValueError(f"the sweep in {str(root)!r} has no problem instance "
+                                f"{instance!r}; it has: {', '.join(ordered(runs['instance']))}")
+    dims = set(rows["dim"].dropna().astype(int))
+    if dims != {2}:
+        raise InvalidValueError(f"trajectories of a sweep need a 2-D problem instance; "
+                                f"{instance!r} has dimension {', '.join(map(str, dims)) or '?'}")
+    if isinstance(max_settings, bool) or not isinstance(max_settings, int) or max_settings < 1:
+        raise InvalidValueError(f"max_settings must be a positive integer; got {max_settings!r}")
+    config = load_manifest(root).get("config", {})
+    for directory_ in config.get("problems_dirs", []):
+        load_problem_dir(directory_)
+    options = dict(config.get("run", {}))
+    seed = rows["seed"].iloc[0]  # the first in the sweep's order
+    rows = rows[rows["seed"] == seed].drop_duplicates("setting")
+    errors = rows[rows["status"] == "error"]["setting"].tolist()
+    rows = rows[rows["status"] != "error"]
+    keep = _first_of_each_solver(rows["solver"].tolist(), max_settings)
+    drawn = rows.iloc[keep]
+    left_out = [s for i, s in enumerate(rows["setting"]) if i not in keep]
+    problem, paths, legends, rerun = None, [], [], []
+    for key, setting in zip(drawn["cell"], drawn["setting"], strict=True):
+        record, table = read_cell(root / CELLS / f"{key}.parquet")
+        if problem is None:
+            problem = make_problem(record["problem"], **{**record["problem_params"],
+                                                         "seed": record["seed"]})
+        if {"x_1", "x_2"} <= set(table.column_names):
+            paths.append(np.column_stack([table.column("x_1").to_numpy(),
+                                          table.column("x_2").to_numpy()]))
+            legends.append(_outcome_label(setting, record["status"], record["iterations"],
+                                          record["gap"]))
+            continue
+        result = optbench.run(problem, record["solver"], seed=record["seed"],
+                              solver_params=record["solver_values"],
+                              **{**options, "record_x": True})
+        paths.append(result.iterates)
+        legends.append(_legend_label(setting, result))
+        rerun.append(setting)
+    return SweepPaths(instance, int(seed), problem, drawn["setting"].tolist(), paths, legends,
+                      rerun, left_out, errors, int(options.get("record_every", 1)))
+
+
+def _first_of_each_solver(solvers: list[str], n: int) -> list[int]:
+    """Positions of at most ``n`` settings, taken in turn from each solver (in the sweep's
+    order), so that a cap leaves no solver out while it can; returned in the sweep's order."""
+    queues = {name: [i for i, s in enumerate(solvers) if s == name] for name in ordered(solvers)}
+    keep: list[int] = []
+    while len(keep) < min(n, len(solvers)):
+        for queue in queues.values():
+            if queue and len(keep) < n:
+                keep.append(queue.pop(0))
+    return sorted(keep)
+
+
+def plot_sweep_paths(sp: SweepPaths, title: str | None = None):
+    """The figure of :func:`sweep_paths`: its iterates on the contours of the instance's f."""
+    if not sp.paths:
+        raise InvalidValueError(f"no run of {sp.instance!r} (seed {sp.seed}) has iterates to "
+                                "draw: every one raised an error")
+    fig, axes = new_figure(1, 1, width=PLOT_WIDTH + 4.0, height=5.4)
+    ax = axes[0][0]
+    draw_paths(ax, sp.problem, sp.paths, sp.legends, legend_outside=True,
+               title=title or f"{sp.instance}, seed {sp.seed}: iterates on the contours of f")
+    if ax.get_aspect() == 1.0:  # equal scales: a figure as tall as the box, no blank band
+        (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+        fig.set_figheight(min(max(PLOT_WIDTH * (y1 - y0) / (x1 - x0) + 1.5, 4.2), 7.5))
+    return fig
 
 
 def _until_outside(path, lo, hi):
