@@ -134,6 +134,17 @@ def test_sensitivity_from_sweep(results_dir):
         plot_sensitivity(results_dir, param="momentum")
 
 
+def test_sensitivity_when_every_run_diverges():
+    runs = [optbench.run("quadratic", "gd", dim=2, step=s, max_iter=100) for s in (3.0, 5.0)]
+    assert all(r.summary["f"] > r.table["f"].iloc[0] for r in runs)  # both blew up
+    fig = plot_sensitivity(runs)
+    ax = fig.get_axes()[0]
+    marks = [li for li in ax.get_lines() if li.get_label() == "diverged"]
+    assert list(marks[0].get_xdata()) == [3.0, 5.0]
+    assert any("no run without divergence" in t.get_text() for t in ax.texts)
+    assert_drawn(fig, min_colours=5)
+
+
 def test_profiles_from_sweep(results_dir):
     for cost in ("iterations", "time"):
         fig = plot_profiles(results_dir, cost=cost)

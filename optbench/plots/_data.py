@@ -207,7 +207,8 @@ def runs_table(data):
             row: dict[str, Any] = {
                 "problem": r.problem, "solver": r.solver, "instance": instance_label(r),
                 "setting": label, "seed": r.identity.get("seed"), "dim": r.identity.get("dim"),
-                "status": r.status, "iterations": s["iterations"], "f": s["f"],
+                "status": r.status, "iterations": s["iterations"],
+                "f0": float(r.columns["f"][0]), "f": s["f"],
                 "gap": s["gap"], "grad_norm": s["grad_norm"],
                 "solve_seconds": s["solve_seconds"], "diverged": r.status == "diverged"}
             row.update({f"p_{k}": v for k, v in r.params.items()})

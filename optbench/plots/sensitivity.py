@@ -109,7 +109,7 @@ def plot_sensitivity(data, *, param: str = "step", measure: str = "final",
     fig, axes = new_figure(len(instances), 1, width=7.0, height=4.6)
     for ax, name in zip(axes[:, 0], instances, strict=True):
         part = table[table["instance"] == name]
-        marked = False
+        marked = drawn = False
         for line in ordered(part["line"]):
             t = part[part["line"] == line]
             ok = t[np.isfinite(t["median"])]
@@ -118,6 +118,7 @@ def plot_sensitivity(data, *, param: str = "step", measure: str = "final",
                              floor_positive(ok["high"].to_numpy()) - y])
             ax.errorbar(ok["value"], y, yerr=err, fmt="-o", color=palette[line], ms=5,
                         lw=1.6, capsize=2, label=line)
+            drawn = drawn or len(ok) > 0
             bad = t[t["failed"] > 0]
             if len(bad):
                 ax.plot(bad["value"], np.ones(len(bad)), "x" if measure == "final" else "^",
@@ -130,6 +131,11 @@ def plot_sensitivity(data, *, param: str = "step", measure: str = "final",
         ax.set_xscale("log")
         plain_log_ticks(ax.xaxis)
         ax.set_yscale("log")
+        if not drawn:  # every run diverged (or none was solved): only the red marks
+            ax.set_ylim(0.1, 10.0)
+            ax.text(0.5, 0.5, "no run " + ("without divergence" if measure == "final"
+                                           else "reached the tolerance"),
+                    transform=ax.transAxes, ha="center", va="center", color="red")
         ax.set_xlabel(f"{param} (log scale)")
         ylabel = ("iterations to tolerance" if measure == "iterations"
                   else f"final {MEASURE_LABELS[y_name]}")
