@@ -152,10 +152,11 @@ def _cmd_run(args) -> int:
         raise InvalidValueError(f"rows must be an integer >= 0; got {args.rows} (option --rows)")
     if args.out:
         check_output_path(args.out)
-    plot = prepare_run_plot(args, problem_params(args))
+    given = problem_params(args)
+    plot = prepare_run_plot(args, given)
     options = {o.name: getattr(args, o.name) for o in RUN_OPTIONS}
     result = run(args.problem, args.solver, dim=args.dim, seed=args.seed,
-                 x0=parse_x0(args.x0), problem_params=problem_params(args),
+                 x0=parse_x0(args.x0), problem_params=given,
                  solver_params=pairs(args.p, "-p"), on_compile=notify, **options)
     if args.out:
         result.save(args.out)

@@ -25,8 +25,9 @@ _HISTORY_MEMORY_SHARE = 0.25  # refuse a history larger than this share of the m
 COMPILE_NOTICE_AFTER = 0.5  # seconds of warm-up before saying "compiling"
 
 
-def _resolve_problem(problem, dim, seed, problem_params) -> Problem:
-    options = problem_options(dim, seed, problem_params)
+def _resolve_problem(problem, options: dict) -> Problem:
+    """The problem named ``problem`` built with ``options`` (see
+    :func:`~optbench.registry.problem_options`), or the given instance checked against them."""
     dim = options.get("dim")
     if isinstance(problem, Problem):
         if dim is not None and int(dim) != problem.dim:
@@ -166,7 +167,8 @@ def run(problem, solver, *, dim: int | None = None, seed: int | None = None,
     >>> res.status
     'converged'
     """
-    prob = _resolve_problem(problem, dim, seed, problem_params)
+    problem_opts = problem_options(dim, seed, problem_params)  # dim and seed given either way
+    prob = _resolve_problem(problem, problem_opts)
     slv = _resolve_solver(solver)
     check_fits(slv, prob)
     given = {"max_iter": max_iter, "tol": tol, "gap_tol": gap_tol, "time_limit": time_limit,
@@ -182,7 +184,7 @@ def run(problem, solver, *, dim: int | None = None, seed: int | None = None,
             raise InvalidValueError(f"solver parameter {name!r} is given twice, in "
                                     f"solver_params and as a keyword; give it once")
         values[name] = value
-    seed = problem_options(None, seed, problem_params).get("seed")  # given either way
+    seed = problem_opts.get("seed")
     if seed is not None and any(p.name == "seed" for p in slv.params):
         values.setdefault("seed", seed)
     values = coerce_all(slv.params, values, f"solver {slv.name!r}")

@@ -27,28 +27,26 @@ from ._jit import jit
 __all__ = ["tanh"]
 
 
-@intrinsic
-def _float_from_bits(typingctx, bits):
-    """The float64 whose IEEE bits are the int64 ``bits`` (a bitcast, no conversion)."""
-    if bits != types.int64:
-        return None
+def _bitcast(source, target, name: str, doc: str):
+    """An intrinsic reinterpreting the bits of a ``source`` value as ``target`` (same width;
+    no conversion)."""
+    def typer(typingctx, value):
+        if value != source:
+            return None
 
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], context.get_value_type(types.float64))
+        def codegen(context, builder, signature, args):
+            return builder.bitcast(args[0], context.get_value_type(target))
 
-    return types.float64(types.int64), codegen
+        return target(source), codegen
+
+    typer.__name__, typer.__doc__ = name, doc
+    return intrinsic(typer)
 
 
-@intrinsic
-def _bits_of_float(typingctx, value):
-    """The IEEE bits of the float64 ``value`` as an int64 (a bitcast)."""
-    if value != types.float64:
-        return None
-
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], context.get_value_type(types.int64))
-
-    return types.int64(types.float64), codegen
+_float_from_bits = _bitcast(types.int64, types.float64, "_float_from_bits",
+                            "The float64 whose IEEE bits are the int64 ``bits``.")
+_bits_of_float = _bitcast(types.float64, types.int64, "_bits_of_float",
+                          "The IEEE bits of the float64 ``value`` as an int64.")
 
 
 def _split_ln2() -> tuple[float, float]:

@@ -55,8 +55,9 @@ def run_specs(problem, specs, **run_options) -> list[Result]:
 
 def _problem(problem, dim, seed, problem_params):
     from ..harness import _resolve_problem
+    from ..registry import problem_options
 
-    return _resolve_problem(problem, dim, seed, problem_params)
+    return _resolve_problem(problem, problem_options(dim, seed, problem_params))
 
 
 def contour_levels(values: np.ndarray, floor: float | None, n: int = 24) -> np.ndarray:

@@ -44,8 +44,7 @@ def newton_direction(H, g, d, C):
         sol = np.linalg.solve(H, g)
     except Exception:  # numba raises LinAlgError for an exactly singular H
         return False
-    for i in range(d.shape[0]):
-        d[i] = sol[i]
+    copy_into(d, sol)
     return _all_finite(d)
 
 
