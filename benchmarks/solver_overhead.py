@@ -137,6 +137,7 @@ METHODS = ("gd", "gd-armijo", "gd-bb", "gd-exact", "gd-polyak", "heavy-ball", "n
            "newton", "newton-ls", "cg", "ncg", "bfgs", "lbfgs", "sgd")
 # Solver parameters that differ from the registry's defaults.
 OVERRIDES = {
+    "gd": dict(step=0.1),  # a constant step (the default, auto, is 1/L: K was set for 0.1)
     "sgd": dict(batch_size=16, lr=0.05),  # mini-batches of 16 (62 of 16 and one of 8 per epoch)
 }
 # Relative agreement required of the final x (the arithmetic is the same: expect 0).
@@ -770,7 +771,7 @@ def hand_ncg(A, b, c, x0, c1, c2, tol, max_iter):
                 f = p_fg(A, b, c, x_new, g_new)
                 dphi = _dot(g_new, d)
                 evals += 1
-                if not (f <= fx + a * decrease and math.isfinite(dphi)) or (evals > 1
+                if not (f - fx <= a * decrease and math.isfinite(dphi)) or (evals > 1
                                                                            and f >= f_prev):
                     lo, f_lo, d_lo, hi, f_hi, d_hi = a_prev, f_prev, d_prev, a, f, dphi
                     bracketed = True
@@ -802,7 +803,7 @@ def hand_ncg(A, b, c, x0, c1, c2, tol, max_iter):
                     f = p_fg(A, b, c, x_new, g_new)
                     dphi = _dot(g_new, d)
                     evals += 1
-                    if not (f <= fx + a * decrease and math.isfinite(dphi)) or f >= f_lo:
+                    if not (f - fx <= a * decrease and math.isfinite(dphi)) or f >= f_lo:
                         hi, f_hi, d_hi = a, f, dphi
                     else:
                         if abs(dphi) <= flat:
@@ -902,7 +903,7 @@ def hand_bfgs(A, b, c, x0, c1, c2, tol, max_iter):
                 f = p_fg(A, b, c, x_new, g_new)
                 dphi = _dot(g_new, d)
                 evals += 1
-                if not (f <= fx + a * decrease and math.isfinite(dphi)) or (evals > 1
+                if not (f - fx <= a * decrease and math.isfinite(dphi)) or (evals > 1
                                                                            and f >= f_prev):
                     lo, f_lo, d_lo, hi, f_hi, d_hi = a_prev, f_prev, d_prev, a, f, dphi
                     bracketed = True
@@ -934,7 +935,7 @@ def hand_bfgs(A, b, c, x0, c1, c2, tol, max_iter):
                     f = p_fg(A, b, c, x_new, g_new)
                     dphi = _dot(g_new, d)
                     evals += 1
-                    if not (f <= fx + a * decrease and math.isfinite(dphi)) or f >= f_lo:
+                    if not (f - fx <= a * decrease and math.isfinite(dphi)) or f >= f_lo:
                         hi, f_hi, d_hi = a, f, dphi
                     else:
                         if abs(dphi) <= flat:
@@ -1067,7 +1068,7 @@ def hand_lbfgs(A, b, c, x0, m, c1, c2, tol, max_iter):
                 f = p_fg(A, b, c, x_new, g_new)
                 dphi = _dot(g_new, d)
                 evals += 1
-                if not (f <= fx + a * decrease and math.isfinite(dphi)) or (evals > 1
+                if not (f - fx <= a * decrease and math.isfinite(dphi)) or (evals > 1
                                                                            and f >= f_prev):
                     lo, f_lo, d_lo, hi, f_hi, d_hi = a_prev, f_prev, d_prev, a, f, dphi
                     bracketed = True
@@ -1099,7 +1100,7 @@ def hand_lbfgs(A, b, c, x0, m, c1, c2, tol, max_iter):
                     f = p_fg(A, b, c, x_new, g_new)
                     dphi = _dot(g_new, d)
                     evals += 1
-                    if not (f <= fx + a * decrease and math.isfinite(dphi)) or f >= f_lo:
+                    if not (f - fx <= a * decrease and math.isfinite(dphi)) or f >= f_lo:
                         hi, f_hi, d_hi = a, f, dphi
                     else:
                         if abs(dphi) <= flat:

@@ -1,6 +1,9 @@
-"""The ``optbench`` command: list, info, run, sweep, results.
+"""The ``optbench`` command: list, info, run, sweep, results, plot, report, cache.
 
 Bad input of any kind prints one line (``optbench: error: ...``) and exits with status 2.
+``optbench run`` exits 0 when the run converged, 3 when it stopped before its tolerance
+(max_iter, time_limit, precision_limit), 4 when it failed (diverged, failed,
+line_search_failed); ``optbench sweep`` exits 0 when every cell ran, 4 when some cell raised.
 """
 
 from __future__ import annotations
@@ -15,9 +18,15 @@ from .errors import InvalidValueError, OptbenchError
 from .plots.commands import add_commands as add_plot_commands
 from .plots.commands import add_run_plot_option, finish_run_plot, prepare_run_plot
 from .solvers._loop import RUN_OPTIONS
+from .status import EXIT_BAD_INPUT, EXIT_ERRORS, exit_code
 
-EXIT_USAGE = 2
+EXIT_USAGE = EXIT_BAD_INPUT
 _HEAD_ROWS = 5
+_EXIT_HELP = ("exit status: 0 converged; 3 stopped before the tolerance (max_iter, time_limit, "
+              "precision_limit); 4 failed (diverged, failed, line_search_failed); 2 bad input; "
+              "130 interrupted")
+# options whose value may start with "-" (a negative first coordinate: --x0 -1.2,1)
+_VALUES_MAY_START_WITH_MINUS = ("--x0",)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -165,7 +174,7 @@ def _cmd_run(args) -> int:
     if args.out:
         print(f"table written to {args.out}")
     finish_run_plot(plot, result)
-    return 0
+    return exit_code(result.status)
 
 
 def _cmd_sweep(args) -> int:
@@ -199,9 +208,12 @@ def _cmd_sweep(args) -> int:
         print(f"skipped (does not fit): {line}")
     print(format_summary(summarize(runs)))
     retried = len(runs.attrs.get("retried", ()))
+    errors = int((runs["status"] == "error").sum()) if len(runs) else 0
     print(f"{len(runs)} cells in {args.out}"
-          + (f"; {retried} of them ran again after an error" if retried else ""))
-    return 0
+          + (f"; {retried} of them ran again after an error" if retried else "")
+          + (f"; {errors} raised an error (status error; --retry-errors runs them again)"
+             if errors else ""))
+    return EXIT_ERRORS if errors else 0
 
 
 def _cmd_results(args) -> int:
@@ -231,9 +243,39 @@ def _cmd_cache(args) -> int:
 
 
 # -- parser ----------------------------------------------------------------------------------------
+def add_run_options(parser) -> None:
+    """The run options (``RUN_OPTIONS``) as ``--max-iter N`` ...; booleans as plain flags.
+    Unset options stay None, so that a sweep's config keeps its own values."""
+    for opt in RUN_OPTIONS:
+        flag = "--" + opt.name.replace("_", "-")
+        if opt.kind is bool:
+            parser.add_argument(flag, dest=opt.name, action="store_const", const=True,
+                                help=opt.doc)
+        else:
+            parser.add_argument(flag, dest=opt.name,
+                                help=f"{opt.doc} (default {_fmt(opt.default)})")
+
+
+def _join_minus_values(argv: list[str]) -> list[str]:
+    """``--x0 -1.2,1`` -> ``--x0=-1.2,1``: argparse would read -1.2,1 as an option."""
+    out = []
+    i = 0
+    while i < len(argv):
+        if argv[i] in _VALUES_MAY_START_WITH_MINUS and i + 1 < len(argv):
+            out.append(f"{argv[i]}={argv[i + 1]}")
+            i += 2
+        else:
+            out.append(argv[i])
+            i += 1
+    return out
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="optbench", description=(
+    from . import __version__
+
+    parser = _Parser(prog="optbench", epilog=_EXIT_HELP, description=(
         "Run and compare optimization algorithms; every solver is compiled by numba."))
+    parser.add_argument("--version", action="version", version=f"optbench {__version__}")
     parser.add_argument("--problems-dir", action="append", metavar="DIR",
                         help="load extra problem files from DIR (repeatable; also "
                              "OPTBENCH_PROBLEMS_PATH)")
@@ -261,18 +303,17 @@ def build_parser() -> argparse.ArgumentParser:
     problem_options(p_info)
     p_info.set_defaults(func=_cmd_info)
 
-    p_run = sub.add_parser("run", help="run a solver on a problem, print the convergence table")
+    p_run = sub.add_parser("run", help="run a solver on a problem, print the convergence table",
+                           epilog=_EXIT_HELP)
     p_run.add_argument("problem")
     p_run.add_argument("solver")
     p_run.add_argument("-p", action="append", metavar="NAME=VALUE",
                        help="solver parameter, e.g. -p step=0.1 (repeatable)")
     problem_options(p_run)
-    for opt in RUN_OPTIONS:
-        p_run.add_argument("--" + opt.name.replace("_", "-"), dest=opt.name,
-                           help=f"{opt.doc} (default {_fmt(opt.default)})")
-    p_run.add_argument("--x0", help="start point, numbers separated by commas")
-    p_run.add_argument("--out", metavar="FILE", help="write the table to FILE.csv or "
-                                                      "FILE.parquet")
+    add_run_options(p_run)
+    p_run.add_argument("--x0", help="start point, numbers separated by commas (--x0 -1.2,1)")
+    p_run.add_argument("-o", "--out", metavar="FILE", help="write the table to FILE.csv or "
+                                                            "FILE.parquet")
     p_run.add_argument("--rows", type=int, default=_HEAD_ROWS,
                        help=f"rows shown at the head and the tail (default {_HEAD_ROWS})")
     add_run_plot_option(p_run)
@@ -285,7 +326,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "resumable results directory, in parallel. Give the grid in CONFIG "
                     "(TOML) or with --problems/--solvers/-p/-P/--dim. Re-running the same "
                     "command resumes: finished cells are skipped, including those that ended "
-                    "in an error unless --retry-errors is given.")
+                    "in an error unless --retry-errors is given.",
+        epilog="exit status: 0 when every cell ran, whatever its outcome; 4 when some cell "
+               "raised an error; 2 bad input; 130 interrupted")
     p_sweep.add_argument("config", nargs="?", metavar="CONFIG", help="a sweep config (.toml)")
     p_sweep.add_argument("--out", required=True, metavar="DIR", help="the results directory")
     p_sweep.add_argument("--problems", metavar="A,B", help="problem names")
@@ -300,9 +343,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_sweep.add_argument("--solved", type=float, metavar="TAU",
                          help="a run is solved once f <= f_L + TAU (f(x0) - f_L), f_L = f* "
                               "or the best f found on that instance (default 1e-6)")
-    for opt in RUN_OPTIONS:
-        p_sweep.add_argument("--" + opt.name.replace("_", "-"), dest=opt.name,
-                             help=f"{opt.doc} (default {_fmt(opt.default)})")
+    add_run_options(p_sweep)
     p_sweep.add_argument("--workers", type=int, metavar="N",
                          help="worker processes (default: one per core; 1: in this process)")
     p_sweep.add_argument("--scheduler", metavar="ADDRESS",
@@ -320,8 +361,9 @@ def build_parser() -> argparse.ArgumentParser:
                                            "iterations and milliseconds to tolerance (median "
                                            "[quartiles]), final gap, diverged and failed runs.")
     p_results.add_argument("dir", metavar="DIR")
-    p_results.add_argument("--out", metavar="FILE", help="write the runs table (one row per "
-                                                          "cell) to FILE.csv or FILE.parquet")
+    p_results.add_argument("-o", "--out", metavar="FILE", help="write the runs table (one row "
+                                                                "per cell) to FILE.csv or "
+                                                                "FILE.parquet")
     p_results.add_argument("--history", action="store_true",
                            help="with --out: write every recorded iteration instead")
     p_results.set_defaults(func=_cmd_results)
@@ -340,7 +382,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(_join_minus_values(sys.argv[1:] if argv is None else argv))
         if args.command is None:
             parser.print_help()
             return EXIT_USAGE

@@ -189,6 +189,7 @@ def run(problem, solver, *, dim: int | None = None, seed: int | None = None,
         values.setdefault("seed", seed)
     values = coerce_all(slv.params, values, f"solver {slv.name!r}")
     plan = slv.plan(prob, values)
+    values = plan.values if plan.values is not None else values
     start = _start_point(x0, prob)
     _check_history_size(opts["max_iter"], opts["record_every"],
                         len(HISTORY_COLUMNS) + len(plan.columns)
@@ -203,12 +204,12 @@ def run(problem, solver, *, dim: int | None = None, seed: int | None = None,
     x, history, reason, iterations = compiled(prob.oracle, start, *plan.args, control)
     call_seconds = time.perf_counter() - t
 
+    last = dict(zip(HISTORY_COLUMNS, history[-1], strict=False))  # extras follow
     status, message = describe(reason, iteration=iterations, tol=opts["tol"],
                                gap_tol=opts["gap_tol"], max_iter=opts["max_iter"],
-                               time_limit=opts["time_limit"])
+                               time_limit=opts["time_limit"], grad_norm=last["grad_norm"])
     identity = {"problem": prob.name, "solver": slv.name, "dim": prob.dim,
                 "seed": prob.params.get("seed", seed)}
-    last = dict(zip(HISTORY_COLUMNS, history[-1], strict=False))  # extras follow
     solve_seconds = float(last["time"])  # read inside the compiled loop: no dispatch cost
     summary = {
         "iterations": int(iterations), "f": float(last["f"]),

@@ -61,12 +61,14 @@ class ProblemFamily:
 
 @dataclass(frozen=True)
 class Plan:
-    """How one run calls the compiled code: ``entry(oracle, x0, *args, control)``, and the
-    extra history columns that call fills."""
+    """How one run calls the compiled code: ``entry(oracle, x0, *args, control)``, the extra
+    history columns that call fills and, when the plan resolved a parameter for this problem
+    (gd's ``step=auto`` becomes ``1/L`` or ``armijo``), the parameter values as run."""
 
     entry: Any
     args: tuple
     columns: tuple[str, ...] = ()
+    values: dict | None = None  # the parameter values as run, when the plan resolved one
 
 
 @dataclass(frozen=True)

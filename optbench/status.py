@@ -12,7 +12,10 @@ from __future__ import annotations
 
 __all__ = ["RUNNING", "GRAD_TOL", "GAP_TOL", "NO_MISTAKES", "ROOT_FOUND", "MAX_ITER",
            "TIME_LIMIT", "NOT_FINITE", "FIRST_REFUSAL", "SINGULAR", "LINE_SEARCH",
-           "NOT_DESCENT", "ZERO_DERIVATIVE", "NEGATIVE_CURVATURE", "STATUSES", "describe"]
+           "NOT_DESCENT", "ZERO_DERIVATIVE", "NEGATIVE_CURVATURE", "PRECISION_LIMIT", "STATUSES",
+           "METHOD_FAILURES", "FAILED_STATUSES", "EXIT_CODES", "EXIT_BAD_INPUT", "EXIT_STOPPED",
+           "EXIT_FAILED", "EXIT_ERRORS",
+           "describe", "exit_code"]
 
 RUNNING = 0
 GRAD_TOL = 1         # converged: gradient norm below tol
@@ -29,9 +32,10 @@ LINE_SEARCH = 11     # line search found no acceptable step
 NOT_DESCENT = 12     # failed: the search direction is not a descent direction
 ZERO_DERIVATIVE = 13  # failed: f'(x) = 0 in a root-finding step
 NEGATIVE_CURVATURE = 14  # failed: p'Ap <= 0 in linear CG (the Hessian is not positive definite)
+PRECISION_LIMIT = 15  # a line search cannot decrease f by more than its rounding error
 
 # reason -> (status word, message template); templates may use {iteration}, {tol},
-# {gap_tol}, {max_iter}, {time_limit}
+# {gap_tol}, {max_iter}, {time_limit}, {grad_norm}
 _REASONS = {
     GRAD_TOL: ("converged", "gradient norm <= tol={tol:g}"),
     GAP_TOL: ("converged", "f - f* <= gap_tol={gap_tol:g}"),
@@ -47,9 +51,32 @@ _REASONS = {
     ZERO_DERIVATIVE: ("failed", "f'(x) = 0 at iteration {iteration}: no Newton root step"),
     NEGATIVE_CURVATURE: ("failed", "direction of non-positive curvature p'Ap <= 0 at iteration "
                                    "{iteration}: the Hessian is not positive definite"),
+    PRECISION_LIMIT: ("precision_limit",
+                      "f cannot be decreased further in floating point at iteration {iteration}"
+                      ": the line search's shortest step asked for less decrease than the "
+                      "rounding error of f (|grad| = {grad_norm:.3g}, tol={tol:g} not met)"),
 }
 
-STATUSES = ("converged", "max_iter", "time_limit", "diverged", "failed", "line_search_failed")
+STATUSES = ("converged", "max_iter", "time_limit", "precision_limit", "diverged", "failed",
+            "line_search_failed")
+# the outcomes that are a failure of the method; sweeps add "error" (the run raised)
+METHOD_FAILURES = ("failed", "line_search_failed")
+FAILED_STATUSES = (*METHOD_FAILURES, "error")
+
+# Exit status of `optbench run` by status word; of `optbench sweep`: 0 when every cell ran
+# (outcomes are data there), EXIT_ERRORS when some cell raised. 2 is bad input.
+EXIT_BAD_INPUT = 2
+EXIT_STOPPED = 3   # stopped before the tolerance was met: max_iter, time_limit, precision_limit
+EXIT_FAILED = 4    # diverged, failed, line_search_failed
+EXIT_ERRORS = 4    # a sweep in which some cell raised (status error)
+EXIT_CODES = {"converged": 0, "max_iter": EXIT_STOPPED, "time_limit": EXIT_STOPPED,
+              "precision_limit": EXIT_STOPPED, "diverged": EXIT_FAILED, "failed": EXIT_FAILED,
+              "line_search_failed": EXIT_FAILED}
+
+
+def exit_code(status: str) -> int:
+    """The exit status of a run that ended with ``status`` (see ``EXIT_CODES``)."""
+    return EXIT_CODES[status]
 
 
 def describe(reason: int, **context) -> tuple[str, str]:

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from .errors import InvalidValueError
+from .status import METHOD_FAILURES
 
 __all__ = ["ResultsStore", "encode_cell", "load_runs", "load_history", "load_manifest", "summarize",
            "read_cell", "RUN_COLUMNS"]
@@ -319,7 +320,7 @@ def summarize(runs):
             **_quartiles(g["seconds_to_tol"], "seconds"),
             "final_gap_median": g["gap"].median(),
             "diverged": int(g["diverged"].sum()),
-            "failed": int(g["status"].isin(["failed", "line_search_failed"]).sum()),
+            "failed": int(g["status"].isin(METHOD_FAILURES).sum()),
             "errors": int((g["status"] == "error").sum()),
         })
     return pd.DataFrame(out)

@@ -31,12 +31,12 @@ import numpy as np
 from .errors import InvalidTypeError, InvalidValueError, MissingDependencyError, OptbenchError
 from .grid import Cell, SweepPlan, plan_sweep
 from .results import MEASURE_COLUMNS
+from .status import FAILED_STATUSES
 from .store import ResultsStore, encode_cell, load_runs
 
 __all__ = ["sweep", "run_cell", "SweepError"]
 
 _IN_FLIGHT_PER_WORKER = 2   # cells queued per worker: keeps workers busy, memory bounded
-_FAILED = ("failed", "line_search_failed", "error")
 
 
 class SweepError(OptbenchError, RuntimeError):
@@ -252,7 +252,7 @@ def _run_cells(plan: SweepPlan, todo: list[Cell], store: ResultsStore, ex: cf.Ex
         outcome = _outcome(future, cell)
         store.write_cell(cell.key, outcome["parquet"])
         status = outcome["record"]["status"]
-        counts["failed"] += status in _FAILED
+        counts["failed"] += status in FAILED_STATUSES
         counts["diverged"] += status == "diverged"
         bar.set_postfix(counts, refresh=False)
         bar.update()

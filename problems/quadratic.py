@@ -62,7 +62,7 @@ def _instance(name, A, b, c, x0, formula, reference, **facts):
 @optbench.register_problem(
     "quadratic",
     params=(Param("dim", 10, int, "dimension n", low=1),
-            Param("cond", 100.0, float, "condition number L/mu of A", low=1.0),
+            Param("cond", 10.0, float, "condition number L/mu of A", low=1.0),
             Param("seed", 0, int, "seed of the random eigenvectors and b", low=0)),
     summary="SPD quadratic 1/2 x'Ax - b'x, eigenvalues log-spaced in [1/cond, 1]",
 )

@@ -61,6 +61,7 @@ def test_parallel_least_squares_is_the_same_problem(rng):
         fx, g = fused.value_and_grad(x)
         assert fx == pytest.approx(0.5 * r @ r, rel=1e-12) == fused.f(x)
         np.testing.assert_allclose(g, A.T @ r, rtol=1e-10, atol=1e-12)
+        # grad is fg's pass with the value dropped: the same code, bit for bit (determinism)
         np.testing.assert_allclose(fused.grad(x), g, rtol=0, atol=0)
     a = optbench.run(serial, "gd-lipschitz", max_iter=300, tol=1e-10)
     b = optbench.run(fused, "gd-lipschitz", max_iter=300, tol=1e-10)

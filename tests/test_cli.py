@@ -58,7 +58,7 @@ def test_bad_input_is_one_line_and_exit_2(argv, expected, capsys, tmp_path, monk
 
 
 def test_run_prints_table_and_summary(capsys):
-    assert main(["run", "quadratic", "gd", "--dim", "3", "--max-iter", "50"]) == 0
+    assert main(["run", "quadratic", "gd", "--dim", "3", "--max-iter", "50", "--tol", "0"]) == 3
     out = capsys.readouterr().out.splitlines()
     assert out[0].split() == ["iteration", "f", "gap", "grad_norm", "step", "time"]
     assert out[1].split()[0] == "0" and out[-2].split()[0] == "50"
@@ -76,7 +76,7 @@ def test_run_shows_solver_columns(capsys):
 def test_out_writes_a_table_that_reads_back_equal(suffix, tmp_path, capsys):
     path = tmp_path / f"run{suffix}"
     assert main(["run", "quadratic", "gd", "--dim", "2", "--max-iter", "30", "-p", "step=0.5",
-                 "--out", str(path)]) == 0
+                 "--out", str(path)]) == 3  # max_iter
     back = optbench.load_table(path)
     ref = optbench.run("quadratic", "gd", dim=2, max_iter=30, step=0.5).table
     assert list(back.columns) == list(ref.columns)
@@ -94,7 +94,7 @@ def test_dim_and_seed_as_problem_parameters_equal_their_own_options(tmp_path, ca
                       "-P": ["-P", "dim=3", "-P", "seed=4"]}.items():
         path = tmp_path / f"{how}.csv"
         assert main(["run", "quadratic", "gd", "--max-iter", "20", *argv, "--out",
-                     str(path)]) == 0
+                     str(path)]) == 3  # max_iter
         tables[how] = optbench.load_table(path)
     columns = ["iteration", "f", "gap", "grad_norm", "dim", "seed"]
     pd.testing.assert_frame_equal(tables["options"][columns], tables["-P"][columns])
@@ -137,3 +137,45 @@ def test_data_options_reach_the_problem(tmp_path, capsys):
     assert "diabetes: 442 samples x 10 features" in out and "dimension   10" in out
     assert main(["run", "quadratic", "gd", "--data", str(path)]) == 2
     assert "does not take a dataset" in capsys.readouterr().err
+
+
+# -- exit status, version, option spellings ---------------------------------------------------
+@pytest.mark.parametrize("argv, status, code", [
+    (["run", "parabola", "gd"], "converged", 0),
+    (["run", "quadratic", "gd", "--dim", "3", "--max-iter", "5"], "max_iter", 3),
+    (["run", "quadratic", "gd-armijo", "--dim", "20", "-P", "cond=100", "--tol", "0",
+      "--max-iter", "100000"], "precision_limit", 3),
+    (["run", "quadratic", "gd", "--dim", "3", "-p", "step=5"], "diverged", 4),
+    (["run", "quadratic-2d", "cg"], "failed", 4),
+    (["run", "rosenbrock", "gd-armijo", "-p", "max_trials=1", "-p", "t0=100"],
+     "line_search_failed", 4),
+])
+def test_exit_status_says_how_the_run_ended(argv, status, code, capsys):
+    assert main(argv) == code
+    assert capsys.readouterr().out.splitlines()[-1].startswith(f"{status}: ")
+
+
+def test_version_and_python_dash_m(tmp_path):
+    for cmd in ([sys.executable, "-m", "optbench", "--version"],
+                [sys.executable, "-m", "optbench.cli", "--version"]):
+        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path)
+        assert proc.returncode == 0 and proc.stdout.strip() == f"optbench {optbench.__version__}"
+    proc = subprocess.run([sys.executable, "-m", "optbench", "run", "--help"],
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 0 and "3 stopped before the tolerance" in proc.stdout
+
+
+def test_a_negative_first_coordinate_needs_no_equals_sign(capsys):
+    assert main(["run", "rosenbrock", "newton", "--x0", "-1.2,1", "--max-iter", "0"]) == 3
+    table = capsys.readouterr().out.splitlines()
+    assert table[1].split()[:2] == ["0", "24.2"]  # f(-1.2, 1) = 100 (1 - 1.44)^2 + 2.2^2
+
+
+def test_record_x_is_a_plain_flag_and_o_spells_out(tmp_path, capsys):
+    path = tmp_path / "t.csv"
+    assert main(["run", "rosenbrock", "newton", "--x0", "-1.2,1", "--record-x",
+                 "-o", str(path)]) == 0
+    table = pd.read_csv(path)
+    assert list(table[["x_1", "x_2"]].iloc[0]) == [-1.2, 1.0]
+    res = optbench.run("rosenbrock", "newton", x0=[-1.2, 1.0], record_x=True)
+    np.testing.assert_allclose(table[["x_1", "x_2"]].to_numpy(), res.iterates, rtol=1e-15)

@@ -5,7 +5,7 @@ values of the 2-2-1 XOR network before it became a preset of ``mlp``."""
 
 import numpy as np
 import pytest
-from naive import fd_gradient
+from naive import fd_gradient, mean_rounding_bound, per_sample_terms
 from scipy.special import expit, log_expit, logsumexp
 
 import optbench
@@ -86,8 +86,10 @@ def test_gradient_matches_finite_differences(case, rng):
         ref = fd_gradient(p.f, x)
         np.testing.assert_allclose(g, ref, rtol=1e-5, atol=1e-6 * (1 + np.abs(ref).max()))
         fx, g2 = p.value_and_grad(x)
-        assert fx == p.f(x)  # the same forward pass and loss code
-        np.testing.assert_array_equal(g2, g)
+        # f, grad and fg: three compiled functions over the same per-sample terms
+        values, grads = per_sample_terms(p, x)
+        assert abs(fx - p.f(x)) <= mean_rounding_bound(values)
+        np.testing.assert_array_less(np.abs(g2 - g), mean_rounding_bound(grads))
 
 
 @pytest.mark.parametrize("case", list(CASES))
@@ -139,8 +141,9 @@ def test_batch_over_all_samples_is_f_and_single_samples_match_numpy(rng):
     out = np.empty(p.dim)
     value = p.oracle.batch(x, p.oracle.args, np.arange(m), out)
     f, g = p.value_and_grad(x)
-    assert value == f
-    np.testing.assert_array_equal(out, g)
+    values, grads = per_sample_terms(p, x)  # two code paths over these terms
+    assert abs(value - f) <= mean_rounding_bound(values)
+    np.testing.assert_array_less(np.abs(out - g), mean_rounding_bound(grads))
     # f_i = loss_i + lam/2 sum ||W_l||^2: the batch mean of a subset, against NumPy
     _, losses, _, _ = reference(params, x)
     penalty = 0.5 * 0.03 * sum(np.sum(W * W) for W, _ in _unpack(x, p.extra["sizes"]))

@@ -47,6 +47,7 @@ def test_off_by_default_and_same_numbers(quad):
     off = optbench.run(quad, "gd", step=0.5, max_iter=25, tol=1e-12)
     assert off.iterates is None and not iterate_columns(off.table.columns)
     assert off.history.shape[1] == 5
+    # one compiled solver (record_x is a run-time flag), the same arithmetic: bit for bit
     np.testing.assert_array_equal(off.table["f"], on.table["f"])
     np.testing.assert_array_equal(off.x, on.x)
 

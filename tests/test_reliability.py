@@ -25,6 +25,7 @@ from optbench.errors import (
     OptbenchError,
     UnknownNameError,
 )
+from optbench.status import EXIT_STOPPED
 
 DATA = {
     "empty.csv": "",
@@ -219,23 +220,47 @@ def _sweep_cmd(config, out):
             "--workers", "2", "--no-progress"]
 
 
+def _cells_written(out: Path) -> int:
+    return len(list((out / "cells").glob("*.parquet"))) if (out / "cells").is_dir() else 0
+
+
+def _kill_when_cells_reach(proc, out: Path, target: int, timeout: float = 600.0) -> int:
+    """SIGKILL the sweep's process group once ``target`` cell files exist (an event, not a
+    delay); returns how many there were. Fails loudly if the sweep ends first or the files
+    never come."""
+    deadline = time.monotonic() + timeout
+    while (count := _cells_written(out)) < target:
+        if proc.poll() is not None:
+            pytest.fail(f"the sweep ended (exit {proc.returncode}) with {count} cells, "
+                        f"before cell {target} appeared: no kill landed part-way")
+        if time.monotonic() > deadline:
+            os.killpg(proc.pid, signal.SIGKILL)
+            pytest.fail(f"cell {target} never appeared within {timeout:.0f} s ({count} cells)")
+        time.sleep(0.002)  # polling interval only: the kill waits for the files, not a delay
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    return count
+
+
 @pytest.mark.slow
 def test_sigkill_at_random_moments_always_resumes_to_the_complete_set(tmp_path):
+    """Four kills of a 2-worker sweep, each once a random number (1-8) of further cell files
+    has appeared since the last kill (the first once the first file exists), then a resume:
+    the same cells and values as an uninterrupted sweep."""
     config = tmp_path / "sweep.toml"
     config.write_text(KILL_CONFIG)
     reference = optbench.sweep(config, tmp_path / "reference", workers=1, progress=False)
     out = tmp_path / "killed"
     rng = random.Random(20261122)
-    kills = 0
-    for _ in range(4):  # kill, possibly several times over, at random moments
+    seen = 0
+    for round_ in range(4):
+        target = 1 if round_ == 0 else seen + rng.randint(1, 8)
+        assert target < len(reference) - 8  # the sweep still has cells to run when killed
         proc = subprocess.Popen(_sweep_cmd(config, out), start_new_session=True,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.5, 4.0))
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            kills += 1
-        proc.wait()
-    assert kills >= 1
+        seen = _kill_when_cells_reach(proc, out, target)
+        assert proc.returncode == -signal.SIGKILL
+    assert seen < len(reference)
     resumed = optbench.sweep(config, out, workers=1, progress=False)
     assert sorted(p.name for p in out.iterdir()) == [".lock", "cells", "manifest.json"]
     assert {p.name for p in (out / "cells").iterdir()} == \
@@ -276,7 +301,7 @@ def test_corrupt_cache_files_are_never_used(tmp_path):
     cache = tmp_path / "numba"
     run = ["run", "quadratic", "gd", "--dim", "3", "-p", "step=0.5", "--max-iter", "50"]
     first = _cli([*run, "--out", "a.csv"], cache, tmp_path)
-    assert first.returncode == 0, first.stderr
+    assert first.returncode == EXIT_STOPPED, first.stderr  # max_iter
     files = sorted(cache.rglob("*.nb*"))
     assert files
     rng = np.random.default_rng(0)
@@ -286,11 +311,11 @@ def test_corrupt_cache_files_are_never_used(tmp_path):
         else:
             f.write_bytes(f.read_bytes()[: max(len(f.read_bytes()) // 3, 1)])
     second = _cli([*run, "--out", "b.csv"], cache, tmp_path)
-    assert second.returncode == 0, second.stderr
+    assert second.returncode == EXIT_STOPPED, second.stderr
     assert "corrupt compiled-code cache" in second.stderr and "Traceback" not in second.stderr
     pd.testing.assert_frame_equal(_table(tmp_path / "b.csv"), _table(tmp_path / "a.csv"))
     third = _cli([*run, "--out", "c.csv"], cache, tmp_path)  # rebuilt: loads cleanly again
-    assert third.returncode == 0 and "corrupt" not in third.stderr
+    assert third.returncode == EXIT_STOPPED and "corrupt" not in third.stderr
     assert "loaded from cache" in third.stdout
     pd.testing.assert_frame_equal(_table(tmp_path / "c.csv"), _table(tmp_path / "a.csv"))
 
@@ -301,9 +326,9 @@ def test_unwritable_cache_location_falls_back_with_a_warning(tmp_path):
     blocker.write_text("not a directory")
     proc = _cli(["run", "quadratic", "gd", "--dim", "3", "--max-iter", "20"],
                 blocker / "numba", tmp_path)
-    assert proc.returncode == 0, proc.stderr
+    assert proc.returncode == EXIT_STOPPED, proc.stderr  # max_iter
     assert "is not writable; caching compiled code in" in proc.stderr
-    assert "converged" in proc.stdout or "max_iter" in proc.stdout
+    assert "max_iter: reached max_iter=20" in proc.stdout
 
 
 @pytest.mark.slow
@@ -345,7 +370,7 @@ def test_same_seed_gives_the_same_table_in_another_process(tmp_path):
             "--out", "t.csv"]
     proc = subprocess.run([sys.executable, "-m", "optbench.cli", *args], capture_output=True,
                           text=True, cwd=tmp_path)
-    assert proc.returncode == 0, proc.stderr
+    assert proc.returncode == EXIT_STOPPED, proc.stderr  # max_iter
     here = optbench.run("least-squares", "sgd", dim=4, seed=3, max_iter=20)
     there = pd.read_csv(tmp_path / "t.csv")
     np.testing.assert_array_equal(there["f"].to_numpy(), here.table["f"].to_numpy())

@@ -25,6 +25,7 @@ from optbench.errors import (
     UnknownNameError,
 )
 from optbench.grid import config_from_options, parse_seeds, plan_sweep
+from optbench.status import EXIT_ERRORS
 
 # 4 instances x 3 solver settings x 2 seeds (newton does not fit flaky); gd with step 1.5
 # converges on the quadratics (L = 1) and diverges on Rosenbrock; the flaky problem raises
@@ -392,13 +393,14 @@ def test_cli_retry_errors(problems_dir, tmp_path, capsys):
     argv = ["--problems-dir", str(problems_dir), "sweep", "--problems", "start-file", "-P",
             f"folder={folder}", "--solvers", "gd", "-p", "step=0.5", "--seeds", "0-1",
             "--max-iter", "300", "--tol", "1e-9", "--out", str(out), "--workers", "1"]
-    assert main([*argv, "--no-progress"]) == 0
-    assert capsys.readouterr().out.rstrip().endswith(f"2 cells in {out}")
+    raised = "; 1 raised an error (status error; --retry-errors runs them again)"
+    assert main([*argv, "--no-progress"]) == EXIT_ERRORS
+    assert capsys.readouterr().out.rstrip().endswith(f"2 cells in {out}{raised}")
     assert list(optbench.load_runs(out)["status"]) == ["converged", "error"]
     (folder / "x0-1.csv").write_text("1,1\n")
     before = cell_files(out)
-    assert main([*argv, "--no-progress"]) == 0   # resumes: the cell in error is skipped
-    assert capsys.readouterr().out.rstrip().endswith(f"2 cells in {out}")
+    assert main([*argv, "--no-progress"]) == EXIT_ERRORS  # resumes: the error cell is skipped
+    assert capsys.readouterr().out.rstrip().endswith(f"2 cells in {out}{raised}")
     assert cell_files(out) == before
     assert main([*argv, "--retry-errors"]) == 0
     captured = capsys.readouterr()

@@ -4,8 +4,6 @@ import re
 
 import numba
 import numpy as np
-import pytest
-from llvmlite import binding as llvm
 
 from optbench.vecmath import tanh
 
@@ -42,10 +40,10 @@ def test_tanh_special_values():
     assert np.isnan(out[4])
 
 
-@pytest.mark.skipif("avx2" not in llvm.get_host_cpu_features().flatten(),
-                    reason="the vectorization check expects AVX2 (4 doubles per instruction)")
 def test_a_loop_of_tanh_vectorizes():
+    """Whatever CPU numba compiles for (SSE2 on baseline x86-64: 2 doubles per instruction,
+    AVX2: 4, AVX-512: 8), tanh's division runs on vectors."""
     tanh_all(np.zeros(8), np.empty(8))
     ir = "".join(tanh_all.inspect_llvm().values())
-    assert re.search(r"fdiv[^<\n]*<4 x double>", ir)  # tanh's division, 4 numbers at a time
+    assert re.search(r"fdiv[^<\n]*<\d+ x double>", ir)
     assert "@tanh" not in ir  # no call into the C library

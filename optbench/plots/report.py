@@ -15,6 +15,7 @@ import math
 from pathlib import Path
 
 from ..errors import InvalidValueError
+from ..status import FAILED_STATUSES
 from ._data import check_results_dir, png_bytes
 from .convergence import plot_convergence
 from .profiles import cost_matrix, plot_profiles
@@ -208,7 +209,7 @@ def report_html(directory) -> str:
                       + "<p class=\"meta\">iterations and ms to tolerance over the solved "
                         "runs (median, quartiles); final gap median over all runs.</p>"),
              _section("Run outcomes", _table(counts))]
-    bad = runs[runs["status"].isin(["error", "failed", "line_search_failed"])]
+    bad = runs[runs["status"].isin(FAILED_STATUSES)]
     if len(bad):
         parts.append(_section("Runs that failed", _table(
             bad[["instance", "setting", "seed", "status", "message"]])))

@@ -12,7 +12,7 @@ from ..kernels import sumsq
 from ..params import Param
 from ..problem import value_and_grad
 from ..registry import Solver, register_solver
-from ..status import GRAD_TOL, LINE_SEARCH, NEGATIVE_CURVATURE, RUNNING
+from ..status import GRAD_TOL, NEGATIVE_CURVATURE, RUNNING
 from ._loop import drive
 from .wolfe import DEFAULT_MAX_EVALS, strong_wolfe, wolfe_params, wolfe_prepare
 
@@ -138,10 +138,11 @@ def _ncg_step(oracle, x, g, fx, work, params, k, extras):
         alpha0 = state[0] * state[1] / gd
     else:  # first step: length 1
         alpha0 = 1.0 / math.sqrt(gg)
-    alpha, f_new, evals, ok = strong_wolfe(oracle, x, fx, g, d, x_new, g_new, alpha0, c1, c2,
-                                           DEFAULT_MAX_EVALS)
-    if not ok:
-        return math.nan, math.nan, LINE_SEARCH
+    alpha, f_new, evals, reason = strong_wolfe(oracle, x, fx, g, d, x_new, g_new, alpha0, c1,
+                                               c2, DEFAULT_MAX_EVALS)
+    if reason != RUNNING:
+        extras[0] = evals
+        return fx, math.nan, reason
     state[0] = alpha
     state[1] = gd
     state[2] += 1.0
@@ -178,7 +179,8 @@ def ncg(oracle, x0, beta, c1, c2, control):
     descent direction. With ``c2 < 1/2`` every Fletcher-Reeves direction is a descent
     direction. The line search's first trial is ``alpha_{k-1} g_{k-1}'d_{k-1} / g_k'd_k``
     (a unit-length step first). The ``trials`` column counts its evaluations of f and grad f;
-    a search that finds no step ends the run ``line_search_failed``.
+    a search that finds no step ends the run ``precision_limit`` (f cannot be decreased in
+    floating point) or ``line_search_failed`` (see :mod:`optbench.solvers.line_search`).
 
     Compiled; callable from your own ``@njit`` code::
 

@@ -10,6 +10,8 @@ are shortcuts with that default.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from .._jit import jit
@@ -18,9 +20,9 @@ from ..kernels import copy_into, sumsq
 from ..params import Param
 from ..problem import value_and_grad
 from ..registry import Plan, Solver, register_solver
-from ..status import LINE_SEARCH, NOT_DESCENT, RUNNING
+from ..status import NOT_DESCENT, RUNNING
 from ._loop import drive
-from .line_search import backtracking
+from .line_search import accept, backtracking
 from .step_sizes import barzilai_borwein, diminishing, exact_quadratic, polyak
 
 __all__ = ["gd", "gd_diminishing", "gd_armijo", "gd_exact", "gd_bb", "gd_polyak", "descend"]
@@ -102,14 +104,10 @@ def _armijo_step(oracle, x, g, fx, work, params, k, extras):
     t0, c, shrink, max_trials = params
     for i in range(x.shape[0]):
         d[i] = -g[i]
-    t, f_new, trials, ok = backtracking(oracle, x, fx, g, d, x_new, g_new, t0, c, shrink,
-                                        max_trials)
+    t, f_new, trials, reason = backtracking(oracle, x, fx, g, d, x_new, g_new, t0, c, shrink,
+                                            max_trials)
     extras[0] = trials
-    if not ok:
-        return fx, np.nan, LINE_SEARCH
-    copy_into(x, x_new)
-    copy_into(g, g_new)
-    return f_new, t, RUNNING
+    return accept(x, g, x_new, g_new, fx, f_new, t, reason)
 
 
 @jit
@@ -218,7 +216,7 @@ def gd_polyak(oracle, x0, f_star, control):
 
 
 # -- the registered solver ----------------------------------------------------------------------
-STEP_RULES = ("1/L", "sqrt", "inverse", "armijo", "exact", "bb1", "bb2", "polyak")
+STEP_RULES = ("auto", "1/L", "sqrt", "inverse", "armijo", "exact", "bb1", "bb2", "polyak")
 
 
 def _requires(problem, what: str, rule: str) -> None:
@@ -227,6 +225,9 @@ def _requires(problem, what: str, rule: str) -> None:
 
 
 def _plan_gd(problem, v) -> Plan:
+    if v["step"] == "auto":  # the values as run name the rule taken
+        v = {**v, "step": "1/L" if problem.L is not None else "armijo"}
+        return dataclasses.replace(_plan_gd(problem, v), values=v)
     step = v["step"]
     if not isinstance(step, str):
         return Plan(gd, (step,))
@@ -252,9 +253,10 @@ def _plan_gd(problem, v) -> Plan:
 GD = register_solver(Solver(
     name="gd", entry=gd, family="gradient",
     params=(
-        Param("step", 0.1, float, "step size, or a rule: 1/L, sqrt (t0/sqrt(k+1)), inverse "
-              "(t0/(k+1)), armijo, exact (quadratics), bb1, bb2 (Barzilai-Borwein), polyak "
-              "(needs f*)", low=0.0, strict=True, names=STEP_RULES),
+        Param("step", "auto", float, "step size, or a rule: auto (1/L when the problem knows "
+              "L, else armijo), 1/L, sqrt (t0/sqrt(k+1)), inverse (t0/(k+1)), armijo, exact "
+              "(quadratics), bb1, bb2 (Barzilai-Borwein), polyak (needs f*)", low=0.0,
+              strict=True, names=STEP_RULES),
         Param("t0", 1.0, float, "first step of armijo, bb1/bb2 and the diminishing rules",
               low=0.0, strict=True),
         Param("c", 1e-4, float, "Armijo sufficient-decrease constant", low=0.0, strict=True,
@@ -265,7 +267,7 @@ GD = register_solver(Solver(
         Param("bb_min", 1e-10, float, "smallest Barzilai-Borwein step", low=0.0, strict=True),
         Param("bb_max", 1e10, float, "largest Barzilai-Borwein step", low=0.0, strict=True),
     ),
-    summary="gradient descent with a step-size rule (-p step=0.1|1/L|armijo|exact|bb1|...)",
+    summary="gradient descent with a step-size rule (-p step=auto|0.1|1/L|armijo|exact|...)",
     formula="x_{k+1} = x_k - t_k grad f(x_k)",
     reference="Nesterov, Lectures on Convex Optimization (2018), 2.1.5",
     prepare=_plan_gd,

@@ -20,9 +20,9 @@ from ..kernels import copy_into
 from ..params import Param
 from ..problem import value_and_grad
 from ..registry import Solver, register_solver
-from ..status import LINE_SEARCH, NOT_DESCENT, ROOT_FOUND, RUNNING, SINGULAR, ZERO_DERIVATIVE
+from ..status import ROOT_FOUND, RUNNING, SINGULAR, ZERO_DERIVATIVE
 from ._loop import drive, without_grad_test
-from .line_search import backtracking
+from .line_search import accept, backtracking
 
 __all__ = ["newton", "newton_ls", "newton_safe", "newton_root", "newton_direction",
            "shifted_cholesky", "cholesky_solve"]
@@ -172,16 +172,10 @@ def _newton_ls_step(oracle, x, g, fx, work, params, k, extras):
         return fx, np.nan, SINGULAR
     for i in range(d.shape[0]):
         d[i] = -d[i]
-    t, f_new, trials, ok = backtracking(oracle, x, fx, g, d, x_new, g_new, 1.0, c, shrink,
-                                        max_trials)
+    t, f_new, trials, reason = backtracking(oracle, x, fx, g, d, x_new, g_new, 1.0, c, shrink,
+                                            max_trials)
     extras[0] = trials
-    if trials == 0:
-        return fx, np.nan, NOT_DESCENT
-    if not ok:
-        return fx, np.nan, LINE_SEARCH
-    copy_into(x, x_new)
-    copy_into(g, g_new)
-    return f_new, t, RUNNING
+    return accept(x, g, x_new, g_new, fx, f_new, t, reason)
 
 
 @jit
@@ -225,15 +219,11 @@ def _newton_safe_step(oracle, x, g, fx, work, params, k, extras):
     cholesky_solve(C, g, d)
     for i in range(d.shape[0]):
         d[i] = -d[i]
-    t, f_new, trials, ok = backtracking(oracle, x, fx, g, d, x_new, g_new, 1.0, c, shrink,
-                                        max_trials)
+    t, f_new, trials, reason = backtracking(oracle, x, fx, g, d, x_new, g_new, 1.0, c, shrink,
+                                            max_trials)
     extras[0] = lam
     extras[1] = trials
-    if not ok:
-        return fx, np.nan, LINE_SEARCH
-    copy_into(x, x_new)
-    copy_into(g, g_new)
-    return f_new, t, RUNNING
+    return accept(x, g, x_new, g_new, fx, f_new, t, reason)
 
 
 @jit

@@ -12,7 +12,7 @@ from ..kernels import sumsq
 from ..params import Param
 from ..problem import value_and_grad
 from ..registry import Solver, register_solver
-from ..status import GRAD_TOL, LINE_SEARCH, RUNNING
+from ..status import GRAD_TOL, RUNNING
 from ._loop import drive
 from .wolfe import DEFAULT_MAX_EVALS, strong_wolfe, wolfe_params, wolfe_prepare
 
@@ -66,10 +66,11 @@ def _bfgs_step(oracle, x, g, fx, work, params, k, extras):
             d[i] = -g[i]
         state[0] = 0.0
     alpha0 = 1.0 if state[0] > 0.0 else first_alpha(gg)
-    alpha, f_new, evals, ok = strong_wolfe(oracle, x, fx, g, d, x_new, g_new, alpha0, c1, c2,
-                                           DEFAULT_MAX_EVALS)
-    if not ok:
-        return math.nan, math.nan, LINE_SEARCH
+    alpha, f_new, evals, reason = strong_wolfe(oracle, x, fx, g, d, x_new, g_new, alpha0, c1,
+                                               c2, DEFAULT_MAX_EVALS)
+    if reason != RUNNING:
+        extras[0] = evals
+        return fx, math.nan, reason
     sy = 0.0
     ss = 0.0
     yy = 0.0
@@ -189,10 +190,11 @@ def _lbfgs_step(oracle, x, g, fx, work, params, k, extras):
         count = 0
         counters[0] = 0
     alpha0 = 1.0 if count > 0 else first_alpha(gg)
-    alpha, f_new, evals, ok = strong_wolfe(oracle, x, fx, g, d, x_new, g_new, alpha0, c1, c2,
-                                           DEFAULT_MAX_EVALS)
-    if not ok:
-        return math.nan, math.nan, LINE_SEARCH
+    alpha, f_new, evals, reason = strong_wolfe(oracle, x, fx, g, d, x_new, g_new, alpha0, c1,
+                                               c2, DEFAULT_MAX_EVALS)
+    if reason != RUNNING:
+        extras[0] = evals
+        return fx, math.nan, reason
     sy = 0.0
     ss = 0.0
     yy = 0.0

@@ -20,6 +20,8 @@ from ..errors import InvalidValueError
 from ..params import Param
 from ..problem import value_and_grad
 from ..registry import Plan
+from ..status import LINE_SEARCH, NOT_DESCENT, RUNNING
+from .line_search import no_step_reason
 
 __all__ = ["strong_wolfe", "DEFAULT_MAX_EVALS", "wolfe_params", "wolfe_prepare"]
 
@@ -89,7 +91,7 @@ def strong_wolfe(oracle, x, fx, g, d, x_new, g_new, alpha0, c1, c2, max_evals):
 
     Conditions, with ``0 < c1 < c2 < 1``::
 
-        f(x + alpha d) <= fx + c1 alpha g.d
+        f(x + alpha d) - f(x) <= c1 alpha g.d      (a real decrease: f(x + alpha d) < f(x))
         |g(x + alpha d).d| <= c2 |g.d|
 
     Bracketing (Nocedal & Wright, Algorithm 3.5) tries ``alpha0`` and extends the step
@@ -97,21 +99,32 @@ def strong_wolfe(oracle, x, fx, g, d, x_new, g_new, alpha0, c1, c2, max_evals):
     to contain acceptable steps; zoom (Algorithm 3.6) then shrinks it with safeguarded cubic
     interpolation, falling back to quadratic interpolation and then bisection.
 
+    Close to a minimizer, the values of f along d differ by little more than their rounding
+    error and the zoom can no longer tell where the curvature condition holds. When the zoom
+    ends (its interval shrunk to rounding level, or ``max_evals`` used) having found a step
+    with sufficient decrease, that step (the lowest f seen) is taken: it decreases f, and
+    the methods using this search guard their updates against a step without the curvature
+    condition (BFGS skips the update when s'y <= 0, nonlinear CG restarts along -g).
+
     Parameters: ``fx = f(x)``, ``g = grad f(x)``, ``d`` the direction (1-D float arrays of
     one length); ``x_new``, ``g_new`` are output buffers of the same length; ``alpha0 > 0``
     the first trial (a non-positive or non-finite value means 1); ``max_evals`` the largest
-    number of function-and-gradient evaluations. Nothing is allocated.
+    number of function-and-gradient evaluations (one more when the fallback step above must
+    be evaluated again). Nothing is allocated.
 
-    Returns ``(alpha, f_new, evals, ok)``. With ``ok`` True, ``x_new = x + alpha d``,
-    ``g_new = grad f(x_new)`` and ``f_new = f(x_new)`` hold the accepted point. ``ok`` is False
-    (and ``x_new``, ``g_new`` hold scratch values) when ``d`` is not a descent direction
-    (``g.d >= 0``, no evaluation is made), or when ``max_evals`` evaluations, or an interval
-    shrunk to rounding level, found no acceptable step. ``x``, ``g``, ``d`` are never written.
+    Returns ``(alpha, f_new, evals, reason)``. With ``reason == RUNNING``,
+    ``x_new = x + alpha d``, ``g_new = grad f(x_new)`` and ``f_new = f(x_new)`` hold the
+    accepted point. Otherwise ``x_new``, ``g_new`` hold scratch values and ``reason`` is
+    ``NOT_DESCENT`` when ``g.d >= 0`` (no evaluation is made), ``LINE_SEARCH`` when the
+    bracketing phase used ``max_evals`` with f still decreasing (f may be unbounded below
+    along d), and, when no trial decreased f enough, ``PRECISION_LIMIT`` or ``LINE_SEARCH``
+    by :func:`~optbench.solvers.line_search.no_step_reason` (``alpha`` is then the shortest
+    trial). ``x``, ``g``, ``d`` are never written.
 
     Compiled; callable from a step kernel or from Python::
 
-        alpha, f_new, evals, ok = strong_wolfe(problem.oracle, x, fx, g, d, x_new, g_new,
-                                               1.0, 1e-4, 0.9, 30)
+        alpha, f_new, evals, reason = strong_wolfe(problem.oracle, x, fx, g, d, x_new, g_new,
+                                                   1.0, 1e-4, 0.9, 30)
 
     Reference: Nocedal & Wright, *Numerical Optimization* (2006), section 3.5.
     """
@@ -119,8 +132,8 @@ def strong_wolfe(oracle, x, fx, g, d, x_new, g_new, alpha0, c1, c2, max_evals):
     for i in range(x.shape[0]):
         dphi0 += g[i] * d[i]
     if not dphi0 < 0.0:
-        return 0.0, fx, 0, False
-    decrease = c1 * dphi0    # sufficient decrease: phi(a) <= fx + a * decrease
+        return 0.0, fx, 0, NOT_DESCENT
+    decrease = c1 * dphi0    # sufficient decrease: phi(a) - phi(0) <= a * decrease
     flat = -c2 * dphi0       # curvature: |phi'(a)| <= flat
     a = alpha0 if (alpha0 > 0.0 and math.isfinite(alpha0)) else 1.0
     evals = 0
@@ -129,17 +142,19 @@ def strong_wolfe(oracle, x, fx, g, d, x_new, g_new, alpha0, c1, c2, max_evals):
     # the zoom interval: lo is the best point satisfying sufficient decrease so far
     lo = f_lo = d_lo = hi = f_hi = d_hi = 0.0
     bracketed = False
+    lo_in_buffers = False  # x_new, g_new hold the point lo
     while evals < max_evals:
         f, dphi = _trial(oracle, x, d, a, x_new, g_new)
         evals += 1
-        if not (f <= fx + a * decrease and math.isfinite(dphi)) or (evals > 1 and f >= f_prev):
+        if not (f - fx <= a * decrease and math.isfinite(dphi)) or (evals > 1 and f >= f_prev):
             lo, f_lo, d_lo, hi, f_hi, d_hi = a_prev, f_prev, d_prev, a, f, dphi
             bracketed = True
             break
         if abs(dphi) <= flat:
-            return a, f, evals, True
+            return a, f, evals, RUNNING
         if dphi >= 0.0:
             lo, f_lo, d_lo, hi, f_hi, d_hi = a, f, dphi, a_prev, f_prev, d_prev
+            lo_in_buffers = True
             bracketed = True
             break
         nxt = cubic_min(a_prev, f_prev, d_prev, a, f, dphi)
@@ -150,7 +165,7 @@ def strong_wolfe(oracle, x, fx, g, d, x_new, g_new, alpha0, c1, c2, max_evals):
         a_prev, f_prev, d_prev = a, f, dphi
         a = nxt
     if not bracketed:
-        return a, math.nan, evals, False
+        return a, math.nan, evals, LINE_SEARCH
     # -- zoom: lo satisfies sufficient decrease, has the lowest f seen, and
     #    d_lo * (hi - lo) < 0, so (lo, hi) contains strong-Wolfe steps
     while evals < max_evals:
@@ -163,15 +178,23 @@ def strong_wolfe(oracle, x, fx, g, d, x_new, g_new, alpha0, c1, c2, max_evals):
             a = 0.5 * (lo + hi)
         f, dphi = _trial(oracle, x, d, a, x_new, g_new)
         evals += 1
-        if not (f <= fx + a * decrease and math.isfinite(dphi)) or f >= f_lo:
+        if not (f - fx <= a * decrease and math.isfinite(dphi)) or f >= f_lo:
             hi, f_hi, d_hi = a, f, dphi
+            lo_in_buffers = False
         else:
             if abs(dphi) <= flat:
-                return a, f, evals, True
+                return a, f, evals, RUNNING
             if dphi * (hi - lo) >= 0.0:
                 hi, f_hi, d_hi = lo, f_lo, d_lo
             lo, f_lo, d_lo = a, f, dphi
-    return lo, math.nan, evals, False
+            lo_in_buffers = True
+    if lo > 0.0:  # the curvature condition was not resolved: take the lowest point found
+        if not lo_in_buffers:
+            f_lo, _ = _trial(oracle, x, d, lo, x_new, g_new)
+            evals += 1
+        return lo, f_lo, evals, RUNNING
+    # no trial decreased f enough; lo = 0, so hi is the shortest trial
+    return hi, math.nan, evals, no_step_reason(fx, dphi0, hi)
 
 
 # -- the Python side: the constants as solver parameters, checked together -------------------

@@ -1,0 +1,7 @@
+"""``python -m optbench``: the ``optbench`` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())
