@@ -1,24 +1,32 @@
-"""The one ``jit`` decorator of optbench: compiled functions with a stable identity.
+"""The one ``jit`` decorator of optbench: compiled functions with an identity by content.
 
 Every compiled function of optbench, of the problem catalogue and of user problems is made
 by :func:`jit`. It is ``numba.njit(cache=True, nogil=True)`` with two changes that make the
-on-disk cache both *hit* in a fresh process and *never go stale*:
+on-disk cache both *hit* in a fresh process and *never serve another function's code*:
 
-* **Deterministic identity.** A solver compiled for a problem has the problem's functions in
-  its signature. Numba gives each compiled function a random uuid per process, so a cached
-  solver would miss in every new process. Here the uuid is derived from the module, the
-  qualified name and a fingerprint of the source, so the same code has the same identity
-  in every process, and edited code has a new one.
-* **Fingerprinted freshness.** Numba judges a cache fresh by the defining file alone; a
-  solver whose helper (in another file) changed would load stale machine code. Here the
-  freshness stamp is a hash of the defining file plus every optbench source that compiled
-  code may depend on (all but the pure-Python modules listed in ``_PYTHON_ONLY``).
+* **Identity by content.** A solver compiled for a problem has the problem's functions in
+  its signature, and numba keys the solver's cache entry by their identities. Numba gives
+  each compiled function a random identity per process (a cached solver would miss in every
+  new process); a name would be shared by the closures a factory makes (a cached solver
+  would run another problem's function). Here the identity is a hash of what decides the
+  function's compiled code (:mod:`optbench.fingerprint`): its bytecode, the globals it reads,
+  the values it closes over, and the optbench sources compiled code may depend on (all but
+  the pure-Python modules in ``_PYTHON_ONLY``). The same function rebuilt in another process
+  has the same identity; an edit, or another captured value, gives a new one; editing
+  another function of the same file changes nothing.
+* **Fingerprinted freshness.** Numba judges its cache index fresh by the defining file's
+  time stamp; here the stamp is the function's own fingerprint without its closure (numba's
+  index keys already hold the closure's values), so an edit elsewhere keeps the cache.
 
-Stale index entries (functions that were edited or whose module is not loaded) unpickle to
-inert placeholders instead of importing or recompiling anything.
+The identity is computed on first use (the module is loaded by then, so globals defined
+further down are seen). A function whose globals or closure hold a value that cannot be
+fingerprinted is compiled without the disk cache (one warning), and so is any solver
+compiled for it. Stale index entries (functions edited away or not loaded) unpickle to inert
+placeholders instead of importing or recompiling anything.
 
-This touches numba's private ``Dispatcher._set_uuid`` and cache internals, which is why numba
-is pinned to a minor range in ``pyproject.toml``; ``tests/test_cache.py`` guards it.
+Numba's private ``Dispatcher._set_uuid`` and cache classes are used here, which is why numba
+is pinned to a minor range in ``pyproject.toml``; ``tests/test_reliability.py`` and
+``tests/test_user_problems.py`` guard it.
 """
 
 from __future__ import annotations
@@ -29,11 +37,14 @@ import importlib
 import logging
 import weakref
 from pathlib import Path
+from uuid import uuid4
 
 from numba.core.caching import FunctionCache
 from numba.core.registry import CPUDispatcher
 
-__all__ = ["jit", "is_optbench_jitted", "all_compiled_functions"]
+from .fingerprint import Unfingerprintable, closure_fingerprint, code_fingerprint
+
+__all__ = ["jit", "is_optbench_jitted", "all_compiled_functions", "dispatchers_in", "is_stale"]
 
 log = logging.getLogger("optbench")
 _all: weakref.WeakSet = weakref.WeakSet()  # every CompiledFunction made by jit
@@ -45,7 +56,8 @@ _PACKAGE_DIR = Path(__file__).resolve().parent
 # compiled cache.
 _PYTHON_ONLY = frozenset({"cli.py", "cli_args.py", "harness.py", "results.py", "registry.py",
                           "params.py", "errors.py", "datasets.py", "optima.py", "__init__.py",
-                          "grid.py", "store.py", "sweep.py", "cache.py", "plots"})
+                          "grid.py", "store.py", "sweep.py", "cache.py", "plots",
+                          "fingerprint.py", "__main__.py"})
 
 
 @functools.cache
@@ -60,32 +72,26 @@ def _package_fingerprint() -> str:
     return h.hexdigest()
 
 
-def _file_fingerprint(path: str | None) -> str:
-    if not path:
-        return "<no file>"
-    try:
-        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-    except OSError:
-        return "<unreadable>"
-
-
-def _source_stamp(py_func) -> str:
-    filename = getattr(py_func.__code__, "co_filename", None)
-    return hashlib.sha256(
-        (_package_fingerprint() + _file_fingerprint(filename)).encode()
-    ).hexdigest()
-
-
 class _FingerprintCache(FunctionCache):
-    """numba's FunctionCache, with the freshness stamp replaced by the source fingerprint."""
+    """numba's FunctionCache, with the freshness stamp replaced by the function's fingerprint
+    (computed on first use), and nothing saved or loaded for a signature that holds a
+    compiled function without a stable identity."""
 
-    def __init__(self, py_func, stamp: str):
-        super().__init__(py_func)
-        self._cache_file._source_stamp = stamp
+    def __init__(self, dispatcher: CompiledFunction):
+        super().__init__(dispatcher.py_func)
+        self._dispatcher = dispatcher
+
+    def _usable(self, sig) -> bool:
+        if not self._dispatcher.cacheable:
+            return False
+        self._cache_file._source_stamp = self._dispatcher.stamp
+        return all(getattr(d, "cacheable", True) for d in dispatchers_in(sig))
 
     # A corrupt cache file (garbage, truncated: unpickling fails) is never used: report it,
     # remove the function's index so that it is rebuilt, and compile again.
     def load_overload(self, sig, target_context):
+        if not self._usable(sig):
+            return None
         try:
             return super().load_overload(sig, target_context)
         except Exception as exc:  # noqa: BLE001 - any failure to read means: not usable
@@ -93,6 +99,8 @@ class _FingerprintCache(FunctionCache):
             return None
 
     def save_overload(self, sig, data):
+        if not self._usable(sig):
+            return
         try:
             super().save_overload(sig, data)
         except Exception as exc:  # noqa: BLE001 - e.g. a corrupt index read before writing
@@ -109,50 +117,133 @@ class _FingerprintCache(FunctionCache):
         index.unlink(missing_ok=True)
 
 
+def dispatchers_in(sig):
+    """The compiled functions appearing in a signature's argument types (tuples included)."""
+    from numba.core import types
+
+    stack = list(sig)
+    while stack:
+        t = stack.pop()
+        if isinstance(t, types.Dispatcher):
+            yield t.dispatcher
+        elif isinstance(t, types.BaseTuple):
+            stack.extend(t.types)
+
+
 def _stale(*args):  # pragma: no cover - never called: stands in for vanished code
     raise RuntimeError("optbench: a stale compiled function was called")
 
 
+def is_stale(dispatcher) -> bool:
+    """True for the inert stand-in of a function that no loaded code has any more."""
+    return getattr(dispatcher, "py_func", None) is _stale
+
+
 class CompiledFunction(CPUDispatcher):
-    """A numba CPU dispatcher with a deterministic uuid and a fingerprinted disk cache."""
+    """A numba CPU dispatcher whose identity is a hash of its content (see the module doc)."""
 
     def __init__(self, py_func, locals=None, targetoptions=None, uuid=None, stamp=None):
         super().__init__(py_func, locals=locals or {}, targetoptions=targetoptions or {})
-        self._stamp = stamp if stamp is not None else _source_stamp(py_func)
-        if uuid is None:
-            key = f"{py_func.__module__}:{py_func.__qualname__}:{self._stamp}"
-            uuid = hashlib.sha256(key.encode()).hexdigest()[:32]
-        self._set_uuid(uuid)
+        self._identity = None
+        self._stamp = stamp
+        self._qualname = py_func.__qualname__  # as defined (closures get a tag, see compile)
+        self.cacheable = True
+        if uuid is not None:  # a placeholder rebuilt from a cache index
+            self._fix_identity(uuid)
+
+    def compile(self, sig):
+        # Numba names machine code after the function's module and qualified name plus a
+        # per-process counter, and linked-in copies of a function with the same name are
+        # taken to be the same code. Closures made by one factory share their qualified
+        # name, so code cached by two processes could bind one closure's calls to the
+        # other's code: a closure's name carries its identity.
+        if "<locals>" in self._qualname and self.py_func.__qualname__ == self._qualname:
+            self.py_func.__qualname__ = f"{self._qualname}[{self.identity[:16]}]"
+        return super().compile(sig)
+
+    def _fix_identity(self, identity: str) -> None:
+        self._identity = identity
+        self._set_uuid(identity)  # numba: the key pickled into the caches that name us
+
+    @property
+    def identity(self) -> str:
+        """The content hash that names this function in numba's caches (computed once)."""
+        if self._identity is None:
+            self._compute_identity()
+        return self._identity
+
+    _uuid = identity  # numba reads the identity as ``_uuid``
+
+    @property
+    def stamp(self) -> str:
+        """The cache freshness stamp: the identity without the closure's values."""
+        if self._stamp is None:
+            self._compute_identity()
+        return self._stamp
+
+    def token(self) -> str:
+        """What stands for this function in another function's fingerprint: its identity,
+        or, inside a cycle of calls (a function calling itself), its module and name."""
+        if self in _computing:
+            return f"cycle:{self.py_func.__module__}:{self.py_func.__qualname__}"
+        return self.identity
+
+    def _compute_identity(self) -> None:
+        if self.py_func.__qualname__ != self._qualname:  # fingerprint the name as defined
+            raise RuntimeError("identity computed after the closure was tagged")
+        _computing.add(self)
+        try:
+            code = code_fingerprint(self.py_func)
+            closure = closure_fingerprint(self.py_func)
+        except Unfingerprintable as exc:
+            self._refuse_cache(exc)
+            return
+        finally:
+            _computing.discard(self)
+        self._stamp = hashlib.sha256((_package_fingerprint() + code).encode()).hexdigest()
+        identity = hashlib.sha256((self._stamp + closure).encode()).hexdigest()[:32]
+        self._fix_identity(identity)
+
+    def _refuse_cache(self, exc: Exception) -> None:
+        self.cacheable = False
+        self._stamp = "uncached"
+        self._fix_identity(uuid4().hex)  # unique: nothing cached under it can ever match
+        log.warning("optbench: warning: %s (%s) is compiled in every process, not cached: "
+                    "%s cannot be fingerprinted", self.py_func.__qualname__,
+                    self.py_func.__code__.co_filename, exc)
 
     def enable_caching(self):
         from .cache import caching_enabled
 
         if caching_enabled():
-            self._cache = _FingerprintCache(self.py_func, self._stamp)
+            self._cache = _FingerprintCache(self)
 
     # -- pickling: only the identity travels, never the code ------------------------------
     def _reduce_states(self):
-        return dict(
-            uuid=str(self._uuid),
-            module=self.py_func.__module__,
-            qualname=self.py_func.__qualname__,
-        )
+        return dict(uuid=self.identity, module=self.py_func.__module__, qualname=self._qualname)
 
     @classmethod
     def _rebuild(cls, uuid, module, qualname):
         live = cls._memo.get(uuid)
         if live is not None:
             return live
+        for fn in list(_all):  # live functions whose identity was not needed yet
+            if fn._identity is None and fn._qualname == qualname and \
+                    fn.py_func.__module__ == module and fn.identity == uuid:
+                return fn
         try:  # the function's module may simply not be imported yet in this process
             obj = importlib.import_module(module)
             for part in qualname.split("."):
                 obj = getattr(obj, part)
-            if getattr(obj, "_uuid", None) == uuid:
+            if getattr(obj, "identity", None) == uuid:
                 return obj
         except Exception:  # noqa: BLE001 - any failure means: this entry is stale
             pass
         # An edited or vanished function: an inert stand-in that matches no live code.
         return cls(_stale, targetoptions={"nopython": True}, uuid=uuid, stamp="stale")
+
+
+_computing: set = set()
 
 
 def jit(func=None, *, fastmath: bool = False, cache: bool = True, inline: bool = False):

@@ -9,7 +9,9 @@ line_search_failed); ``optbench sweep`` exits 0 when every cell ran, 4 when some
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import traceback
 
 import numpy as np
 
@@ -96,9 +98,11 @@ def _cmd_info(args) -> int:
         solver_names,
         unfit_reason,
     )
+    from .usercode import check_problem
 
     problem = make_problem(args.problem,
                            **problem_options(args.dim, args.seed, problem_params(args)))
+    check_problem(problem)  # a user's problem: its functions checked (usercode.py)
     facts = problem.describe()
     family = get_family(args.problem)
     print(f"{problem.name}: {family.summary}")
@@ -237,8 +241,26 @@ def _cmd_cache(args) -> int:
         files, size = cache.clear(optima=not args.keep_optima)
         print(f"removed {files} cache files ({size / 2**20:.1f} MiB)")
         return 0
+    if args.action == "prune":
+        result = cache.prune()
+        if result is None:
+            raise OptbenchError("another optbench process is using the compiled-code cache; "
+                                "nothing was pruned (run `optbench cache prune` again once "
+                                "it has finished)")
+        print(f"removed {result[0]} cache files ({result[1] / 2**20:.1f} MiB) that no loaded "
+              "code can use")
+        return 0
     for what, directory, files, size in cache.describe():
         print(f"{what:14} {files:5} files {size / 2**20:8.1f} MiB  {directory}")
+    entries = cache.functions()
+    if entries:
+        print(f"compiled functions ({len(entries)}, largest first; limit "
+              f"{cache.size_limit() / 2**20:.0f} MiB, {cache.ENV_LIMIT}):")
+        for e in entries[:args.rows]:
+            state = f"{e.entries:3d} entries" if e.live else "  not loaded (prune removes it)"
+            print(f"  {e.bytes / 2**20:8.2f} MiB  {state}  {e.name}")
+        if len(entries) > args.rows:
+            print(f"  ... {len(entries) - args.rows} more (--rows N)")
     return 0
 
 
@@ -276,6 +298,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="optbench", epilog=_EXIT_HELP, description=(
         "Run and compare optimization algorithms; every solver is compiled by numba."))
     parser.add_argument("--version", action="version", version=f"optbench {__version__}")
+    parser.add_argument("--debug", action="store_true",
+                        help="show the full traceback with an error (also OPTBENCH_DEBUG=1)")
     parser.add_argument("--problems-dir", action="append", metavar="DIR",
                         help="load extra problem files from DIR (repeatable; also "
                              "OPTBENCH_PROBLEMS_PATH)")
@@ -370,13 +394,33 @@ def build_parser() -> argparse.ArgumentParser:
 
     p_cache = sub.add_parser("cache", help="show or clear optbench's caches (compiled code, "
                                            "known optima)")
-    p_cache.add_argument("action", nargs="?", default="info", choices=("info", "clear"),
-                         help="info: where the caches are and their size; clear: remove "
-                              "them (compiled code is rebuilt on the next run)")
+    p_cache.add_argument("action", nargs="?", default="info",
+                         choices=("info", "clear", "prune"),
+                         help="info: where the caches are, their size, and size and entries "
+                              "per compiled function; prune: remove what no loaded code can "
+                              "use (also done by run/sweep/info when the cache passes "
+                              "OPTBENCH_CACHE_LIMIT_MB, default 2048); clear: remove them "
+                              "all (compiled code is rebuilt on the next run)")
     p_cache.add_argument("--keep-optima", action="store_true",
                          help="with clear: keep the cached known optima")
+    p_cache.add_argument("--rows", type=int, default=30,
+                         help="with info: functions listed (default 30)")
     p_cache.set_defaults(func=_cmd_cache)
     return parser
+
+
+def _debug(argv) -> bool:
+    """--debug on the command line or OPTBENCH_DEBUG=1: full tracebacks with errors."""
+    args = sys.argv[1:] if argv is None else argv
+    return "--debug" in args or os.environ.get("OPTBENCH_DEBUG", "") not in ("", "0")
+
+
+def _prune_if_large() -> None:
+    from .cache import prune_if_large
+
+    line = prune_if_large()
+    if line:
+        print(f"optbench: {line}", file=sys.stderr)
 
 
 def main(argv=None) -> int:
@@ -387,8 +431,12 @@ def main(argv=None) -> int:
             parser.print_help()
             return EXIT_USAGE
         _load_dirs(args)
+        if args.func in (_cmd_run, _cmd_sweep, _cmd_info):
+            _prune_if_large()
         return args.func(args)
     except OptbenchError as exc:  # bad input; anything else is a bug and keeps its traceback
+        if _debug(argv):
+            traceback.print_exc()
         print(f"optbench: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import threading
@@ -11,13 +12,14 @@ from typing import Any
 
 import numpy as np
 
-from .errors import InvalidTypeError, InvalidValueError
+from .errors import InvalidTypeError, InvalidValueError, OptbenchError
 from .params import coerce_all
 from .problem import Problem
 from .registry import Solver, check_fits, get_solver, make_problem, named_values, problem_options
 from .results import Result
 from .solvers._loop import HISTORY_COLUMNS, RUN_OPTIONS, make_control
 from .status import describe
+from .usercode import UserCodeError, check_problem, gist, is_user_function, location
 
 __all__ = ["run", "RUN_OPTIONS"]
 
@@ -77,6 +79,26 @@ def _check_history_size(max_iter: int, record_every: int, n_columns: int) -> Non
             f"max_iter={max_iter} with record_every={record_every} would keep {rows:,} table "
             f"rows ({need / 2**30:.1f} GiB, more than a quarter of this machine's memory); "
             "raise record_every or lower max_iter")
+
+
+@contextlib.contextmanager
+def _about_user_code(problem: Problem, solver: Solver):
+    """An error raised while compiling or running ``solver`` on a user's problem names the
+    problem's own functions (their files and lines); other errors pass unchanged."""
+    try:
+        yield
+    except OptbenchError:
+        raise
+    except Exception as exc:
+        user = [fn for fn in problem.oracle[:4] + (problem.oracle.batch,)
+                if fn is not None and is_user_function(fn)]
+        if not user:
+            raise
+        raise UserCodeError(
+            f"problem {problem.name!r}: solver {solver.name!r} stopped on an error from the "
+            f"problem's code ({gist(exc)})\n  its functions: "
+            + "; ".join(location(fn) for fn in user)
+            + "\n  (optbench --debug, or OPTBENCH_DEBUG=1, shows the full error)") from exc
 
 
 # (entry, argument-type key) -> the compiled function for those types, in this process
@@ -195,14 +217,16 @@ def run(problem, solver, *, dim: int | None = None, seed: int | None = None,
                         len(HISTORY_COLUMNS) + len(plan.columns)
                         + (prob.dim if opts["record_x"] else 0))
 
-    label = f"{slv.name} for {prob.name}"
-    compile_seconds, cache_hit, compiled = _warm_up(
-        plan.entry, (prob.oracle, start, *plan.args, control._replace(max_iter=0)), on_compile,
-        label)
+    check_problem(prob)  # a user's problem: its functions checked once (usercode.py)
 
-    t = time.perf_counter()
-    x, history, reason, iterations = compiled(prob.oracle, start, *plan.args, control)
-    call_seconds = time.perf_counter() - t
+    label = f"{slv.name} for {prob.name}"
+    with _about_user_code(prob, slv):
+        compile_seconds, cache_hit, compiled = _warm_up(
+            plan.entry, (prob.oracle, start, *plan.args, control._replace(max_iter=0)),
+            on_compile, label)
+        t = time.perf_counter()
+        x, history, reason, iterations = compiled(prob.oracle, start, *plan.args, control)
+        call_seconds = time.perf_counter() - t
 
     last = dict(zip(HISTORY_COLUMNS, history[-1], strict=False))  # extras follow
     status, message = describe(reason, iteration=iterations, tol=opts["tol"],

@@ -8,10 +8,11 @@ defines the instance: its parameters, its data arrays (their bytes, dtype and sh
 version string that the family bumps when its objective or its solve changes.
 
 The cache lives in ``$OPTBENCH_CACHE_DIR`` when that is set, else in the user cache directory
-(``~/.cache/optbench/optima`` on Linux, ``$XDG_CACHE_HOME`` honoured). Files are written
-atomically (a temporary file, then :func:`os.replace`), so concurrent processes never read a
-half-written entry; an unreadable or corrupt entry is ignored and rewritten; a directory that
-cannot be written turns caching off for that call, with a warning.
+(``~/.cache/optbench/optima`` on Linux, ``$XDG_CACHE_HOME`` honoured), provided it is the
+user's own and nobody else can write it; else in a private fallback, with one warning (see
+:func:`optbench.cache.private_dir`). Files are written atomically (a temporary file, then
+:func:`os.replace`), so concurrent processes never read a half-written entry; an unreadable
+or corrupt entry is ignored and rewritten; entries are read with ``allow_pickle=False``.
 
 This module is pure Python: compiled code never calls into it.
 """
@@ -19,10 +20,10 @@ This module is pure Python: compiled code never calls into it.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import math
 import os
-import sys
 import tempfile
 import warnings
 from collections.abc import Callable, Mapping
@@ -31,7 +32,7 @@ from pathlib import Path
 import numpy as np
 from scipy.linalg import cho_factor, cho_solve
 
-__all__ = ["ENV_CACHE_DIR", "cache_dir", "instance_key", "reference_optimum",
+__all__ = ["ENV_CACHE_DIR", "cache_dir", "usable_cache_dir", "instance_key", "reference_optimum",
            "newton_minimize", "power_iteration_norm"]
 
 ENV_CACHE_DIR = "OPTBENCH_CACHE_DIR"
@@ -39,22 +40,30 @@ _FORMAT = "optbench-optima-1"  # layout of the key and of the cache files
 
 
 # -- where ---------------------------------------------------------------------------------------
-def _user_cache_root() -> Path:
-    """The platform's per-user cache directory."""
-    home = Path.home()
-    if sys.platform == "win32":
-        return Path(os.environ.get("LOCALAPPDATA") or home / "AppData" / "Local")
-    if sys.platform == "darwin":
-        return home / "Library" / "Caches"
-    return Path(os.environ.get("XDG_CACHE_HOME") or home / ".cache")
-
-
 def cache_dir() -> Path:
-    """``$OPTBENCH_CACHE_DIR`` if set (and not empty), else ``<user cache>/optbench/optima``."""
+    """``$OPTBENCH_CACHE_DIR`` if set (and not empty), else ``<user cache>/optbench/optima``
+    (the configured place; :func:`usable_cache_dir` is where entries are read and written)."""
+    from .cache import user_cache_root
+
     chosen = os.environ.get(ENV_CACHE_DIR, "").strip()
     if chosen:
         return Path(chosen).expanduser()
-    return _user_cache_root() / "optbench" / "optima"
+    return user_cache_root() / "optbench" / "optima"
+
+
+@functools.lru_cache(maxsize=16)
+def _checked(configured: Path) -> Path:
+    from .cache import private_dir
+
+    setting = ENV_CACHE_DIR if os.environ.get(ENV_CACHE_DIR, "").strip() else \
+        "the default location"
+    return private_dir(configured, "optima", setting)
+
+
+def usable_cache_dir() -> Path:
+    """:func:`cache_dir` when it is a private writable directory, else a private fallback
+    (one warning; see :func:`optbench.cache.private_dir`)."""
+    return _checked(cache_dir())
 
 
 # -- what ----------------------------------------------------------------------------------------
@@ -156,7 +165,7 @@ def reference_optimum(key_parts, solve: Callable[[], tuple], *, version: str = "
     be written gives a ``UserWarning`` and the optimum is computed without caching.
     """
     key = instance_key(key_parts, version)
-    directory = cache_dir()
+    directory = usable_cache_dir()
     path = directory / f"{key}.npz"
     cached = _read(path, key, dim)
     if cached is not None:

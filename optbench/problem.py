@@ -17,6 +17,7 @@ Function conventions (``args`` is the problem's data tuple, ``out`` a preallocat
 
 from __future__ import annotations
 
+import math
 from collections import namedtuple
 from dataclasses import dataclass, field
 from typing import Any
@@ -90,10 +91,60 @@ class Problem:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self):
-        self.x0 = np.ascontiguousarray(self.x0, dtype=np.float64)
-        self.minimizers = tuple(np.asarray(m, dtype=np.float64) for m in self.minimizers)
-        if self.f_star is not None:
-            self.f_star = float(self.f_star)
+        self.x0 = self._vector("x0", self.x0)
+        if self.x0.ndim != 1 or self.x0.size == 0:
+            self._refuse(f"x0 must be a non-empty vector; got shape {self.x0.shape}")
+        self.minimizers = tuple(self._vector(f"minimizers[{i}]", m)
+                                for i, m in enumerate(self.minimizers))
+        for i, m in enumerate(self.minimizers):
+            if m.shape != self.x0.shape:
+                self._refuse(f"minimizers[{i}] has shape {m.shape}; x0 has {self.x0.shape}")
+        self.f_star = self._number("f_star", self.f_star)
+        self.L = self._number("L", self.L)
+        self.mu = self._number("mu", self.mu)
+        if self.L is not None and not self.L > 0:
+            self._refuse(f"L must be > 0 (or None when unknown); got {self.L}")
+        if self.mu is not None and not self.mu >= 0:
+            self._refuse(f"mu must be >= 0 (or None when unknown); got {self.mu}")
+        if self.L is not None and self.mu is not None and self.mu > self.L:
+            self._refuse(f"mu = {self.mu} exceeds L = {self.L}; mu <= L always holds")
+        if not isinstance(self.oracle, Oracle):
+            self._refuse(f"oracle must be an optbench.Oracle; got {type(self.oracle).__name__}")
+        for role in ("f", "grad", "fg", "hess", "batch"):
+            fn = getattr(self.oracle, role)
+            if fn is None and role in ("fg", "hess", "batch"):
+                continue
+            if not hasattr(fn, "py_func"):
+                self._refuse(f"oracle.{role} must be a function compiled with optbench.jit; "
+                             f"got {type(fn).__name__}")
+        # the identities of the compiled functions, before any solver's cache names them
+        for fn in self.oracle[:4] + (self.oracle.batch,):
+            getattr(fn, "identity", None)
+
+    def _refuse(self, what: str):
+        from .errors import InvalidValueError
+
+        raise InvalidValueError(f"problem {self.name!r}: {what}")
+
+    def _vector(self, name: str, value) -> np.ndarray:
+        try:
+            v = np.ascontiguousarray(value, dtype=np.float64)
+        except (TypeError, ValueError):
+            self._refuse(f"{name} must be a vector of numbers; got {value!r:.80}")
+        if not np.all(np.isfinite(v)):
+            self._refuse(f"{name} has entries that are not finite")
+        return v
+
+    def _number(self, name: str, value) -> float | None:
+        if value is None:
+            return None
+        try:
+            v = float(value)
+        except (TypeError, ValueError):
+            self._refuse(f"{name} must be a number or None; got {value!r:.80}")
+        if not math.isfinite(v):
+            self._refuse(f"{name} must be finite (or None when unknown); got {v}")
+        return v
 
     # -- facts derived from fields (never from names) ------------------------------------
     @property

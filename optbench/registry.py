@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import importlib.util
+import importlib
+import importlib.machinery
 import os
 import sys
-import warnings
+import traceback
+import types
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
@@ -119,20 +121,32 @@ _catalogue_loaded = False
 
 
 # -- registration ----------------------------------------------------------------------------
-def register_problem(name: str, *, params=(), summary: str):
+def _source(build) -> str:
+    """Where a builder is defined: ``file.py:line``."""
+    code = getattr(build, "__code__", None)
+    if code is None:
+        return getattr(build, "__module__", "?")
+    return f"{code.co_filename}:{code.co_firstlineno}"
+
+
+def register_problem(name: str, *, params=(), summary: str, replace: bool = False):
     """Decorator registering a problem family under ``name`` (lower-case, hyphens).
 
     The decorated builder receives the declared parameters as keywords and returns a
-    :class:`~optbench.Problem`. Registering a name twice replaces the older entry with a
-    warning (a user may override a built-in on purpose)."""
+    :class:`~optbench.Problem`. A name that is already registered by other code (a built-in
+    or another file) is refused, naming both places, unless ``replace=True`` asks to replace
+    it on purpose. Running the same definition again (a module imported twice) replaces it
+    silently."""
 
     def deco(build):
-        if name in _families and _families[name].build.__module__ != build.__module__:
-            warnings.warn(f"problem {name!r} registered again by {build.__module__}; "
-                          "the newer definition wins", stacklevel=2)
+        old = _families.get(name)
+        if old is not None and not replace and old.source != _source(build):
+            raise OptbenchError(
+                f"problem {name!r} is registered twice: by {old.source} and by "
+                f"{_source(build)}; rename one, or pass replace=True to register_problem "
+                "to replace the first on purpose")
         _families[name] = ProblemFamily(name, build, tuple(params), summary,
-                                        source=getattr(sys.modules.get(build.__module__),
-                                                       "__file__", "") or "")
+                                        source=_source(build))
         return build
 
     return deco
@@ -153,15 +167,44 @@ def builtin_problems_dir() -> Path:
     raise OptbenchError(f"the built-in problem catalogue is missing (looked in {here})")
 
 
-def _module_name(path: Path, builtin: bool) -> str:
-    if builtin:
-        return f"optbench_problems.{path.stem}"
-    tag = hashlib.sha256(str(path.parent).encode()).hexdigest()[:10]
-    return f"optbench_user_problems_{tag}.{path.stem}"
+BUILTIN_PACKAGE = "optbench_problems"
+
+
+def _package_for(directory: Path, builtin: bool) -> str:
+    """The package a problems directory is imported as (made once per process): its files
+    are its modules, so that they can import their siblings (``from ._helpers import r``)."""
+    name = BUILTIN_PACKAGE if builtin else \
+        "optbench_user_problems_" + hashlib.sha256(str(directory).encode()).hexdigest()[:10]
+    if name not in sys.modules:
+        package = types.ModuleType(name, f"problems loaded from {directory}")
+        package.__path__ = [str(directory)]
+        package.__file__ = str(directory / "__init__.py")
+        package.__package__ = name
+        package.__spec__ = importlib.machinery.ModuleSpec(name, None, is_package=True)
+        package.__spec__.submodule_search_locations = [str(directory)]
+        sys.modules[name] = package
+    return name
+
+
+def _load_error(path: Path, exc: BaseException) -> OptbenchError:
+    """A problem file that failed to import: the error and the line of that file."""
+    line = next((f.lineno for f in reversed(traceback.extract_tb(exc.__traceback__))
+                 if Path(f.filename).resolve().parent == path.parent), None)
+    where = f"{path}:{line}" if line else str(path)
+    if isinstance(exc, OptbenchError):
+        return type(exc)(f"{exc} (in {where})")
+    text = " ".join(str(exc).split())
+    return OptbenchError(f"could not load problem file {where}: {type(exc).__name__}: "
+                         f"{text[:300]}")
 
 
 def load_problem_dir(directory, *, builtin: bool = False) -> None:
-    """Import every ``*.py`` file of ``directory`` (not starting with ``_``), by path."""
+    """Import every ``*.py`` file of ``directory`` not starting with ``_`` as a module of one
+    package, so files may share helpers: ``from ._helpers import residual`` imports
+    ``_helpers.py`` of the same directory (which is not itself a problem file)."""
+    if not isinstance(directory, str | os.PathLike) or not str(directory).strip():
+        raise InvalidValueError(f"a problems directory must be a path; got {directory!r} "
+                                f"(option --problems-dir or {ENV_PATH})")
     directory = Path(directory).expanduser().resolve()
     if directory in _loaded_dirs:
         return
@@ -170,21 +213,18 @@ def load_problem_dir(directory, *, builtin: bool = False) -> None:
             f"problems directory {str(directory)!r} does not exist (option --problems-dir "
             f"or {ENV_PATH})")
     _loaded_dirs.add(directory)
+    package = _package_for(directory, builtin)
     for path in sorted(directory.glob("*.py")):
         if path.name.startswith("_"):
             continue
-        name = _module_name(path, builtin)
+        name = f"{package}.{path.stem}"
         if name in sys.modules:
             continue
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
         try:
-            spec.loader.exec_module(module)
+            importlib.import_module(name)
         except Exception as exc:
-            del sys.modules[name]
-            raise OptbenchError(f"could not load problem file {path}: "
-                                f"{type(exc).__name__}: {exc}") from exc
+            sys.modules.pop(name, None)
+            raise _load_error(path, exc) from exc
 
 
 def _ensure_catalogue() -> None:
@@ -281,6 +321,13 @@ def make_problem(name: str, **params) -> Problem:
     values = coerce_all(family.params, given, f"problem {name!r}")
     try:
         problem = family.build(**values)
+    except OptbenchError:
+        raise
+    except (ValueError, TypeError) as exc:  # the builder refused these values: say which
+        shown = ", ".join(f"{k}={v!r}" for k, v in values.items()) or "no parameters"
+        kind = InvalidTypeError if isinstance(exc, TypeError) else InvalidValueError
+        raise kind(f"problem {name!r} with {shown}: its builder ({family.source}) raised "
+                   f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}") from exc
     except MemoryError as exc:  # numpy refuses an allocation larger than the machine
         sizes = [k for k in ("dim", "samples", "hidden", "data") if k in given] or list(given)
         shown = ", ".join(f"{k}={given[k]}" for k in sizes)

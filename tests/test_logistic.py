@@ -284,17 +284,35 @@ def test_corrupt_cache_file_is_ignored_and_rewritten(cache, damage):
     assert solve.calls == 2
 
 
-def test_unwritable_cache_dir_falls_back_with_a_warning(tmp_path, monkeypatch):
+def test_unwritable_cache_dir_falls_back_with_a_warning(tmp_path, monkeypatch, caplog):
     blocker = tmp_path / "a-file"
     blocker.write_text("")  # a directory cannot be created below a file (even by root)
     monkeypatch.setenv(optima.ENV_CACHE_DIR, str(blocker / "optima"))
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))  # where the fallback goes
     solve = CountingSolve()
-    with pytest.warns(UserWarning, match="cannot write the optimum cache"):
+    with caplog.at_level("WARNING", logger="optbench"):
         x, f = optima.reference_optimum(("f",), solve)
     np.testing.assert_array_equal(x, [1.0, 2.0])
-    with pytest.warns(UserWarning, match="OPTBENCH_CACHE_DIR"):
-        optima.reference_optimum(("f",), solve)
-    assert solve.calls == 2
+    assert "OPTBENCH_CACHE_DIR" in caplog.text and "is not used for the optima" in caplog.text
+    fallback = tmp_path / f"optbench-{os.getuid()}" / "optima"
+    assert [p.suffix for p in fallback.iterdir()] == [".npz"]
+    optima.reference_optimum(("f",), solve)  # read back from the private fallback
+    assert solve.calls == 1
+
+
+def test_optimum_cache_that_others_can_write_is_never_read(tmp_path, monkeypatch, caplog):
+    planted = tmp_path / "shared"
+    planted.mkdir()
+    os.chmod(planted, 0o777)
+    monkeypatch.setenv(optima.ENV_CACHE_DIR, str(planted))
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    key = optima.instance_key(("f",), "")
+    np.savez(planted / f"{key}.npz", key=np.array(key), x_star=np.array([9.0, 9.0]),
+             f_star=np.array(-1e9))  # another user's lie
+    with caplog.at_level("WARNING", logger="optbench"):
+        x, f = optima.reference_optimum(("f",), CountingSolve())
+    np.testing.assert_array_equal(x, [1.0, 2.0])  # solved, not read from there
+    assert "other users can write it" in caplog.text
 
 
 def test_non_finite_optimum_is_refused_and_not_cached(cache):
