@@ -257,7 +257,8 @@ def _cmd_cache(args) -> int:
         print(f"compiled functions ({len(entries)}, largest first; limit "
               f"{cache.size_limit() / 2**20:.0f} MiB, {cache.ENV_LIMIT}):")
         for e in entries[:args.rows]:
-            state = f"{e.entries:3d} entries" if e.live else "  not loaded (prune removes it)"
+            state = (f"{e.entries:3d} entr{'y' if e.entries == 1 else 'ies'}" if e.live
+                     else "  not loaded (prune removes it)")
             print(f"  {e.bytes / 2**20:8.2f} MiB  {state}  {e.name}")
         if len(entries) > args.rows:
             print(f"  ... {len(entries) - args.rows} more (--rows N)")
