@@ -14,7 +14,7 @@ from .errors import (
     OptbenchError,
     UnknownNameError,
 )
-from .harness import run
+from .harness import Interrupted, run
 from .params import Param
 from .problem import Oracle, Problem, value_and_grad
 from .registry import (
@@ -35,7 +35,7 @@ from .sweep import sweep
 __version__ = "0.1.0"
 
 __all__ = [
-    "jit", "run", "Param", "Oracle", "Problem", "value_and_grad", "Solver",
+    "jit", "run", "Interrupted", "Param", "Oracle", "Problem", "value_and_grad", "Solver",
     "register_problem", "register_solver", "make_problem", "get_solver", "problem_names",
     "solver_names", "load_problem_dir", "Result", "load_table", "Control", "make_control",
     "sweep", "load_runs", "load_history", "summarize",

@@ -88,12 +88,16 @@ class _FingerprintCache(FunctionCache):
         return all(getattr(d, "cacheable", True) for d in dispatchers_in(sig))
 
     # A corrupt cache file (garbage, truncated: unpickling fails) is never used: report it,
-    # remove the function's index so that it is rebuilt, and compile again.
+    # remove the function's index so that it is rebuilt, and compile again. An error of the
+    # file system (the directory gone, the disk full) is not corruption: it is raised, a
+    # fault of the environment (see optbench.faults).
     def load_overload(self, sig, target_context):
         if not self._usable(sig):
             return None
         try:
             return super().load_overload(sig, target_context)
+        except OSError:
+            raise
         except Exception as exc:  # noqa: BLE001 - any failure to read means: not usable
             self._discard(exc)
             return None
@@ -103,6 +107,8 @@ class _FingerprintCache(FunctionCache):
             return
         try:
             super().save_overload(sig, data)
+        except OSError:
+            raise
         except Exception as exc:  # noqa: BLE001 - e.g. a corrupt index read before writing
             self._discard(exc)
             try:

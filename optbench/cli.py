@@ -10,17 +10,21 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 import traceback
 
 import numpy as np
 
+from .board import signal_name
 from .cli_args import pairs, parse_x0, problem_params
 from .errors import InvalidValueError, OptbenchError
+from .faults import SweepError
 from .plots.commands import add_commands as add_plot_commands
 from .plots.commands import add_run_plot_option, finish_run_plot, prepare_run_plot
 from .solvers._loop import RUN_OPTIONS
-from .status import EXIT_BAD_INPUT, EXIT_ERRORS, exit_code
+from .status import EXIT_BAD_INPUT, EXIT_ERRORS, EXIT_FAULT, EXIT_SIGNAL, NO_OUTCOME, exit_code
 
 EXIT_USAGE = EXIT_BAD_INPUT
 _HEAD_ROWS = 5
@@ -154,7 +158,7 @@ def _format_table(columns: dict, rows: int) -> str:
 
 
 def _cmd_run(args) -> int:
-    from .harness import run
+    from .harness import Interrupted, run
     from .results import check_output_path
 
     def notify(label):
@@ -168,15 +172,24 @@ def _cmd_run(args) -> int:
     given = problem_params(args)
     plot = prepare_run_plot(args, given)
     options = {o.name: getattr(args, o.name) for o in RUN_OPTIONS}
-    result = run(args.problem, args.solver, dim=args.dim, seed=args.seed,
-                 x0=parse_x0(args.x0), problem_params=given,
-                 solver_params=pairs(args.p, "-p"), on_compile=notify, **options)
+    stopped_by = 0
+    try:
+        result = run(args.problem, args.solver, dim=args.dim, seed=args.seed,
+                     x0=parse_x0(args.x0), problem_params=given,
+                     solver_params=pairs(args.p, "-p"), on_compile=notify,
+                     progress=not args.quiet, **options)
+    except Interrupted as exc:  # the run so far is shown and saved, then the exit says so
+        if exc.result is None:
+            raise
+        result, stopped_by = exc.result, exc.signal
     if args.out:
         result.save(args.out)
     print(_format_table(result.columns, args.rows))
     print(result.summary_line())
     if args.out:
         print(f"table written to {args.out}")
+    if stopped_by:
+        return EXIT_SIGNAL + stopped_by
     finish_run_plot(plot, result)
     return exit_code(result.status)
 
@@ -207,16 +220,17 @@ def _cmd_sweep(args) -> int:
     if args.problems_dir:
         config["problems_dirs"] = [*config.get("problems_dirs", []), *args.problems_dir]
     runs = sweep(config, args.out, workers=args.workers, scheduler=args.scheduler,
-                 progress=not args.no_progress, retry_errors=args.retry_errors)
+                 progress=not args.no_progress, retry_errors=args.retry_errors,
+                 worker_timeout=args.worker_timeout)
     for line in runs.attrs.get("skipped", ()):
         print(f"skipped (does not fit): {line}")
     print(format_summary(summarize(runs)))
     retried = len(runs.attrs.get("retried", ()))
-    errors = int((runs["status"] == "error").sum()) if len(runs) else 0
+    errors = int(runs["status"].isin(NO_OUTCOME).sum()) if len(runs) else 0
     print(f"{len(runs)} cells in {args.out}"
           + (f"; {retried} of them ran again after an error" if retried else "")
-          + (f"; {errors} raised an error (status error; --retry-errors runs them again)"
-             if errors else ""))
+          + (f"; {errors} raised an error or crashed (status error / crashed; "
+             "--retry-errors runs those in error again)" if errors else ""))
     return EXIT_ERRORS if errors else 0
 
 
@@ -341,6 +355,8 @@ def build_parser() -> argparse.ArgumentParser:
                                                             "FILE.parquet")
     p_run.add_argument("--rows", type=int, default=_HEAD_ROWS,
                        help=f"rows shown at the head and the tail (default {_HEAD_ROWS})")
+    p_run.add_argument("--quiet", action="store_true",
+                       help="no progress line (shown on a terminal once a run lasts a second)")
     add_run_plot_option(p_run)
     p_run.set_defaults(func=_cmd_run)
     add_plot_commands(sub)
@@ -353,7 +369,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "command resumes: finished cells are skipped, including those that ended "
                     "in an error unless --retry-errors is given.",
         epilog="exit status: 0 when every cell ran, whatever its outcome; 4 when some cell "
-               "raised an error; 2 bad input; 130 interrupted")
+               "raised an error or crashed its worker; 5 when the sweep stopped on a fault of "
+               "the machine or of its workers (finished cells kept); 2 bad input; 130 / 143 "
+               "interrupted (Ctrl-C / SIGTERM)")
     p_sweep.add_argument("config", nargs="?", metavar="CONFIG", help="a sweep config (.toml)")
     p_sweep.add_argument("--out", required=True, metavar="DIR", help="the results directory")
     p_sweep.add_argument("--problems", metavar="A,B", help="problem names")
@@ -373,7 +391,13 @@ def build_parser() -> argparse.ArgumentParser:
                          help="worker processes (default: one per core; 1: in this process)")
     p_sweep.add_argument("--scheduler", metavar="ADDRESS",
                          help="run on this dask.distributed scheduler (tcp://host:8786)")
-    p_sweep.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p_sweep.add_argument("--worker-timeout", type=float, default=60.0, metavar="SECONDS",
+                         help="with --scheduler: how long to wait for a dask worker, at the "
+                              "start and whenever the cluster has none, before stopping "
+                              "(default 60)")
+    p_sweep.add_argument("--no-progress", action="store_true",
+                         help="no progress bar (off a terminal: a plain line per tenth of "
+                              "the cells)")
     p_sweep.add_argument("--retry-errors", action="store_true",
                          help="run again the finished cells whose run raised (status error), "
                               "e.g. after fixing a data file; each new result replaces the "
@@ -424,8 +448,20 @@ def _prune_if_large() -> None:
         print(f"optbench: {line}", file=sys.stderr)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C: the same clean stop, exit status 143."""
+
+    signal = signal.SIGTERM
+
+
+def _on_sigterm(signum, frame):
+    raise Terminated()
+
+
 def main(argv=None) -> int:
     parser = build_parser()
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         args = parser.parse_args(_join_minus_values(sys.argv[1:] if argv is None else argv))
         if args.command is None:
@@ -439,10 +475,12 @@ def main(argv=None) -> int:
         if _debug(argv):
             traceback.print_exc()
         print(f"optbench: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("optbench: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_FAULT if isinstance(exc, SweepError) else EXIT_USAGE
+    except KeyboardInterrupt as exc:
+        number = getattr(exc, "signal", signal.SIGINT)
+        if not getattr(exc, "reported", False):
+            print(f"optbench: interrupted ({signal_name(number)})", file=sys.stderr)
+        return EXIT_SIGNAL + number
     except BrokenPipeError:  # output piped into `head` and the like
         sys.stderr.close()
         return 0

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from .board import signal_name, watch
 from .errors import InvalidTypeError, InvalidValueError, OptbenchError
 from .params import coerce_all
 from .problem import Problem
@@ -21,7 +22,7 @@ from .solvers._loop import HISTORY_COLUMNS, RUN_OPTIONS, make_control
 from .status import describe
 from .usercode import UserCodeError, check_problem, gist, is_user_function, location
 
-__all__ = ["run", "RUN_OPTIONS"]
+__all__ = ["run", "RUN_OPTIONS", "Interrupted"]
 
 _HISTORY_MEMORY_SHARE = 0.25  # refuse a history larger than this share of the machine's memory
 COMPILE_NOTICE_AFTER = 0.5  # seconds of warm-up before saying "compiling"
@@ -160,7 +161,8 @@ def run(problem, solver, *, dim: int | None = None, seed: int | None = None,
         record_x: bool | None = None, x0=None,
         problem_params: dict[str, Any] | None = None,
         solver_params: dict[str, Any] | None = None,
-        on_compile: Callable[[str], None] | None = None, **more_solver_params) -> Result:
+        on_compile: Callable[[str], None] | None = None, progress: bool = False,
+        **more_solver_params) -> Result:
     """Run ``solver`` on ``problem`` and return a :class:`~optbench.results.Result`.
 
     Parameters
@@ -176,11 +178,21 @@ def run(problem, solver, *, dim: int | None = None, seed: int | None = None,
         (columns ``x_1 ... x_n``, and ``Result.iterates``).
     x0 : array, optional
         Start point; the problem's own by default.
+    progress : bool
+        Show a progress line on stderr, when it is a terminal, once the run has lasted a
+        second (``optbench run`` does, unless ``--quiet``).
     problem_params : dict, optional
         Further problem parameters (``{"cond": 1e4}``).
     solver_params, **more_solver_params
         The solver's parameters, as a dict or as keywords (``step=0.1``); a solver parameter
         named like an argument of ``run`` (the shuffling solvers' ``seed``) goes in the dict.
+
+    Raises
+    ------
+    Interrupted
+        (a ``KeyboardInterrupt``) when Ctrl-C or SIGTERM arrives during the run, called from
+        the main thread: the compiled loop stops at its next checkpoint (within about 10 ms
+        of running) and ``exc.result`` is the Result so far, status ``interrupted``.
 
     Examples
     --------
@@ -224,14 +236,16 @@ def run(problem, solver, *, dim: int | None = None, seed: int | None = None,
         compile_seconds, cache_hit, compiled = _warm_up(
             plan.entry, (prob.oracle, start, *plan.args, control._replace(max_iter=0)),
             on_compile, label)
-        t = time.perf_counter()
-        x, history, reason, iterations = compiled(prob.oracle, start, *plan.args, control)
-        call_seconds = time.perf_counter() - t
+        with watch(control.board, progress, f"{slv.name} on {prob.name}") as seen:
+            t = time.perf_counter()
+            x, history, reason, iterations = compiled(prob.oracle, start, *plan.args, control)
+            call_seconds = time.perf_counter() - t
 
     last = dict(zip(HISTORY_COLUMNS, history[-1], strict=False))  # extras follow
     status, message = describe(reason, iteration=iterations, tol=opts["tol"],
                                gap_tol=opts["gap_tol"], max_iter=opts["max_iter"],
-                               time_limit=opts["time_limit"], grad_norm=last["grad_norm"])
+                               time_limit=opts["time_limit"], grad_norm=last["grad_norm"],
+                               signal=signal_name(seen.signal))
     identity = {"problem": prob.name, "solver": slv.name, "dim": prob.dim,
                 "seed": prob.params.get("seed", seed)}
     solve_seconds = float(last["time"])  # read inside the compiled loop: no dispatch cost
@@ -245,5 +259,18 @@ def run(problem, solver, *, dim: int | None = None, seed: int | None = None,
         "compile_seconds": compile_seconds, "cache_hit": cache_hit,
         "status": status, "message": message,
     }
-    return Result(prob.name, slv.name, x, status, message, history, plan.columns, prob.f_star,
-                  identity, values, summary)
+    result = Result(prob.name, slv.name, x, status, message, history, plan.columns,
+                    prob.f_star, identity, values, summary)
+    if seen.signal:  # stopped at a checkpoint, or the signal came as the run ended
+        raise Interrupted(seen.signal, result)
+    return result
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C (SIGINT) or SIGTERM stopped a run: ``signal`` is which, ``result`` the Result
+    so far (status ``interrupted``, its table up to the last iteration)."""
+
+    def __init__(self, signal: int, result: Result | None = None):
+        super().__init__(f"interrupted by {signal_name(signal)}")
+        self.signal = signal
+        self.result = result

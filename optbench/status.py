@@ -11,10 +11,10 @@ is left as it was.
 from __future__ import annotations
 
 __all__ = ["RUNNING", "GRAD_TOL", "GAP_TOL", "NO_MISTAKES", "ROOT_FOUND", "MAX_ITER",
-           "TIME_LIMIT", "NOT_FINITE", "FIRST_REFUSAL", "SINGULAR", "LINE_SEARCH",
+           "TIME_LIMIT", "NOT_FINITE", "INTERRUPTED", "FIRST_REFUSAL", "SINGULAR", "LINE_SEARCH",
            "NOT_DESCENT", "ZERO_DERIVATIVE", "NEGATIVE_CURVATURE", "PRECISION_LIMIT", "STATUSES",
-           "METHOD_FAILURES", "FAILED_STATUSES", "EXIT_CODES", "EXIT_BAD_INPUT", "EXIT_STOPPED",
-           "EXIT_FAILED", "EXIT_ERRORS",
+           "METHOD_FAILURES", "NO_OUTCOME", "FAILED_STATUSES", "EXIT_CODES", "EXIT_BAD_INPUT",
+           "EXIT_STOPPED", "EXIT_FAILED", "EXIT_ERRORS", "EXIT_FAULT", "EXIT_SIGNAL",
            "describe", "exit_code"]
 
 RUNNING = 0
@@ -25,6 +25,7 @@ ROOT_FOUND = 4       # converged: the Newton correction |f/f'| below tol (root f
 MAX_ITER = 5         # ran out of iterations
 TIME_LIMIT = 6       # ran out of time
 NOT_FINITE = 7       # diverged: f or the gradient became inf or NaN
+INTERRUPTED = 8      # stopped by a signal (Ctrl-C, SIGTERM) at a checkpoint
 
 FIRST_REFUSAL = 10
 SINGULAR = 10        # failed: singular Hessian (no Newton step exists)
@@ -35,7 +36,7 @@ NEGATIVE_CURVATURE = 14  # failed: p'Ap <= 0 in linear CG (the Hessian is not po
 PRECISION_LIMIT = 15  # a line search cannot decrease f by more than its rounding error
 
 # reason -> (status word, message template); templates may use {iteration}, {tol},
-# {gap_tol}, {max_iter}, {time_limit}, {grad_norm}
+# {gap_tol}, {max_iter}, {time_limit}, {grad_norm}, {signal}
 _REASONS = {
     GRAD_TOL: ("converged", "gradient norm <= tol={tol:g}"),
     GAP_TOL: ("converged", "f - f* <= gap_tol={gap_tol:g}"),
@@ -44,6 +45,7 @@ _REASONS = {
     MAX_ITER: ("max_iter", "reached max_iter={max_iter}"),
     TIME_LIMIT: ("time_limit", "reached time_limit={time_limit:g} s"),
     NOT_FINITE: ("diverged", "f or the gradient became non-finite at iteration {iteration}"),
+    INTERRUPTED: ("interrupted", "stopped by {signal} at iteration {iteration}"),
     SINGULAR: ("failed", "singular Hessian at iteration {iteration}: no Newton step"),
     LINE_SEARCH: ("line_search_failed",
                   "the line search found no acceptable step at iteration {iteration}"),
@@ -58,20 +60,24 @@ _REASONS = {
 }
 
 STATUSES = ("converged", "max_iter", "time_limit", "precision_limit", "diverged", "failed",
-            "line_search_failed")
-# the outcomes that are a failure of the method; sweeps add "error" (the run raised)
+            "line_search_failed", "interrupted")
+# the outcomes that are a failure of the method; sweeps add the cells that could not run to
+# an outcome: "error" (the run raised), "crashed" (it killed its worker process, twice)
 METHOD_FAILURES = ("failed", "line_search_failed")
-FAILED_STATUSES = (*METHOD_FAILURES, "error")
+NO_OUTCOME = ("error", "crashed")
+FAILED_STATUSES = (*METHOD_FAILURES, *NO_OUTCOME)
 
 # Exit status of `optbench run` by status word; of `optbench sweep`: 0 when every cell ran
 # (outcomes are data there), EXIT_ERRORS when some cell raised. 2 is bad input.
 EXIT_BAD_INPUT = 2
 EXIT_STOPPED = 3   # stopped before the tolerance was met: max_iter, time_limit, precision_limit
 EXIT_FAILED = 4    # diverged, failed, line_search_failed
-EXIT_ERRORS = 4    # a sweep in which some cell raised (status error)
+EXIT_ERRORS = 4    # a sweep in which some cell raised or crashed (status error, crashed)
+EXIT_FAULT = 5     # a sweep stopped by a fault of the machine or its workers (cells kept)
 EXIT_CODES = {"converged": 0, "max_iter": EXIT_STOPPED, "time_limit": EXIT_STOPPED,
               "precision_limit": EXIT_STOPPED, "diverged": EXIT_FAILED, "failed": EXIT_FAILED,
               "line_search_failed": EXIT_FAILED}
+EXIT_SIGNAL = 128  # + the signal number: 130 after Ctrl-C (SIGINT), 143 after SIGTERM
 
 
 def exit_code(status: str) -> int:

@@ -12,6 +12,14 @@ file and a killed sweep loses only the cells still running. One sweep writes a d
 a time (a second one is refused while the lock is held; the lock dies with its process).
 Reading needs no lock: :func:`load_runs` (one row per cell, with the solved / tolerance
 columns), :func:`load_history` (one row per recorded iteration) and :func:`summarize`.
+
+A results directory is data that people share, so every file is checked before use, and
+nothing in it is executed or unpickled. A cell file that is not what a sweep writes (not a
+regular file, a name that is not a cell key, not Parquet, metadata missing or of the wrong
+shape, a key that does not match its name) is skipped by readers with one warning naming it
+(readers never change the directory); a sweep resuming the directory moves it to
+``cells/.quarantine/`` and runs that cell again. A manifest of the wrong shape is one error
+naming the file and what is wrong.
 """
 
 from __future__ import annotations
@@ -19,9 +27,12 @@ from __future__ import annotations
 import datetime
 import fcntl
 import json
+import logging
 import math
 import os
 import platform
+import re
+import stat
 import sys
 from importlib import metadata
 from pathlib import Path
@@ -30,15 +41,24 @@ from typing import Any
 import numpy as np
 
 from .errors import InvalidValueError
-from .status import METHOD_FAILURES
+from .faults import environment_fault
+from .status import METHOD_FAILURES, NO_OUTCOME, STATUSES
+
+log = logging.getLogger("optbench")
 
 __all__ = ["ResultsStore", "encode_cell", "load_runs", "load_history", "load_manifest", "summarize",
-           "read_cell", "RUN_COLUMNS"]
+           "read_cell", "check_cell", "cell_records", "RUN_COLUMNS",
+           "CELL_STATUSES"]
 
 CELL_META = b"optbench.cell"
 MANIFEST = "manifest.json"
 CELLS = "cells"
+QUARANTINE = ".quarantine"
 _TMP = ".tmp-"
+KEY = re.compile(r"[0-9a-f]{20}")  # a cell key (grid.py): 20 hex digits, the file's stem
+# statuses a cell file may hold: a run's, or "error" (its run raised), "crashed" (it killed
+# its worker process twice)
+CELL_STATUSES = (*STATUSES, "error", "crashed")
 # the columns of a runs table, before the problem_<name> and p_<name> columns
 RUN_COLUMNS = ("cell", "problem", "solver", "dim", "seed", "instance", "setting", "status",
                "message", "iterations", "f0", "f", "f_star", "gap", "grad_norm", "solve_seconds",
@@ -158,13 +178,31 @@ class ResultsStore:
         _atomic_write(path, lambda tmp: tmp.write_text(text))
 
     def done(self, retry_errors: bool = False) -> set[str]:
-        """Keys of the finished cells, which a sweep skips: every cell written, or with
-        ``retry_errors`` every cell written except those whose status is ``error`` (their run
-        raised), so that they run again and their files are replaced."""
-        paths = [p for p in self.cells_dir.glob("*.parquet") if not p.name.startswith(_TMP)]
-        if retry_errors:
-            paths = [p for p in paths if _cell_status(p) != "error"]
-        return {p.stem for p in paths}
+        """Keys of the finished cells, which a sweep skips: every valid cell file but those
+        whose status is ``error`` from a fault of the environment (see
+        :func:`environment_fault`), and with ``retry_errors`` every cell but those in
+        ``error`` at all, so that they run again and their files are replaced. A file that is
+        not a valid cell is moved to ``cells/.quarantine/`` (one warning) and run again."""
+        done = set()
+        for path, record in cell_records(self.root, on_bad=self._quarantine):
+            if record["status"] == "error" and (retry_errors or
+                                                environment_fault(record["message"])):
+                continue
+            done.add(path.stem)
+        return done
+
+    def _quarantine(self, path: Path, reason: str) -> None:
+        target = self.cells_dir / QUARANTINE
+        target.mkdir(exist_ok=True)
+        name = path.name
+        while (target / name).exists():
+            name = "_" + name
+        try:
+            os.replace(path, target / name)
+        except OSError:
+            (path.unlink if not path.is_dir() or path.is_symlink() else path.rmdir)()
+        log.warning("optbench: warning: %s is not a valid cell (%s); moved to %s, the cell "
+                    "runs again", path, reason, target / name)
 
     def has(self, key: str) -> bool:
         """Whether a file for the cell ``key`` is written (finished, or in error)."""
@@ -195,41 +233,160 @@ def _json_value(value):
     return str(value)
 
 
+_MANIFEST_FIELDS = {"config": dict, "config_hash": str, "cells": int, "sessions": list}
+
+
 def load_manifest(root) -> dict[str, Any]:
+    """The manifest of a results directory, checked: one error naming the file and what is
+    wrong when it is missing, unreadable, not JSON, or not of the shape a sweep writes."""
     path = Path(root) / MANIFEST
+    if not Path(root).is_dir():
+        raise InvalidValueError(f"{str(root)!r} is not a results directory: "
+                                f"{'no such directory' if not Path(root).exists() else 'a file'}"
+                                " (option DIR)")
     try:
-        return json.loads(path.read_text())
+        text = path.read_bytes().decode("utf-8")
+        manifest = json.loads(text)
     except (FileNotFoundError, NotADirectoryError):
         raise InvalidValueError(f"{str(root)!r} is not a results directory: it has no "
                                 f"{MANIFEST} (option DIR)") from None
     except OSError as exc:
         raise InvalidValueError(f"cannot read {str(path)!r}: {exc.strerror} (option DIR)") \
             from None
-    except json.JSONDecodeError as exc:
-        raise InvalidValueError(f"{str(path)!r} is corrupt ({exc}); it is written "
-                                "atomically, so something else changed it") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidValueError(f"{str(path)!r} is not a valid manifest: not JSON text "
+                                f"({str(exc)[:120]}); sweeps write it atomically, so something "
+                                "else changed it") from None
+    if not isinstance(manifest, dict):
+        raise InvalidValueError(f"{str(path)!r} is not a valid manifest: it holds a "
+                                f"{type(manifest).__name__}, not an object")
+    for key, kind in _MANIFEST_FIELDS.items():
+        if not isinstance(manifest.get(key), kind) or isinstance(manifest.get(key), bool):
+            got = "missing" if key not in manifest else \
+                f"a {type(manifest[key]).__name__}"
+            raise InvalidValueError(f"{str(path)!r} is not a valid manifest: {key!r} must be "
+                                    f"a {kind.__name__}; it is {got}")
+    solved = manifest["config"].get("solved", 1e-6)
+    if isinstance(solved, bool) or not isinstance(solved, int | float) or \
+            not 0 <= solved < math.inf:
+        raise InvalidValueError(f"{str(path)!r} is not a valid manifest: config 'solved' must "
+                                f"be a number >= 0; it is {solved!r:.60}")
+    return manifest
 
 
-def _cell_files(root) -> list[Path]:
-    load_manifest(root)  # refuses a directory that is not a results directory
-    return sorted(p for p in (Path(root) / CELLS).glob("*.parquet")
-                  if not p.name.startswith(_TMP))
+# -- cell files, checked ---------------------------------------------------------------------------
+_RECORD_FIELDS = {"cell": str, "problem": str, "solver": str, "instance": str, "setting": str,
+                  "status": str, "message": str, "iterations": int,
+                  "problem_params": dict, "solver_values": dict}
+_OPTIONAL_NUMBERS = ("f", "f_star", "gap", "grad_norm", "solve_seconds")
+_HISTORY = ("iteration", "f", "time")
 
 
-def _cell_status(path: Path) -> str:
-    """The status recorded in a cell file, read from its metadata alone."""
+def _bad_record(record, stem: str) -> str | None:
+    """What is wrong with a cell's metadata record (None when it is what a sweep writes)."""
+    if not isinstance(record, dict):
+        return f"its metadata is a {type(record).__name__}, not an object"
+    for key, kind in _RECORD_FIELDS.items():
+        value = record.get(key)
+        if not isinstance(value, kind) or isinstance(value, bool):
+            return f"metadata {key!r} is {'missing' if key not in record else repr(value)[:40]}"
+    if record["cell"] != stem:
+        return f"its metadata names cell {record['cell'][:40]!r}, not {stem!r}"
+    if record["status"] not in CELL_STATUSES:
+        return f"unknown status {record['status'][:40]!r}"
+    for key in ("dim", "seed", "index"):
+        value = record.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            return f"metadata {key!r} is {repr(value)[:40]}"
+    for key in _OPTIONAL_NUMBERS:
+        value = record.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            return f"metadata {key!r} is {repr(value)[:40]}"
+    return None
+
+
+def check_cell(path: Path) -> tuple[dict[str, Any] | None, str | None]:
+    """(record, None) for a valid cell file, else (None, what is wrong)."""
     import pyarrow.parquet as pq
 
-    return json.loads(pq.read_schema(path).metadata[CELL_META])["status"]
+    if not (path.suffix == ".parquet" and KEY.fullmatch(path.stem)):
+        return None, "its name is not a cell key (20 hex digits) with .parquet"
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError as exc:
+        return None, exc.strerror
+    if not stat.S_ISREG(mode):
+        return None, "not a regular file" + (" (a symbolic link)" if stat.S_ISLNK(mode) else "")
+    try:
+        schema = pq.read_schema(path)
+    except Exception as exc:  # noqa: BLE001 - any failure to parse: not a cell file
+        return None, f"not a Parquet file ({type(exc).__name__})"
+    meta = (schema.metadata or {}).get(CELL_META)
+    if meta is None:
+        return None, "no optbench metadata (a Parquet file from elsewhere)"
+    try:
+        record = json.loads(meta)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None, "its metadata is not JSON"
+    reason = _bad_record(record, path.stem)
+    if reason is None and not set(_HISTORY) <= set(schema.names):
+        reason = f"its table lacks the columns {', '.join(_HISTORY)}"
+    return (None, reason) if reason else (record, None)
+
+
+def _skip(path: Path, reason: str) -> None:
+    log.warning("optbench: warning: skipped %s: not a valid cell (%s); a sweep resuming "
+                "this directory moves it to cells/%s and runs the cell again", path, reason,
+                QUARANTINE)
+
+
+def cell_records(root, on_bad=_skip) -> list[tuple[Path, dict[str, Any]]]:
+    """(path, record) of every valid cell file of a results directory, in file-name order;
+    each invalid one is passed to ``on_bad(path, reason)`` (by default: one warning)."""
+    load_manifest(root)  # refuses a directory that is not a results directory
+    cells = Path(root) / CELLS
+    if not cells.is_dir():
+        raise InvalidValueError(f"{str(root)!r} is not a complete results directory: it has "
+                                f"no {CELLS}/ directory (option DIR)")
+    out = []
+    for path in sorted(cells.iterdir()):
+        if path.name.startswith(_TMP) or path.name == QUARANTINE:
+            continue
+        record, reason = check_cell(path)
+        if reason is not None:
+            on_bad(path, reason)
+        else:
+            out.append((path, record))
+    return out
 
 
 def read_cell(path, columns=None) -> tuple[dict[str, Any], Any]:
-    """The record and the history table (pyarrow) of one cell file."""
+    """The record and the history table (pyarrow) of one cell file (checked: an invalid
+    file is an InvalidValueError naming it)."""
     import pyarrow.parquet as pq
 
-    table = pq.ParquetFile(path).read(columns=columns)
-    record = json.loads(table.schema.metadata[CELL_META])
+    path = Path(path)
+    record, reason = check_cell(path)
+    if reason is not None:
+        raise InvalidValueError(f"{str(path)!r} is not a valid cell ({reason})")
+    try:
+        table = pq.ParquetFile(path).read(columns=columns)
+    except Exception as exc:  # noqa: BLE001 - a file damaged past its schema
+        raise InvalidValueError(f"{str(path)!r} is not a valid cell (its table cannot be read: "
+                                f"{type(exc).__name__})") from None
     return record, table
+
+
+def _read_valid(root, columns=None) -> list[tuple[dict[str, Any], Any]]:
+    """(record, table) of each valid cell; a file whose table turns out unreadable is
+    skipped with a warning like the rest."""
+    out = []
+    for path, _ in cell_records(root):
+        try:
+            out.append(read_cell(path, columns))
+        except InvalidValueError as exc:
+            _skip(path, str(exc).split("(", 1)[-1].rstrip(")"))
+    return out
 
 
 def _identity_columns(record: dict[str, Any]) -> dict[str, Any]:
@@ -247,8 +404,7 @@ def load_runs(root):
 
     tau = float(load_manifest(root)["config"].get("solved", 1e-6))
     rows, traces = [], []
-    for path in _cell_files(root):
-        record, table = read_cell(path, columns=["iteration", "f", "time"])
+    for record, table in _read_valid(root, columns=list(_HISTORY)):
         rows.append({"index": record.get("index", 0), **_identity_columns(record),
                      **{k: record[k] for k in (
             "status", "message", "iterations", "f", "f_star", "gap", "grad_norm",
@@ -256,7 +412,7 @@ def load_runs(root):
         traces.append({k: table.column(k).to_numpy() for k in ("iteration", "f", "time")})
     if not rows:
         return pd.DataFrame(columns=list(RUN_COLUMNS))
-    order = np.argsort([r.pop("index") for r in rows], kind="stable")
+    order = np.argsort([r.pop("index") or 0 for r in rows], kind="stable")
     rows, traces = [rows[i] for i in order], [traces[i] for i in order]
     runs = pd.DataFrame(rows)
     f0 = [tr["f"][0] if len(tr["f"]) else math.nan for tr in traces]
@@ -287,8 +443,7 @@ def load_history(root):
     """Every recorded iteration of every finished cell, with the cell's identity columns."""
     import pandas as pd
 
-    cells = sorted((read_cell(path) for path in _cell_files(root)),
-                   key=lambda cell: cell[0].get("index", 0))
+    cells = sorted(_read_valid(root), key=lambda cell: cell[0].get("index") or 0)
     frames = []
     for record, table in cells:
         frame = table.to_pandas()
@@ -321,7 +476,7 @@ def summarize(runs):
             "final_gap_median": g["gap"].median(),
             "diverged": int(g["diverged"].sum()),
             "failed": int(g["status"].isin(METHOD_FAILURES).sum()),
-            "errors": int((g["status"] == "error").sum()),
+            "errors": int(g["status"].isin(NO_OUTCOME).sum()),
         })
     return pd.DataFrame(out)
 

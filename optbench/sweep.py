@@ -15,36 +15,82 @@ when the sweep is interrupted; a cell that raises is recorded with its error (st
 ``error``) and the sweep goes on, and ``retry_errors=True`` runs such cells again once their
 cause is fixed. Cells are independent and seeded, so the values (all but the timings) do not
 depend on where or in which order they ran.
+
+Faults:
+
+- **Ctrl-C / SIGTERM** stop the sweep at once: a cell running in this process stops at its
+  next checkpoint, worker processes are killed; the running cells are not stored (they run
+  again on resume), the finished ones are kept, and a line says how to resume.
+- **Worker processes die with their parent**, however it died (Linux ``PR_SET_PDEATHSIG``).
+- **A cell that kills its worker** (a segmentation fault in a problem's code): each worker
+  tells the parent which cell it starts, so the right cell is known; it runs once more in a
+  fresh pool, and if it kills that worker too it is recorded as ``crashed`` with the signal.
+  The other cells in flight run again, unblamed.
+- **Faults of the environment** (disk full, memory, the cache or results directory unusable;
+  :mod:`optbench.faults`) stop the sweep with one line naming the cause; nothing is recorded
+  for the cell.
+- **dask**: a cluster without workers, or whose last worker went away, stops the sweep after
+  ``worker_timeout`` seconds (``--worker-timeout``), finished cells kept.
 """
 
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
+import ctypes
+import multiprocessing
 import os
 import signal
 import sys
-from collections import deque
+import threading
+import time
+from collections import Counter, deque
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 import numpy as np
 
+from .board import signal_name
 from .errors import InvalidTypeError, InvalidValueError, MissingDependencyError, OptbenchError
+from .faults import EnvironmentFault, SweepError, environment_cause
 from .grid import Cell, SweepPlan, plan_sweep
 from .results import MEASURE_COLUMNS
 from .status import FAILED_STATUSES
 from .store import ResultsStore, encode_cell, load_runs
 
-__all__ = ["sweep", "run_cell", "SweepError"]
+__all__ = ["sweep", "run_cell", "SweepError", "EnvironmentFault", "WORKER_TIMEOUT"]
 
 _IN_FLIGHT_PER_WORKER = 2   # cells queued per worker: keeps workers busy, memory bounded
+_WAIT_STEP = 0.5            # seconds between looks at the workers (crashes, lost dask workers)
+WORKER_TIMEOUT = 60.0       # seconds a dask sweep waits for a worker (--worker-timeout)
+_CRASHES_ALLOWED = 1        # a cell that kills its worker runs once more, then is "crashed"
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
-class SweepError(OptbenchError, RuntimeError):
-    """The sweep could not go on (a worker process died, the cluster went away)."""
+@contextlib.contextmanager
+def _signals_deferred():
+    """Ctrl-C and SIGTERM arriving in the block take effect when it ends (main thread)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received = []
+    previous = {s: signal.signal(s, lambda n, frame: received.append(n)) for s in _STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        for number in received[:1]:
+            handler = previous[number]
+            if callable(handler):
+                handler(number, None)
+            elif handler == signal.SIG_DFL:
+                signal.raise_signal(number)
 
 
 # -- the worker side ---------------------------------------------------------------------------
 _prepared: set = set()
+_started = None  # in a pool worker: a queue to the parent, (pid, key) / (pid, "") per cell
 
 
 def _prepare_worker(problems_dirs: tuple[str, ...], single_thread: bool) -> None:
@@ -66,30 +112,74 @@ def _prepare_worker(problems_dirs: tuple[str, ...], single_thread: bool) -> None
     _prepared.add(key)
 
 
-def run_cell(cell: Cell, problems_dirs: tuple[str, ...] = (), single_thread: bool = False
-             ) -> dict[str, Any]:
-    """Run one cell; return its record (identity, outcome) and its cell file's bytes. Never
-    raises for a problem of the cell itself: an exception becomes status ``error``."""
+def _worker_init(started, parent: int) -> None:
+    """A pool worker: Ctrl-C and SIGTERM are the parent's to handle (it kills the workers),
+    the worker dies with its parent, and it reports the cells it starts on ``started``."""
+    global _started
+    from . import board
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    board.WATCH_SIGNALS = False
+    try:  # Linux: the kernel sends SIGKILL when the parent dies, however it died
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # pragma: no cover - not Linux
+        pass
+    if os.getppid() != parent:  # the parent died before that took effect
+        os._exit(1)
+    _started = started
+
+
+def _cell_record(cell: Cell) -> dict[str, Any]:
+    params = dict(cell.problem_params)
+    return {"cell": cell.key, "index": cell.index, "problem": cell.problem,
+            "solver": cell.solver, "dim": params.get("dim"), "seed": cell.seed,
+            "instance": cell.instance, "setting": cell.setting,
+            "problem_params": cell.problem_params, "solver_values": cell.solver_values,
+            "worker": f"{os.uname().nodename}:{os.getpid()}"}
+
+
+def _no_run(record: dict[str, Any], status: str, message: str) -> dict[str, Any]:
+    """The outcome of a cell that has no history: it raised, or crashed its worker."""
+    record.update(status=status, message=message, iterations=0, f=None, f_star=None,
+                  gap=None, grad_norm=None, solve_seconds=None)
+    empty = {name: np.empty(0, np.int64 if name == "iteration" else np.float64)
+             for name in MEASURE_COLUMNS}
+    return {"record": record, "parquet": encode_cell(empty, record)}
+
+
+def run_cell(cell: Cell, problems_dirs: tuple[str, ...] = (), single_thread: bool = False,
+             environment: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Run one cell; return its record (identity, outcome) and its cell file's bytes. An
+    exception of the cell's problem or solver becomes status ``error``; a fault of the
+    environment (an OS error on a file under ``environment`` or the compiled-code cache,
+    memory, a full disk) is raised as :class:`EnvironmentFault` and nothing is recorded."""
+    if _started is not None:
+        _started.put((os.getpid(), cell.key))
+    try:
+        return _run_cell(cell, problems_dirs, single_thread, environment)
+    finally:
+        if _started is not None:
+            _started.put((os.getpid(), ""))
+
+
+def _run_cell(cell, problems_dirs, single_thread, environment) -> dict[str, Any]:
+    from numba.core import config
+
     from .harness import run
 
     _prepare_worker(problems_dirs, single_thread)
     params = dict(cell.problem_params)
     dim = params.pop("dim", None)
-    record = {"cell": cell.key, "index": cell.index, "problem": cell.problem,
-              "solver": cell.solver, "dim": dim, "seed": cell.seed,
-              "instance": cell.instance, "setting": cell.setting,
-              "problem_params": cell.problem_params, "solver_values": cell.solver_values,
-              "worker": f"{os.uname().nodename}:{os.getpid()}"}
+    record = _cell_record(cell)
     try:
         result = run(cell.problem, cell.solver, dim=dim, seed=cell.seed, problem_params=params,
                      solver_params=cell.solver_params, **cell.run)
     except Exception as exc:  # recorded, and the sweep goes on
-        message = " ".join(f"{type(exc).__name__}: {exc}".split())
-        record.update(status="error", message=message, iterations=0, f=None, f_star=None,
-                      gap=None, grad_norm=None, solve_seconds=None)
-        empty = {name: np.empty(0, np.int64 if name == "iteration" else np.float64)
-                 for name in MEASURE_COLUMNS}
-        return {"record": record, "parquet": encode_cell(empty, record)}
+        cause = environment_cause(exc, (*environment, config.CACHE_DIR))
+        if cause is not None:
+            raise EnvironmentFault(f"{cause} (while running {cell.setting} on "
+                                   f"{cell.instance})") from exc
+        return _no_run(record, "error", " ".join(f"{type(exc).__name__}: {exc}".split()))
     s = result.summary
     record.update(dim=result.identity["dim"], solver_values=result.params,
                   status=result.status, message=result.message, f_star=result.f_star,
@@ -99,6 +189,40 @@ def run_cell(cell: Cell, problems_dirs: tuple[str, ...] = (), single_thread: boo
 
 
 # -- where cells run -----------------------------------------------------------------------------
+class _Where:
+    """Where cells run: ``submit`` them; the loop looks in every ``_WAIT_STEP`` (``look``:
+    raises when the cells can no longer run), asks which cell a dead worker was running
+    (``crashed``), and at the end ``close``s, or ``kill``s at once when interrupted."""
+
+    slots = 1
+    single = False  # workers use every core: one BLAS / numba thread each
+
+    def __init__(self, executor: cf.Executor, slots: int = 1, owned=None):
+        self.executor, self.slots, self._owned = executor, slots, owned
+
+    def submit(self, *args) -> cf.Future:
+        return self.executor.submit(*args)
+
+    def look(self) -> None:
+        pass
+
+    def crashed(self) -> tuple[dict[str, int], bool]:
+        """({cell key: signal that ended its worker}, whether that is known for sure)."""
+        return {}, False
+
+    def restart(self) -> None:
+        raise SweepError("a worker process died; the finished cells are kept, run the same "
+                         "sweep again to resume")
+
+    def close(self) -> None:
+        if isinstance(self._owned, cf.Executor):
+            self._owned.shutdown(wait=True)
+
+    def kill(self) -> None:
+        if isinstance(self._owned, cf.Executor):
+            self._owned.shutdown(wait=False, cancel_futures=True)
+
+
 class _InProcess(cf.Executor):
     """Runs each cell when it is submitted (``workers=1``): same code path, no processes."""
 
@@ -113,42 +237,125 @@ class _InProcess(cf.Executor):
         return future
 
 
-def _ignore_sigint() -> None:  # pool workers: Ctrl-C is the parent's to handle
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+class _Pool(_Where):
+    """Local worker processes (spawned), restarted after a crash, killed at once when the
+    sweep is interrupted. Each reports the cell it starts, so a crash is blamed right."""
+
+    single = True
+
+    def __init__(self, workers: int):
+        self.slots = workers
+        self._ctx = multiprocessing.get_context("spawn")
+        self._start()
+
+    def _start(self) -> None:
+        self._started = self._ctx.SimpleQueue()
+        self.executor = cf.ProcessPoolExecutor(
+            self.slots, mp_context=self._ctx, initializer=_worker_init,
+            initargs=(self._started, os.getpid()))
+        self._processes: dict[int, Any] = {}
+        self._running: dict[int, str] = {}
+
+    def submit(self, *args) -> cf.Future:
+        # a submit may start a worker process: Ctrl-C raised half-way through would leave it
+        # without its start-up data (a traceback on stderr), so it is handled just after
+        with _signals_deferred():
+            future = self.executor.submit(*args)
+            self._processes.update(self.executor._processes or {})  # started on submit
+        return future
+
+    def look(self) -> None:
+        while not self._started.empty():
+            pid, key = self._started.get()
+            self._running[pid] = key
+
+    def crashed(self) -> tuple[dict[str, int], bool]:
+        self.look()
+        for proc in self._processes.values():
+            proc.join(timeout=2.0)
+        died = {pid: -proc.exitcode for pid, proc in self._processes.items()
+                if proc.exitcode is not None and proc.exitcode < 0
+                and proc.exitcode != -signal.SIGTERM}  # SIGTERM: the pool ending the others
+        blamed = {self._running[pid]: sig for pid, sig in died.items() if self._running.get(pid)}
+        if blamed:
+            return blamed, True
+        running = [key for key in self._running.values() if key]
+        return {key: signal.SIGKILL for key in running}, False
+
+    def restart(self) -> None:
+        self.kill()
+        self._start()
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True)
+
+    def kill(self) -> None:
+        for proc in self._processes.values():
+            try:
+                proc.kill()
+            except (OSError, ValueError, AttributeError):
+                pass
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        for proc in self._processes.values():
+            proc.join(timeout=2.0)
 
 
-def _dask_executor(address: str):
-    try:
-        from distributed import Client
-    except ImportError:
-        raise MissingDependencyError('--scheduler needs dask.distributed: pip install '
-                                     '"optbench[dask]"') from None
-    try:
-        client = Client(address, timeout="10s")
-    except (OSError, TimeoutError, ValueError) as exc:
-        raise InvalidValueError(f"cannot connect to a dask scheduler at {address!r}: {exc} "
-                                "(option --scheduler)") from None
-    slots = max(sum(client.nthreads().values()), 1)
-    return client.get_executor(pure=False), slots, client
+class _Dask(_Where):
+    """A dask.distributed cluster: a sweep that has had no worker for ``timeout`` seconds
+    stops with a clear line (finished cells kept)."""
+
+    single = True
+
+    def __init__(self, address: str, timeout: float):
+        try:
+            from distributed import Client
+        except ImportError:
+            raise MissingDependencyError('--scheduler needs dask.distributed: pip install '
+                                         '"optbench[dask]"') from None
+        try:
+            self._client = Client(address, timeout="10s")
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise InvalidValueError(f"cannot connect to a dask scheduler at {address!r}: "
+                                    f"{exc} (option --scheduler)") from None
+        self._address, self._timeout = address, timeout
+        try:
+            self._client.wait_for_workers(1, timeout=timeout)
+        except (TimeoutError, OSError):
+            self._client.close()
+            raise SweepError(f"the dask scheduler at {address!r} has no workers (waited "
+                             f"{timeout:g} s, option --worker-timeout); nothing was run") \
+                from None
+        self.slots = max(sum(self._client.nthreads().values()), 1)
+        self.executor = self._client.get_executor(pure=False)
+        self._alone_since = None
+
+    def look(self) -> None:
+        if self._client.nthreads():
+            self._alone_since = None
+            return
+        now = time.monotonic()
+        self._alone_since = self._alone_since or now
+        if now - self._alone_since > self._timeout:
+            raise SweepError(f"the dask cluster at {self._address!r} has had no workers for "
+                             f"{self._timeout:g} s (option --worker-timeout)")
+
+    def close(self) -> None:
+        self._client.close()
+
+    kill = close
 
 
-def _open_executor(workers: int | None, scheduler: str | None, executor):
-    """(executor, parallel slots, a thing to close or None, whether workers are single-threaded)"""
+def _where(workers: int | None, scheduler: str | None, executor, timeout: float) -> _Where:
     if executor is not None:
         if not isinstance(executor, cf.Executor):
             raise InvalidTypeError(f"executor must be a concurrent.futures.Executor; got "
                                    f"{type(executor).__name__} (option executor)")
-        return executor, max(workers or os.cpu_count() or 1, 1), None, False
+        return _Where(executor, max(workers or os.cpu_count() or 1, 1))
     if scheduler is not None:
-        ex, slots, client = _dask_executor(scheduler)
-        return ex, slots, client, True
+        return _Dask(scheduler, timeout)
     if workers == 1:
-        return _InProcess(), 1, None, False
-    import multiprocessing
-
-    pool = cf.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                                  initializer=_ignore_sigint)
-    return pool, workers, pool, True
+        return _Where(_InProcess(), 1)
+    return _Pool(workers)
 
 
 def _check_workers(workers) -> int:
@@ -160,10 +367,18 @@ def _check_workers(workers) -> int:
     return workers
 
 
+def _check_timeout(timeout) -> float:
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or \
+            not 0 < timeout < float("inf"):
+        raise InvalidValueError(f"worker_timeout must be a number of seconds > 0; got "
+                                f"{timeout!r} (option --worker-timeout)")
+    return float(timeout)
+
+
 # -- the sweep ---------------------------------------------------------------------------------
 def sweep(config, out, *, workers: int | None = None, scheduler: str | None = None,
           executor: cf.Executor | None = None, progress: bool = True,
-          retry_errors: bool = False):
+          retry_errors: bool = False, worker_timeout: float = WORKER_TIMEOUT):
     """Run every cell of ``config`` not yet in ``out``; return the runs table of ``out``.
 
     Parameters
@@ -185,6 +400,9 @@ def sweep(config, out, *, workers: int | None = None, scheduler: str | None = No
         Also run again the cells of ``out`` whose run raised (status ``error``), e.g. after
         fixing a data file; each new result replaces the old file atomically. Every other
         finished cell is still skipped.
+    worker_timeout : float
+        With ``scheduler``: seconds to wait for a dask worker, at the start and whenever the
+        cluster has none, before the sweep stops (finished cells kept).
 
     Returns
     -------
@@ -193,6 +411,17 @@ def sweep(config, out, *, workers: int | None = None, scheduler: str | None = No
         solver / problem pairs left out because they do not fit, ``.attrs["retried"]`` the
         keys of the cells in error that this call ran again (empty without
         ``retry_errors``).
+
+    Raises
+    ------
+    KeyboardInterrupt
+        Ctrl-C (or SIGTERM, as ``optbench.Interrupted`` from a cell run in this process):
+        the finished cells are kept, the running ones stopped and not stored.
+    EnvironmentFault
+        The machine failed (disk, memory, the cache or results directory): the finished
+        cells are kept, nothing is recorded for the cell; fix the cause and run again.
+    SweepError
+        The cells could not run (no dask workers, a pool that could not be restarted).
 
     Examples
     --------
@@ -205,10 +434,11 @@ def sweep(config, out, *, workers: int | None = None, scheduler: str | None = No
         raise InvalidTypeError(f"retry_errors must be True or False; got {retry_errors!r} "
                                "(option retry_errors / --retry-errors)")
     plan = plan_sweep(config)
+    timeout = _check_timeout(worker_timeout)
     # where the cells run, before anything is written (a wrong scheduler address writes
     # nothing); a local pool starts its processes only when the first cell is submitted
-    ex, slots, owned, single = _open_executor(_check_workers(workers), scheduler, executor)
-    interrupted = True
+    where = _where(_check_workers(workers), scheduler, executor, timeout)
+    finished = False
     try:
         with ResultsStore(out, plan.config, plan.hash, len(plan.cells), plan.skipped) as store:
             done = store.done(retry_errors=retry_errors)
@@ -216,71 +446,133 @@ def sweep(config, out, *, workers: int | None = None, scheduler: str | None = No
             retried = [c.key for c in todo if store.has(c.key)]  # in error: run again
             if retried and progress:
                 print(f"optbench: retrying {len(retried)} of {len(plan.cells)} cells, those "
-                      "that ended in an error", file=sys.stderr)
+                      "that ended in an error or whose file was not valid", file=sys.stderr)
             if todo:
-                _run_cells(plan, todo, store, ex, slots, single, progress,
+                _run_cells(plan, todo, store, where, progress,
                            already=len(plan.cells) - len(todo), retrying=bool(retried))
-        interrupted = False
+        finished = True
     finally:
-        _close(owned, wait=not interrupted)
+        (where.close if finished else where.kill)()
     runs = load_runs(out)
     runs.attrs["skipped"] = plan.skipped
     runs.attrs["retried"] = retried
     return runs
 
 
-def _progress_bar(total: int, initial: int, enabled: bool):
-    from tqdm.auto import tqdm
+class _Progress:
+    """A tqdm bar on a terminal; elsewhere (a log file) a plain line per tenth of the cells,
+    never carriage returns."""
 
-    return tqdm(total=total, initial=initial, unit="cell", desc="sweep", disable=not enabled,
-                file=sys.stderr, dynamic_ncols=True, smoothing=0.1)
+    def __init__(self, total: int, initial: int, enabled: bool):
+        from tqdm import tqdm  # not tqdm.auto: no ipywidgets warning in notebooks
+
+        self._plain = enabled and not _is_terminal()
+        self._total, self._done, self._next = total, initial, 0
+        self._bar = tqdm(total=total, initial=initial, unit="cell", desc="sweep",
+                         disable=not enabled or self._plain, file=sys.stderr,
+                         dynamic_ncols=True, smoothing=0.1)
+
+    def update(self, counts: dict) -> None:
+        self._done += 1
+        self._bar.set_postfix(counts, refresh=False)
+        self._bar.update()
+        if self._plain and self._done * 10 >= self._next * self._total:
+            print(f"optbench: sweep {self._done}/{self._total} cells, "
+                  + ", ".join(f"{k} {v}" for k, v in counts.items()), file=sys.stderr,
+                  flush=True)
+            self._next = self._done * 10 // max(self._total, 1) + 1
+
+    def close(self) -> None:
+        self._bar.close()
 
 
-def _run_cells(plan: SweepPlan, todo: list[Cell], store: ResultsStore, ex: cf.Executor,
-               slots: int, single: bool, progress: bool, already: int,
-               retrying: bool = False) -> None:
+def _is_terminal() -> bool:
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _run_cells(plan: SweepPlan, todo: list[Cell], store: ResultsStore, where: _Where,
+               progress: bool, already: int, retrying: bool = False) -> None:
     queue = _PilotQueue(todo)
     inflight: dict[cf.Future, Cell] = {}
+    crashes: Counter = Counter()
     counts = {"failed": 0, "diverged": 0}
-    bar = _progress_bar(len(plan.cells), already, progress)
+    bar = _Progress(len(plan.cells), already, progress)
+    environment = (str(store.root.resolve()),)
+    window = 1 if isinstance(where.executor, _InProcess) else \
+        where.slots * _IN_FLIGHT_PER_WORKER
 
     def submit_next() -> None:
         while len(inflight) < window and (cell := queue.pop()) is not None:
-            inflight[ex.submit(run_cell, cell, plan.problems_dirs, single)] = cell
+            future = where.submit(run_cell, cell, plan.problems_dirs, where.single,
+                                  environment)
+            inflight[future] = cell
 
-    def write(future: cf.Future, cell: Cell) -> None:
-        outcome = _outcome(future, cell)
-        store.write_cell(cell.key, outcome["parquet"])
+    def write(outcome: dict, cell: Cell) -> None:
+        try:
+            store.write_cell(cell.key, outcome["parquet"])
+        except OSError as exc:
+            raise EnvironmentFault(f"cannot write {exc.filename or store.cells_dir}: "
+                                   f"{exc.strerror or exc}") from exc
         status = outcome["record"]["status"]
         counts["failed"] += status in FAILED_STATUSES
         counts["diverged"] += status == "diverged"
-        bar.set_postfix(counts, refresh=False)
-        bar.update()
+        bar.update(counts)
+        queue.finished(cell)
 
-    interrupted = True
+    def after_crash(lost: list[Cell]) -> None:
+        """The pool broke: blame the cell a dead worker was running, run it once more in a
+        fresh pool (crashed the second time), and the other lost cells again."""
+        blamed, sure = where.crashed()
+        where.restart()
+        for cell in lost:
+            sig = blamed.get(cell.key)
+            if sig is not None and sure:
+                crashes[cell.key] += 1
+                if crashes[cell.key] > _CRASHES_ALLOWED:
+                    write(_no_run(_cell_record(cell), "crashed",
+                                  f"the worker process died ({signal_name(sig)}) running "
+                                  f"this cell, {crashes[cell.key]} times"), cell)
+                    continue
+            queue.again(cell)
+
     try:
-        window = 1 if isinstance(ex, _InProcess) else slots * _IN_FLIGHT_PER_WORKER
         submit_next()
         while inflight:
-            finished, _ = cf.wait(inflight, return_when=cf.FIRST_COMPLETED)
-            for future in finished:
+            ready, _ = cf.wait(inflight, timeout=_WAIT_STEP, return_when=cf.FIRST_COMPLETED)
+            where.look()
+            lost = []
+            for future in ready:
                 cell = inflight.pop(future)
-                write(future, cell)
-                queue.finished(cell)
+                outcome = _outcome(future, cell)
+                if outcome is None:  # its worker process died (this cell or another)
+                    lost.append(cell)
+                else:
+                    write(outcome, cell)
+            if lost:
+                for future, cell in list(inflight.items()):  # fail with the broken pool
+                    if _outcome(future, cell, wait=True) is None:
+                        lost.append(cell)
+                        del inflight[future]
+                after_crash(lost)
             submit_next()
-        interrupted = False
-    finally:
-        for future, cell in inflight.items():
-            if interrupted and future.done() and not future.cancelled() \
-                    and future.exception() is None:
-                write(future, cell)  # finished while we were interrupted: keep it
+    except BaseException:
+        for future, cell in inflight.items():  # finished as we stopped: keep it
+            if future.done() and not future.cancelled() and future.exception() is None:
+                write(future.result(), cell)
             future.cancel()
+        again = " with --retry-errors (retry_errors=True)" if retrying else ""
+        try:
+            finished = f"{len(store.done(retry_errors=retrying))} of {len(plan.cells)} cells are"
+        except (OptbenchError, OSError):  # the directory itself is what failed
+            finished = "the cells written so far are"
+        print(f"optbench: {finished} finished in {str(store.root)!r}; run the same sweep "
+              f"again{again} to resume", file=sys.stderr)
+        raise
+    finally:
         bar.close()
-        if interrupted:
-            again = " with --retry-errors (retry_errors=True)" if retrying else ""
-            print(f"optbench: {len(store.done(retry_errors=retrying))} of {len(plan.cells)} "
-                  f"cells are finished in {str(store.root)!r}; run the same sweep again"
-                  f"{again} to resume", file=sys.stderr)
 
 
 class _PilotQueue:
@@ -298,6 +590,10 @@ class _PilotQueue:
     def pop(self) -> Cell | None:
         return self._ready.popleft() if self._ready else None
 
+    def again(self, cell: Cell) -> None:
+        """A cell that did not finish (its worker died): first in line again."""
+        self._ready.appendleft(cell)
+
     def finished(self, cell: Cell) -> None:
         rest = self._waiting.pop(_compile_group(cell), None)
         if rest:
@@ -314,24 +610,16 @@ def _compile_group(cell: Cell) -> tuple:
     return cell.problem, kinds(cell.problem_params), cell.solver, kinds(cell.solver_params)
 
 
-def _outcome(future: cf.Future, cell: Cell) -> dict[str, Any]:
+def _outcome(future: cf.Future, cell: Cell, wait: bool = False) -> dict[str, Any] | None:
+    """The cell's outcome; None when its worker process died (the pool is broken)."""
     try:
-        return future.result()
-    except cf.process.BrokenProcessPool:
-        raise SweepError(f"a worker process died while running {cell.setting} on "
-                         f"{cell.instance} (seed {cell.seed}); the finished cells are kept, "
-                         "run the same sweep again to resume") from None
+        return future.result(timeout=None if wait else 0)
+    except BrokenProcessPool:
+        return None
     except OptbenchError:
+        raise
+    except KeyboardInterrupt:
         raise
     except Exception as exc:  # a cluster-side failure: the cell itself never raises
         raise SweepError(f"running {cell.setting} on {cell.instance} failed outside the "
                          f"cell: {type(exc).__name__}: {exc}") from exc
-
-
-def _close(owned, wait: bool) -> None:
-    if owned is None:
-        return
-    if isinstance(owned, cf.Executor):
-        owned.shutdown(wait=wait, cancel_futures=True)
-    else:  # a dask Client
-        owned.close()

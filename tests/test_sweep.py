@@ -393,7 +393,8 @@ def test_cli_retry_errors(problems_dir, tmp_path, capsys):
     argv = ["--problems-dir", str(problems_dir), "sweep", "--problems", "start-file", "-P",
             f"folder={folder}", "--solvers", "gd", "-p", "step=0.5", "--seeds", "0-1",
             "--max-iter", "300", "--tol", "1e-9", "--out", str(out), "--workers", "1"]
-    raised = "; 1 raised an error (status error; --retry-errors runs them again)"
+    raised = ("; 1 raised an error or crashed (status error / crashed; --retry-errors runs "
+              "those in error again)")
     assert main([*argv, "--no-progress"]) == EXIT_ERRORS
     assert capsys.readouterr().out.rstrip().endswith(f"2 cells in {out}{raised}")
     assert list(optbench.load_runs(out)["status"]) == ["converged", "error"]

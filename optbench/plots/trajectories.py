@@ -253,7 +253,7 @@ def sweep_paths(directory, instance: str, *, runs=None,
     ``runs`` is the directory's runs table when the caller has it already.
     """
     import optbench
-    from optbench.registry import load_problem_dir, make_problem
+    from optbench.registry import make_problem, problem_names
     from optbench.store import CELLS, load_manifest, read_cell
 
     root = check_results_dir(directory)
@@ -269,9 +269,9 @@ def sweep_paths(directory, instance: str, *, runs=None,
                                 f"{instance!r} has dimension {', '.join(map(str, dims)) or '?'}")
     if isinstance(max_settings, bool) or not isinstance(max_settings, int) or max_settings < 1:
         raise InvalidValueError(f"max_settings must be a positive integer; got {max_settings!r}")
+    # a results directory is data: the problem directories its manifest names are never
+    # imported; the problems re-run here are built-in ones or those the user loaded
     config = load_manifest(root).get("config", {})
-    for directory_ in config.get("problems_dirs", []):
-        load_problem_dir(directory_)
     options = dict(config.get("run", {}))
     seed = rows["seed"].iloc[0]  # the first in the sweep's order
     rows = rows[rows["seed"] == seed].drop_duplicates("setting")
@@ -283,6 +283,11 @@ def sweep_paths(directory, instance: str, *, runs=None,
     problem, paths, legends, rerun = None, [], [], []
     for key, setting in zip(drawn["cell"], drawn["setting"], strict=True):
         record, table = read_cell(root / CELLS / f"{key}.parquet")
+        if problem is None and record["problem"] not in problem_names():
+            raise InvalidValueError(
+                f"problem {record['problem']!r} of this sweep is not loaded here, and a "
+                "results directory never names code to run: pass the directory that defines "
+                "it with --problems-dir (or load_problem_dir) to draw its trajectories")
         if problem is None:
             problem = make_problem(record["problem"], **{**record["problem_params"],
                                                          "seed": record["seed"]})
