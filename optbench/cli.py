@@ -167,7 +167,7 @@ def _cmd_run(args) -> int:
 
     if args.rows < 0:
         raise InvalidValueError(f"rows must be an integer >= 0; got {args.rows} (option --rows)")
-    if args.out:
+    if args.out is not None:
         check_output_path(args.out)
     given = problem_params(args)
     plot = prepare_run_plot(args, given)
@@ -182,11 +182,11 @@ def _cmd_run(args) -> int:
         if exc.result is None:
             raise
         result, stopped_by = exc.result, exc.signal
-    if args.out:
+    if args.out is not None:
         result.save(args.out)
     print(_format_table(result.columns, args.rows))
     print(result.summary_line())
-    if args.out:
+    if args.out is not None:
         print(f"table written to {args.out}")
     if stopped_by:
         return EXIT_SIGNAL + stopped_by
@@ -219,9 +219,14 @@ def _cmd_sweep(args) -> int:
         config["run"] = {**config.get("run", {}), **given}
     if args.problems_dir:
         config["problems_dirs"] = [*config.get("problems_dirs", []), *args.problems_dir]
+    cores = os.cpu_count() or 1
+    if args.workers is not None and args.workers > cores:
+        print(f"optbench: warning: --workers {args.workers} is more than this machine's {cores} "
+              "cores: the workers share them (and each holds its own copy of the compiled "
+              "code)", file=sys.stderr)
     runs = sweep(config, args.out, workers=args.workers, scheduler=args.scheduler,
                  progress=not args.no_progress, retry_errors=args.retry_errors,
-                 worker_timeout=args.worker_timeout)
+                 worker_timeout=args.worker_timeout, yes=args.yes)
     for line in runs.attrs.get("skipped", ()):
         print(f"skipped (does not fit): {line}")
     print(format_summary(summarize(runs)))
@@ -238,11 +243,14 @@ def _cmd_results(args) -> int:
     from .results import check_output_path, save_table
     from .store import format_summary, load_history, load_runs, summarize
 
-    if args.out:
+    if args.history and args.out is None:
+        raise OptbenchError("--history says what --out writes (every recorded iteration); "
+                            "give --out FILE.csv|FILE.parquet with it")
+    if args.out is not None:
         check_output_path(args.out)
     runs = load_runs(args.dir)
     print(format_summary(summarize(runs)))
-    if args.out:
+    if args.out is not None:
         save_table(load_history(args.dir) if args.history else runs, args.out)
         print(f"{'history' if args.history else 'runs'} table written to {args.out}")
     return 0
@@ -395,6 +403,8 @@ def build_parser() -> argparse.ArgumentParser:
                          help="with --scheduler: how long to wait for a dask worker, at the "
                               "start and whenever the cluster has none, before stopping "
                               "(default 60)")
+    p_sweep.add_argument("--yes", action="store_true",
+                         help="run a grid of more than 100,000 cells (refused without it)")
     p_sweep.add_argument("--no-progress", action="store_true",
                          help="no progress bar (off a terminal: a plain line per tenth of "
                               "the cells)")

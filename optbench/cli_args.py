@@ -4,17 +4,22 @@
 from __future__ import annotations
 
 from .errors import OptbenchError
+from .params import shown
 
 __all__ = ["pairs", "problem_params", "parse_x0"]
 
 
 def pairs(items, option: str) -> dict[str, str]:
-    """``["step=0.1", "t0=1"]`` -> ``{"step": "0.1", "t0": "1"}``."""
+    """``["step=0.1", "t0=1"]`` -> ``{"step": "0.1", "t0": "1"}``; a name given twice is
+    refused (the last one would silently win)."""
     out = {}
     for item in items or ():
         name, sep, value = item.partition("=")
         if not sep or not name.strip():
-            raise OptbenchError(f"{option} takes NAME=VALUE; got {item!r}")
+            raise OptbenchError(f"{option} takes NAME=VALUE; got {shown(item)}")
+        if name.strip() in out:
+            raise OptbenchError(f"{option} gives {name.strip()!r} twice ({shown(out[name.strip()])}"
+                                f" and {shown(value.strip())}); give it once")
         out[name.strip()] = value.strip()
     return out
 
@@ -32,10 +37,14 @@ def problem_params(args) -> dict[str, str]:
 
 
 def parse_x0(text: str | None):
-    """``"1,2"`` -> ``[1.0, 2.0]``; None stays None."""
+    """``"1,2"`` -> ``[1.0, 2.0]`` (spaces allowed, ``1,,2`` refused); None stays None."""
     if text is None:
         return None
+    parts = [p.strip() for p in text.split(",")]
     try:
-        return [float(v) for v in text.replace(",", " ").split()]
+        if not text.strip() or any(not p for p in parts):
+            raise ValueError(text)
+        return [float(v) for p in parts for v in p.split()]
     except ValueError:
-        raise OptbenchError(f"--x0 takes numbers separated by commas; got {text!r}") from None
+        raise OptbenchError(f"--x0 takes numbers separated by commas (one per coordinate); "
+                            f"got {shown(text)}") from None

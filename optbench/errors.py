@@ -42,8 +42,9 @@ def unknown_name(kind: str, name: str, valid, where: str | None = None) -> Unkno
 
     ``where`` names the owner: ``unknown parameter 'stp' of solver 'gd'``."""
     valid = sorted(valid)
-    close = difflib.get_close_matches(str(name), valid, n=1)
+    close = difflib.get_close_matches(str(name)[:100], valid, n=1)
     hint = f" Did you mean {close[0]!r}?" if close else ""
     owner = f" of {where}" if where else ""
     listing = ", ".join(valid) if valid else "(none)"
-    return UnknownNameError(f"unknown {kind} {name!r}{owner}.{hint} Valid: {listing}.")
+    text = repr(name) if len(repr(name)) <= 60 else f"{repr(name)[:60]}..."
+    return UnknownNameError(f"unknown {kind} {text}{owner}.{hint} Valid: {listing}.")

@@ -33,13 +33,21 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import IncompatibleError, InvalidTypeError, InvalidValueError, unknown_name
-from .params import coerce_all
+from .errors import (
+    IncompatibleError,
+    InvalidTypeError,
+    InvalidValueError,
+    OptbenchError,
+    unknown_name,
+)
+from .params import INT_LIMIT, coerce_all, shown
 from .registry import (
     get_family,
     get_solver,
@@ -49,8 +57,8 @@ from .registry import (
 )
 from .solvers._loop import RUN_OPTIONS
 
-__all__ = ["Cell", "SweepPlan", "plan_sweep", "load_config", "parse_seeds", "config_hash",
-           "DEFAULT_SOLVED"]
+__all__ = ["Cell", "SweepPlan", "plan_sweep", "load_config", "parse_seeds", "seed_count",
+           "config_hash", "DEFAULT_SOLVED", "MAX_CELLS"]
 
 DEFAULT_SOLVED = 1e-6
 _TOP_KEYS = ("problems", "solvers", "seeds", "run", "solved", "problems_dirs")
@@ -85,7 +93,8 @@ class SweepPlan:
 
 
 def load_config(source) -> dict[str, Any]:
-    """A configuration from a dict (returned as is) or a TOML file path."""
+    """A configuration from a dict (returned as is) or a TOML file path (UTF-8, a byte-order
+    mark allowed)."""
     if isinstance(source, dict):
         return source
     if not isinstance(source, str | Path):
@@ -93,10 +102,14 @@ def load_config(source) -> dict[str, Any]:
                                f"{type(source).__name__} (option CONFIG)")
     path = Path(source)
     try:
-        text = path.read_text()
+        text = path.read_bytes().decode("utf-8-sig")
     except OSError as exc:
         raise InvalidValueError(f"cannot read sweep config {str(path)!r}: {exc.strerror} "
                                 "(option CONFIG)") from None
+    except UnicodeDecodeError as exc:
+        raise InvalidValueError(f"sweep config {str(path)!r} is not UTF-8 text (byte "
+                                f"{exc.start}); a config is a TOML file (option CONFIG)") \
+            from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -104,32 +117,51 @@ def load_config(source) -> dict[str, Any]:
                                 "(option CONFIG)") from None
 
 
+_DIGITS = re.compile(r"[0-9]+")
+
+
+def seed_count(value) -> int:
+    """How many seeds ``value`` names, counted without listing them (so that
+    ``"0-2000000000"`` is refused by its size, not by the memory it would take)."""
+    if isinstance(value, str):
+        total = 0
+        for part in value.replace(" ", "").split(","):
+            lo, dash, hi = part.partition("-")
+            if not _DIGITS.fullmatch(lo) or (dash and not _DIGITS.fullmatch(hi)):
+                raise _bad_seeds(value)
+            total += max(int(hi) - int(lo) + 1, 0) if dash else 1
+        return total
+    return len(value) if isinstance(value, list | tuple) else 1
+
+
+def _bad_seeds(value):
+    return InvalidValueError(f"seeds must be a list of integers, 'A-B' or 'A,B,C' (ASCII "
+                             f"digits, at most 2^62); got {shown(value)} (option seeds / "
+                             "--seeds)")
+
+
 def parse_seeds(value) -> list[int]:
     """``[0, 1]``, ``3`` (one seed), ``"0-4"`` (inclusive) or ``"0,2,5"``, as a list of ints."""
-    def bad():
-        return InvalidValueError(f"seeds must be a list of integers, 'A-B' or 'A,B,C'; got "
-                                 f"{value!r} (option seeds / --seeds)")
     if isinstance(value, bool):
-        raise bad()
+        raise _bad_seeds(value)
     if isinstance(value, int):
         seeds = [value]
     elif isinstance(value, str):
+        seed_count(value)  # the form is checked before anything is listed
         seeds = []
         for part in value.replace(" ", "").split(","):
             lo, dash, hi = part.partition("-")
-            if not lo.isdigit() or (dash and not hi.isdigit()):
-                raise bad()
             seeds.extend(range(int(lo), int(hi) + 1) if dash else [int(lo)])
     elif isinstance(value, list | tuple):
         if not all(isinstance(s, int) and not isinstance(s, bool) for s in value):
-            raise bad()
+            raise _bad_seeds(value)
         seeds = list(value)
     else:
-        raise bad()
-    if not seeds or any(s < 0 for s in seeds):
-        raise bad()
+        raise _bad_seeds(value)
+    if not seeds or any(s < 0 or s > INT_LIMIT for s in seeds):
+        raise _bad_seeds(value)
     if len(set(seeds)) != len(seeds):
-        raise InvalidValueError(f"seeds repeat a value: {value!r} (option seeds / --seeds)")
+        raise InvalidValueError(f"seeds repeat a value: {shown(value)} (option seeds / --seeds)")
     return seeds
 
 
@@ -144,15 +176,32 @@ def _canonical(obj) -> str:
 
 def _check_keys(table: dict, valid, where: str) -> None:
     if not isinstance(table, dict):
-        raise InvalidTypeError(f"{where} must be a table of settings; got {table!r}")
+        raise InvalidTypeError(f"{where} must be a table of settings; got {shown(table)}")
     for key in table:
         if key not in valid:
             raise unknown_name("key", key, valid, where=where)
 
 
-def _axis(value) -> list:
-    """A grid axis: a list of values, or one value."""
-    return list(value) if isinstance(value, list | tuple) else [value]
+def _axis(value, where: str = "") -> list:
+    """A grid axis: a list of values, or one value; an empty list is refused (naming
+    ``where``), since it would make the grid empty."""
+    if isinstance(value, list | tuple):
+        if not value and where:
+            raise InvalidValueError(f"{where} is an empty list: a grid axis needs at least "
+                                    "one value")
+        return list(value)
+    return [value]
+
+
+def _problems_dirs(config: dict) -> tuple[str, ...]:
+    value = config.get("problems_dirs", [])
+    items = value if isinstance(value, list | tuple) else [value]
+    for i, item in enumerate(items):
+        if not isinstance(item, str) or not item.strip():
+            raise InvalidTypeError(f"problems_dirs[{i}] of the sweep config must be the path of "
+                                   f"a directory; got {shown(item)} (option problems_dirs / "
+                                   "--problems-dir)")
+    return tuple(str(Path(d).expanduser().resolve()) for d in items)
 
 
 def _entries(config: dict, kind: str) -> list[dict]:
@@ -205,7 +254,8 @@ def _problem_instances(entry: dict) -> tuple[list[tuple[str, dict[str, Any]]], d
         if param is None:
             raise unknown_name("parameter", name, [p.name for p in family.params],
                                where=owner)
-        coerced[name] = [param.coerce(v, owner) for v in _axis(values)]
+        coerced[name] = [param.coerce(v, owner)
+                         for v in _axis(values, f"params.{name} of {owner}")]
     instances = [(family.name, given) for given in _grid(coerced)]
     return instances, {"name": family.name, "params": coerced}
 
@@ -216,9 +266,11 @@ def _solver_settings(entry: dict) -> tuple[list[tuple[str, dict, dict]], dict]:
     solver = get_solver(entry["name"])
     owner = f"solver {solver.name!r}"
     axes = entry.get("params", {})
-    coerce_all(solver.params, {k: _axis(v)[0] for k, v in axes.items()}, owner)  # names
+    coerce_all(solver.params, {k: _axis(v, f"params.{k} of {owner}")[0]
+                               for k, v in axes.items()}, owner)  # names
     params = {p.name: p for p in solver.params}
-    coerced = {k: [params[k].coerce(v, owner) for v in _axis(vs)] for k, vs in axes.items()}
+    coerced = {k: [params[k].coerce(v, owner) for v in _axis(vs, f"params.{k} of {owner}")]
+               for k, vs in axes.items()}
     settings = [(solver.name, given, coerce_all(solver.params, given, owner))
                 for given in _grid(coerced)]
     return settings, {"name": solver.name, "params": coerced}
@@ -234,13 +286,18 @@ def _run_options(config: dict) -> dict[str, Any]:
             for p in RUN_OPTIONS if p.name in given}
 
 
-def plan_sweep(source) -> SweepPlan:
-    """Check a configuration and expand it into cells (nothing is run)."""
+def plan_sweep(source, *, max_cells: int | None = None) -> SweepPlan:
+    """Check a configuration and expand it into cells (nothing is run).
+
+    The cells are counted before they are listed: more than ``max_cells`` (default
+    ``MAX_CELLS``) is refused unless raised on purpose (``--yes`` / ``yes=True``), and a grid
+    whose plan alone would not fit in memory is refused with the figure."""
     config = load_config(source)
     _check_keys(config, _TOP_KEYS, "the sweep config")
-    dirs = tuple(str(Path(d).resolve()) for d in _axis(config.get("problems_dirs", [])))
+    dirs = _problems_dirs(config)
     for directory in dirs:
         load_problem_dir(directory)
+    _check_size(config, MAX_CELLS if max_cells is None else max_cells)
     seeds = parse_seeds(config.get("seeds", [0]))
     solved = config.get("solved", DEFAULT_SOLVED)
     if isinstance(solved, bool) or not isinstance(solved, int | float) or not 0 <= solved < 1:
@@ -259,8 +316,8 @@ def plan_sweep(source) -> SweepPlan:
         for solver, given, values in settings:
             setting = _label(solver, given)
             if probe is None:  # built once per instance to check what fits
-                probe = make_problem(problem, seed=seeds[0], **pparams)
-            reason = _unfit(solver, probe, values)
+                probe = _probe(problem, seeds[0], pparams)
+            reason = _unfit(solver, probe, values) if probe is not _UNBUILT else None
             if reason:
                 skipped.append(f"{setting} on {instance}: {reason}")
                 continue
@@ -280,6 +337,57 @@ def plan_sweep(source) -> SweepPlan:
                       problems=[e for _, e in problems], solvers=[e for _, e in solvers],
                       problems_dirs=list(dirs))
     return SweepPlan(normalized, config_hash(normalized), cells, skipped, dirs, float(solved))
+
+
+_UNBUILT = object()  # a problem instance whose builder raised while planning
+MAX_CELLS = 100_000   # cells a sweep plans without --yes (yes=True)
+_CELL_BYTES = 2_000   # memory one planned cell takes, about (measured: ~530 B + its key)
+
+
+def _probe(problem: str, seed: int, params: dict[str, Any]):
+    """The instance used to check which solvers fit; ``_UNBUILT`` when its builder raises
+    something other than an optbench error (a data file it cannot read...): its cells are
+    planned and record that error when they run, as any cell would."""
+    try:
+        return make_problem(problem, seed=seed, **params)
+    except OptbenchError:
+        raise
+    except Exception:  # noqa: BLE001 - recorded per cell at run time
+        return _UNBUILT
+
+
+def _check_size(config: dict, limit: int) -> None:
+    """Refuse a grid of more than ``limit`` cells (or than memory holds) before listing it."""
+    def axis_len(value):
+        return len(value) if isinstance(value, list | tuple) else 1
+
+    instances = 0
+    for entry in _entries(config, "problems"):
+        n = axis_len(entry.get("dim", 1))
+        for values in entry.get("params", {}).values():
+            n *= axis_len(values)
+        instances += n
+    settings = 0
+    for entry in _entries(config, "solvers"):
+        n = 1
+        for values in entry.get("params", {}).values():
+            n *= axis_len(values)
+        settings += n
+    cells = instances * settings * seed_count(config.get("seeds", [0]))
+    try:
+        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
+        memory = None
+    if memory is not None and cells * _CELL_BYTES > memory // 4:
+        raise InvalidValueError(
+            f"the sweep has {cells:,} cells ({instances:,} problem instances x {settings:,} "
+            f"solver settings x seeds); planning them alone needs about "
+            f"{cells * _CELL_BYTES / 2**30:.1f} GiB, more than a quarter of this machine's "
+            "memory: make the grid smaller (options problems, solvers, seeds)")
+    if cells > limit:
+        raise InvalidValueError(
+            f"the sweep has {cells:,} cells, more than {limit:,}; if that is what you want, "
+            "say so with --yes (yes=True in Python) (options problems, solvers, seeds)")
 
 
 def _unfit(solver_name: str, problem, values: dict[str, Any]) -> str | None:

@@ -14,10 +14,20 @@ from typing import Any
 
 from .errors import InvalidTypeError, InvalidValueError, unknown_name
 
-__all__ = ["Param", "coerce_all"]
+__all__ = ["Param", "coerce_all", "shown", "INT_LIMIT"]
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
+# the largest integer any option takes: compiled loops count in int64 and add to counters,
+# so every integer stays far from 2^63
+INT_LIMIT = 2**62
+_SHOWN = 60  # characters of a value echoed in a message
+
+
+def shown(value) -> str:
+    """``repr(value)``, cut to a readable length for messages."""
+    text = repr(value)
+    return text if len(text) <= _SHOWN else f"{text[:_SHOWN]}... ({len(text)} characters)"
 
 
 @dataclass(frozen=True)
@@ -45,8 +55,9 @@ class Param:
             parts.append(f"{'>' if self.strict else '>='} {self.low:g}")
         if self.high is not None:
             parts.append(f"<= {self.high:g}")
-        kind = {float: "a finite number" if self.finite else "a number", int: "an integer",
-                str: "a string", bool: "true or false"}[self.kind]
+        kind = {float: "a finite number" if self.finite else "a number",
+                int: "an integer of at most 2^62", str: "a string",
+                bool: "true or false"}[self.kind]
         text = kind + (" " + " and ".join(parts) if parts else "")
         return text + (f", or one of {', '.join(self.names)}" if self.names else "")
 
@@ -62,19 +73,21 @@ class Param:
             return value.strip()
         try:
             out = self._convert(value)
-        except (TypeError, ValueError):
-            raise InvalidTypeError(f"{where} must be {expected}; got {value!r}.") from None
+        except (TypeError, ValueError, OverflowError):
+            raise InvalidTypeError(f"{where} must be {expected}; got {shown(value)}.") \
+                from None
         if self.choices is not None:
             if out not in self.choices:
-                raise InvalidValueError(f"{where} must be {expected}; got {value!r}.")
+                raise InvalidValueError(f"{where} must be {expected}; got {shown(value)}.")
             return out
         if self.kind in (float, int):
             bad = (isinstance(out, float) and (math.isnan(out) or (self.finite and
                                                                   math.isinf(out)))) or (
                 self.low is not None and (out <= self.low if self.strict else out < self.low)
-            ) or (self.high is not None and out > self.high)
+            ) or (self.high is not None and out > self.high) or (
+                self.kind is int and abs(out) > INT_LIMIT)
             if bad:
-                raise InvalidValueError(f"{where} must be {expected}; got {value!r}.")
+                raise InvalidValueError(f"{where} must be {expected}; got {shown(value)}.")
         return out
 
     def _convert(self, value):
@@ -90,6 +103,11 @@ class Param:
         if self.kind is int:
             if isinstance(value, bool):
                 raise TypeError(value)
+            if isinstance(value, int):
+                return value
+            text = str(value).strip()
+            if text.lstrip("+-").isascii() and text.lstrip("+-").isdigit():
+                return int(text)  # exact, however long (bounds are checked after)
             f = float(value)
             if not f.is_integer():
                 raise ValueError(value)

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from .errors import InvalidValueError
+from .paths import output_file
 from .solvers._loop import HISTORY_COLUMNS
 
 __all__ = ["Result", "measure_columns", "build_table", "save_table", "load_table",
@@ -90,13 +91,9 @@ def _check_suffix(path: Path) -> str:
 
 
 def check_output_path(path) -> str:
-    """Refuse, before any work is done, a table path that cannot be written."""
-    path = Path(path)
-    suffix = _check_suffix(path)
-    if not path.parent.is_dir():
-        raise InvalidValueError(f"cannot write {str(path)!r}: directory "
-                                f"{str(path.parent)!r} does not exist (option --out)")
-    return suffix
+    """Refuse, before any work is done, a table path that cannot be written (see
+    :mod:`optbench.paths`); returns its suffix."""
+    return output_file(path, "--out", tuple(TABLE_FORMATS)).suffix.lower()
 
 
 def save_table(table, path) -> Path:

@@ -42,6 +42,7 @@ import numpy as np
 
 from .errors import InvalidValueError
 from .faults import environment_fault
+from .paths import output_dir
 from .status import METHOD_FAILURES, NO_OUTCOME, STATUSES
 
 log = logging.getLogger("optbench")
@@ -114,9 +115,7 @@ class ResultsStore:
         self._lock = None
 
     def __enter__(self) -> ResultsStore:
-        if self.root.exists() and not self.root.is_dir():
-            raise InvalidValueError(f"cannot write results to {str(self.root)!r}: it is a "
-                                    "file (option --out)")
+        output_dir(self.root, "--out")
         try:
             self.cells_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:

@@ -54,6 +54,8 @@ from .board import signal_name
 from .errors import InvalidTypeError, InvalidValueError, MissingDependencyError, OptbenchError
 from .faults import EnvironmentFault, SweepError, environment_cause
 from .grid import Cell, SweepPlan, plan_sweep
+from .params import shown
+from .paths import output_dir
 from .results import MEASURE_COLUMNS
 from .status import FAILED_STATUSES
 from .store import ResultsStore, encode_cell, load_runs
@@ -359,11 +361,13 @@ def _where(workers: int | None, scheduler: str | None, executor, timeout: float)
 
 
 def _check_workers(workers) -> int:
+    cores = os.cpu_count() or 1
     if workers is None:
-        return os.cpu_count() or 1
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise InvalidValueError(f"workers must be an integer >= 1; got {workers!r} "
-                                "(option --workers)")
+        return cores
+    limit = 64 * cores
+    if isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= limit:
+        raise InvalidValueError(f"workers must be an integer from 1 to {limit} (64 per core); "
+                                f"got {shown(workers)} (option --workers)")
     return workers
 
 
@@ -378,7 +382,8 @@ def _check_timeout(timeout) -> float:
 # -- the sweep ---------------------------------------------------------------------------------
 def sweep(config, out, *, workers: int | None = None, scheduler: str | None = None,
           executor: cf.Executor | None = None, progress: bool = True,
-          retry_errors: bool = False, worker_timeout: float = WORKER_TIMEOUT):
+          retry_errors: bool = False, worker_timeout: float = WORKER_TIMEOUT,
+          yes: bool = False):
     """Run every cell of ``config`` not yet in ``out``; return the runs table of ``out``.
 
     Parameters
@@ -403,6 +408,9 @@ def sweep(config, out, *, workers: int | None = None, scheduler: str | None = No
     worker_timeout : float
         With ``scheduler``: seconds to wait for a dask worker, at the start and whenever the
         cluster has none, before the sweep stops (finished cells kept).
+    yes : bool
+        Run a grid of more than ``optbench.grid.MAX_CELLS`` (100,000) cells; without it such
+        a grid is refused before it is listed.
 
     Returns
     -------
@@ -433,7 +441,10 @@ def sweep(config, out, *, workers: int | None = None, scheduler: str | None = No
     if not isinstance(retry_errors, bool):
         raise InvalidTypeError(f"retry_errors must be True or False; got {retry_errors!r} "
                                "(option retry_errors / --retry-errors)")
-    plan = plan_sweep(config)
+    if not isinstance(yes, bool):
+        raise InvalidTypeError(f"yes must be True or False; got {yes!r} (option yes / --yes)")
+    output_dir(out, "--out")  # before anything: a path that cannot hold results
+    plan = plan_sweep(config, max_cells=sys.maxsize if yes else None)
     timeout = _check_timeout(worker_timeout)
     # where the cells run, before anything is written (a wrong scheduler address writes
     # nothing); a local pool starts its processes only when the first cell is submitted

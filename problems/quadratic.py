@@ -67,6 +67,10 @@ def _instance(name, A, b, c, x0, formula, reference, **facts):
     summary="SPD quadratic 1/2 x'Ax - b'x, eigenvalues log-spaced in [1/cond, 1]",
 )
 def quadratic(dim, cond, seed):
+    if dim == 1 and cond != 1.0:
+        raise optbench.InvalidValueError(
+            f"a 1-D quadratic has one eigenvalue, so its condition number is 1, not {cond:g}: "
+            "give -P cond=1 with --dim 1 (parameter cond of problem 'quadratic')")
     rng = np.random.default_rng(seed)
     mu, L = 1.0 / cond, 1.0
     eig = np.logspace(np.log10(mu), np.log10(L), dim) if dim > 1 else np.array([L])

@@ -10,7 +10,7 @@ from optbench.errors import InvalidValueError, UnknownNameError
 
 # Extra parameter settings per family, besides the defaults (small instances keep tests fast).
 VARIANTS = {
-    "quadratic": [{"dim": 1}, {"dim": 6, "cond": 1e3, "seed": 3}],
+    "quadratic": [{"dim": 1, "cond": 1.0}, {"dim": 6, "cond": 1e3, "seed": 3}],
     "least-squares": [{"dim": 4, "samples": 3, "seed": 1},
                       {"dim": 5, "samples": 40, "cond": 100.0, "noise": 0.0},
                       {"data": "diabetes", "standardize": True}],

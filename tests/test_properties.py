@@ -33,7 +33,7 @@ def spd_quadratics(draw, max_kappa=1e6):
     A = np.ascontiguousarray(0.5 * (A + A.T))
     b = rng.standard_normal(n)
     x_star = np.linalg.solve(A, b)
-    base = optbench.make_problem("quadratic", dim=1)  # the family's compiled functions
+    base = optbench.make_problem("quadratic", dim=1, cond=1.0)  # the family's compiled functions
     return dataclasses.replace(
         base, oracle=base.oracle._replace(args=(A, b, 0.0)), x0=np.zeros(n),
         f_star=float(-0.5 * b @ x_star), minimizers=(x_star,), L=float(eig.max()),

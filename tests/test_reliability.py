@@ -7,6 +7,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import textwrap
 import time
 import warnings
 from pathlib import Path
@@ -386,3 +387,197 @@ def test_corrupt_results_manifest_is_one_clear_error(tmp_path):
     shutil.rmtree(tmp_path)
     with pytest.raises(InvalidValueError, match="not a results directory"):
         optbench.load_runs(Path(tmp_path))
+
+
+# -- bad input, by category (the issue on bad input everywhere) ---------------------------------
+# (category, id, argv with {d} for the scratch directory, words the one line must contain)
+CATEGORIES = [
+    # output paths, checked before any work
+    ("output", "run-out-is-a-directory", ["run", "parabola", "gd", "--out", "{d}/adir"],
+     "it is a directory"),
+    ("output", "run-out-missing-parent", ["run", "parabola", "gd", "--out", "{d}/no/t.csv"],
+     "does not exist"),
+    ("output", "run-out-empty", ["run", "parabola", "gd", "--out", ""], "empty path"),
+    ("output", "run-out-proc", ["run", "parabola", "gd", "--out", "/proc/t.csv"], "--out"),
+    ("output", "run-plot-is-a-directory", ["run", "parabola", "gd", "--plot", "{d}/adir.png"],
+     "it is a directory"),
+    ("output", "run-plot-empty", ["run", "parabola", "gd", "--plot", ""], "empty path"),
+    ("output", "sweep-out-empty", ["sweep", "--problems", "parabola", "--solvers", "gd",
+                                   "--out", ""], "empty path"),
+    ("output", "sweep-out-is-a-file", ["sweep", "--problems", "parabola", "--solvers", "gd",
+                                       "--out", "{d}/afile"], "it is a file"),
+    ("output", "results-out-missing-parent", ["results", "{d}/results", "--out",
+                                              "{d}/no/r.csv"], "does not exist"),
+    ("output", "report-out-is-a-directory", ["report", "{d}/results", "-o", "{d}/adir.html"],
+     "it is a directory"),
+    ("output", "plot-out-proc", ["plot", "convergence", "{d}/results", "-o", "/proc/p.png"],
+     "-o"),
+    # numbers the checks must hold to what compiled code can count
+    ("numbers", "max-iter-beyond-int64", ["run", "parabola", "gd", "--max-iter",
+                                          "20000000000000000000"], "option max_iter"),
+    ("numbers", "record-every-at-int64", ["run", "parabola", "gd", "--max-iter", "50",
+                                          "--record-every", "9223372036854775807"],
+     "option record_every"),
+    ("numbers", "seed-beyond-int64", ["run", "quadratic", "gd", "--seed",
+                                      "99999999999999999999"], "'seed'"),
+    ("numbers", "quadratic-dim-1-cond", ["run", "quadratic", "gd", "--dim", "1", "-P",
+                                         "cond=1e12"], "cond"),
+    # sweep configs of the wrong shape
+    ("config", "problems-dirs-a-number", ["sweep", "{d}/dirs-number.toml"], "problems_dirs"),
+    ("config", "problems-dirs-a-boolean", ["sweep", "{d}/dirs-bool.toml"], "problems_dirs[0]"),
+    ("config", "problems-dirs-a-table", ["sweep", "{d}/dirs-table.toml"], "problems_dirs"),
+    ("config", "empty-grid-axis", ["sweep", "{d}/empty-axis.toml"], "params.step"),
+    ("config", "binary-file", ["sweep", "{d}/binary.toml"], "not UTF-8"),
+    ("config", "seeds-not-ascii", ["sweep", "--problems", "parabola", "--solvers", "gd",
+                                   "--seeds", "\u00b2"], "seeds"),
+    ("config", "seeds-too-many", ["sweep", "--problems", "parabola", "--solvers", "gd",
+                                  "--seeds", "0-2000000000"], "2,000,000,001 cells"),
+    ("config", "seeds-many", ["sweep", "--problems", "parabola", "--solvers", "gd",
+                              "--seeds", "0-200000"], "--yes"),
+    ("config", "grid-too-large", ["sweep", "{d}/huge.toml"], "--yes"),
+    # results directories of the wrong shape
+    ("results", "manifest-a-list", ["results", "{d}/list-manifest"], "manifest"),
+    ("results", "not-a-results-directory", ["results", "{d}/adir"], "no manifest.json"),
+    # silently accepted before
+    ("accepted", "x0-empty-coordinate", ["run", "rosenbrock", "gd", "--x0", "1,,2"], "--x0"),
+    ("accepted", "problems-dir-empty", ["--problems-dir", "", "list"], "problems-dir"),
+    ("accepted", "history-without-out", ["results", "{d}/results", "--history"],
+     "--history"),
+    ("accepted", "solver-parameter-twice", ["run", "parabola", "gd", "-p", "step=0.1",
+                                            "-p", "step=1"], "'step' twice"),
+    # messages that would repeat huge values
+    ("huge", "huge-step-value", ["run", "parabola", "gd", "-p", "step=" + "9" * 100_000],
+     "characters"),
+    ("huge", "huge-unknown-name", ["run", "parabola", "x" * 100_000], "unknown solver"),
+]
+CONFIGS = {
+    "dirs-number.toml": 'problems_dirs = 5\nproblems = ["parabola"]\nsolvers = ["gd"]\n',
+    "dirs-bool.toml": 'problems_dirs = [true]\nproblems = ["parabola"]\nsolvers = ["gd"]\n',
+    "dirs-table.toml": 'problems_dirs = {a = 1}\nproblems = ["parabola"]\nsolvers = ["gd"]\n',
+    "empty-axis.toml": 'problems = ["parabola"]\n[[solvers]]\nname = "gd"\n'
+                       'params = { step = [] }\n',
+    "huge.toml": 'seeds = "0-999"\n[[problems]]\nname = "quadratic"\n'
+                 'dim = [' + ", ".join(str(d) for d in range(2, 202)) + ']\n'
+                 '[[solvers]]\nname = "gd"\n',
+}
+
+
+@pytest.fixture(scope="module")
+def scratch(tmp_path_factory):
+    d = tmp_path_factory.mktemp("bad-input")
+    (d / "adir").mkdir()
+    (d / "adir.png").mkdir()
+    (d / "adir.html").mkdir()
+    (d / "afile").write_text("a file")
+    for name, text in CONFIGS.items():
+        (d / name).write_text(text)
+    (d / "binary.toml").write_bytes(bytes(range(256)))
+    optbench.sweep({"problems": ["parabola"], "solvers": ["gd"]}, d / "results", workers=1,
+                   progress=False)
+    (d / "list-manifest").mkdir()
+    (d / "list-manifest" / "manifest.json").write_text("[]")
+    (d / "list-manifest" / "cells").mkdir()
+    return d
+
+
+def _listing(d: Path) -> set:
+    return {str(p.relative_to(d)) for p in d.rglob("*")}
+
+
+@pytest.mark.parametrize("argv, words", [pytest.param(a, w, id=f"{c}:{i}")
+                                         for c, i, a, w in CATEGORIES])
+def test_bad_input_by_category(scratch, capsys, argv, words):
+    """Every case: exit 2, one line naming the option or key, no traceback, nothing created."""
+    before = _listing(scratch)
+    argv = [a.replace("{d}", str(scratch)) for a in argv]
+    if argv[0] == "sweep" and "--out" not in argv:
+        argv += ["--out", str(scratch / "never-written"), "--workers", "1"]
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    err = captured.err.strip()
+    assert err.startswith("optbench: error:") and "\n" not in err, err[:500]
+    assert words in err and len(err) < 1000
+    assert "Traceback" not in captured.err + captured.out
+    assert _listing(scratch) == before  # nothing written, not even half-way
+
+
+def test_the_category_matrix_counts_its_cases():
+    assert len(CATEGORIES) >= 30
+    assert {c for c, *_ in CATEGORIES} == {"output", "numbers", "config", "results",
+                                          "accepted", "huge"}
+
+
+def test_a_config_with_a_byte_order_mark_loads(tmp_path):
+    path = tmp_path / "bom.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + b'problems = ["parabola"]\nsolvers = ["gd"]\n')
+    runs = optbench.sweep(path, tmp_path / "r", workers=1, progress=False)
+    assert list(runs["status"]) == ["converged"]
+
+
+def test_a_builder_that_raises_while_planning_becomes_error_cells(tmp_path):
+    """(In a subprocess: the problem must not stay registered in this test process.)"""
+    folder = tmp_path / "problems"
+    folder.mkdir()
+    (folder / "broken.py").write_text(textwrap.dedent('''
+        import optbench
+
+        @optbench.register_problem("unreadable", summary="reads a file that is not there")
+        def build():
+            open("/nonexistent/optbench-data.csv")
+    '''))
+    proc = subprocess.run([sys.executable, "-m", "optbench", "--problems-dir", str(folder),
+                           "sweep", "--problems", "unreadable,parabola", "--solvers", "gd",
+                           "--out", str(tmp_path / "r"), "--workers", "1", "--no-progress"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 4 and "Traceback" not in proc.stderr, proc.stderr  # one error
+    runs = optbench.load_runs(tmp_path / "r")
+    got = dict(zip(runs["instance"], runs["status"], strict=True))
+    assert got == {"unreadable": "error", "parabola": "converged"}
+    assert "FileNotFoundError" in runs.set_index("instance").loc["unreadable", "message"]
+
+
+def test_an_existing_output_file_is_replaced(tmp_path, capsys):
+    out = tmp_path / "t.csv"
+    out.write_text("old")
+    assert main(["run", "parabola", "gd", "--out", str(out)]) == 0
+    assert optbench.load_table(out)["iteration"].iloc[0] == 0
+
+
+def test_a_report_never_runs_code_a_manifest_names(tmp_path):
+    """A shared results directory whose manifest lists a directory of problem files: the
+    report is written from the stored data alone; no file of that directory is imported."""
+    import json
+
+    out = tmp_path / "r"
+    optbench.sweep({"problems": [{"name": "quadratic", "dim": 2}],
+                    "solvers": [{"name": "gd", "params": {"step": [0.5]}}]}, out, workers=1,
+                   progress=False)
+    planted = tmp_path / "planted"
+    planted.mkdir()
+    marker = tmp_path / "code-ran"
+    (planted / "evil.py").write_text(f"open({str(marker)!r}, 'w').write('ran')\n")
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["config"]["problems_dirs"] = [str(planted)]
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    proc = subprocess.run([sys.executable, "-m", "optbench", "report", str(out)],
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert (out / "report.html").exists() and not marker.exists()
+
+
+def test_a_cell_naming_a_path_outside_is_refused_by_name(tmp_path, caplog):
+    import json
+
+    import pyarrow.parquet as pq
+
+    out = tmp_path / "r"
+    optbench.sweep({"problems": ["parabola"], "solvers": ["gd"]}, out, workers=1,
+                   progress=False)
+    path = next((out / "cells").glob("*.parquet"))
+    table = pq.read_table(path)
+    record = json.loads(table.schema.metadata[b"optbench.cell"])
+    record["cell"] = "../../outside"
+    pq.write_table(table.replace_schema_metadata({b"optbench.cell": json.dumps(record)}), path)
+    with caplog.at_level("WARNING", logger="optbench"):
+        assert optbench.load_runs(out).empty
+    assert "../../outside" in caplog.text and path.name in caplog.text

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InvalidTypeError, InvalidValueError, MissingDependencyError
+from ..paths import output_file
 from ..results import Result
 
 INSTALL_HINT = 'pip install "optbench[plot]"'
@@ -91,14 +92,8 @@ def save_figure(fig, path) -> Path:
 
 
 def check_image_path(path, option: str = "--out") -> Path:
-    path = Path(path)
-    if path.suffix.lower() not in IMAGE_FORMATS:
-        raise InvalidValueError(f"cannot draw into {str(path)!r}: an image file name must end "
-                                f"in {', '.join(IMAGE_FORMATS)} (option {option})")
-    if not path.parent.is_dir():
-        raise InvalidValueError(f"cannot write {str(path)!r}: directory {str(path.parent)!r} "
-                                f"does not exist (option {option})")
-    return path
+    """An image file that can be written (see :mod:`optbench.paths`)."""
+    return output_file(path, option, tuple(IMAGE_FORMATS))
 
 
 def png_bytes(fig, dpi: int = 100) -> bytes:

@@ -47,7 +47,7 @@ def _cmd_plot(args) -> int:
         plot_trajectories,
     )
 
-    out = check_image_path(args.out or f"{args.kind}.png")
+    out = check_image_path(f"{args.kind}.png" if args.out is None else args.out)
     matplotlib_module()
     if args.kind == "convergence":
         x = ("iteration", "time") if args.x == "both" else args.x
@@ -151,7 +151,7 @@ def add_run_plot_option(p_run) -> None:
 def prepare_run_plot(args, problem_params: dict) -> RunPlot | None:
     """Before the run: check --plot's file and matplotlib; for a 1-D or 2-D problem, turn
     ``record_x`` on (unless given) so that the trajectory can be drawn."""
-    if not getattr(args, "plot", None):
+    if getattr(args, "plot", None) is None:
         return None
     path = check_image_path(args.plot, "--plot")
     matplotlib_module()

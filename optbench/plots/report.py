@@ -15,6 +15,7 @@ import math
 from pathlib import Path
 
 from ..errors import InvalidValueError
+from ..paths import output_file
 from ..status import FAILED_STATUSES
 from ._data import check_results_dir, png_bytes
 from .convergence import plot_convergence
@@ -232,13 +233,8 @@ def write_report(directory, out=None) -> Path:
     PosixPath('results/report.html')
     """
     root = check_results_dir(directory)
-    path = Path(out) if out is not None else root / REPORT_NAME
-    if path.suffix.lower() not in (".html", ".htm"):
-        raise InvalidValueError(f"the report is an HTML file: {str(path)!r} must end in .html "
-                                "(option --out)")
-    if not path.parent.is_dir():
-        raise InvalidValueError(f"cannot write {str(path)!r}: directory {str(path.parent)!r} "
-                                "does not exist (option --out)")
+    path = output_file(out if out is not None else root / REPORT_NAME, "-o/--out",
+                       (".html", ".htm"))
     text = report_html(root)
     tmp = path.with_name(f".{path.name}.tmp")
     try:
