@@ -19,13 +19,13 @@ from __future__ import annotations
 import argparse
 import concurrent.futures as cf
 import multiprocessing
+import signal
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import optbench
-from optbench.sweep import _ignore_sigint
 
 STEPS = (0.2, 0.5, 1.0, 1.5)
 
@@ -54,6 +54,10 @@ def capacity(pools: dict, n: int = 10_000_000) -> float:
     one = pools[1].submit(_busy, n).result()
     both = [f.result() for f in [pools[2].submit(_busy, n) for _ in range(2)]]
     return 2 * one / max(both)
+
+
+def _ignore_sigint() -> None:  # Ctrl-C is the benchmark's (the parent's) to handle
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _pool(workers: int) -> cf.Executor:

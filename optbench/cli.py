@@ -143,8 +143,8 @@ def _cmd_info(args) -> int:
 
 def _format_table(columns: dict, rows: int) -> str:
     """Head and tail rows of the measured columns, aligned, without pandas."""
-    if np.all(np.isnan(columns["gap"])):
-        columns = {k: v for k, v in columns.items() if k != "gap"}
+    columns = {k: v for k, v in columns.items()  # what the problem does not know: left out
+               if not (k in ("gap", "dist") and np.all(np.isnan(v)))}
     n = len(columns["iteration"])
     picked = list(range(n)) if n <= 2 * rows else [*range(rows), -1, *range(n - rows, n)]
     cells = {name: [("..." if i < 0 else (f"{v[i]}" if v.dtype.kind == "i"

@@ -19,7 +19,7 @@ from .problem import Problem
 from .registry import Solver, check_fits, get_solver, make_problem, named_values, problem_options
 from .results import Result
 from .solvers._loop import HISTORY_COLUMNS, RUN_OPTIONS, make_control
-from .status import describe
+from .status import GRAD_TOL, REL_GRAD_TOL, describe
 from .usercode import UserCodeError, check_problem, gist, is_user_function, location
 
 __all__ = ["run", "RUN_OPTIONS", "Interrupted"]
@@ -158,7 +158,8 @@ def _warm_up(entry, args: tuple, on_compile: Callable[[str], None] | None,
 def run(problem, solver, *, dim: int | None = None, seed: int | None = None,
         max_iter: int | None = None, tol: float | None = None, gap_tol: float | None = None,
         time_limit: float | None = None, record_every: int | None = None,
-        record_x: bool | None = None, x0=None,
+        record_x: bool | None = None, rtol: float | None = None, ftol: float | None = None,
+        ftol_window: int | None = None, x0=None,
         problem_params: dict[str, Any] | None = None,
         solver_params: dict[str, Any] | None = None,
         on_compile: Callable[[str], None] | None = None, progress: bool = False,
@@ -206,12 +207,17 @@ def run(problem, solver, *, dim: int | None = None, seed: int | None = None,
     slv = _resolve_solver(solver)
     check_fits(slv, prob)
     given = {"max_iter": max_iter, "tol": tol, "gap_tol": gap_tol, "time_limit": time_limit,
-             "record_every": record_every, "record_x": record_x}
+             "record_every": record_every, "record_x": record_x, "rtol": rtol, "ftol": ftol,
+             "ftol_window": ftol_window}
     opts = {p.name: p.coerce(p.default if given[p.name] is None else given[p.name], "run",
                              where=f"option {p.name} (--{p.name.replace('_', '-')})")
             for p in RUN_OPTIONS}
-    control = make_control(opts["max_iter"], opts["tol"], gap_tol, prob.f_star,
-                           opts["time_limit"], opts["record_every"], opts["record_x"])
+    # the gap test counts from the lowest f* can be, so that it never stops above the optimum
+    f_low = None if prob.f_star is None else prob.f_star - prob.f_star_tol
+    control = make_control(opts["max_iter"], opts["tol"], gap_tol, f_low, opts["time_limit"],
+                           opts["record_every"], opts["record_x"], rtol=opts["rtol"],
+                           ftol=opts["ftol"], ftol_window=opts["ftol_window"],
+                           minimizers=prob.minimizers, dim=prob.dim)
     values = named_values(solver_params, "solver_params")
     for name, value in more_solver_params.items():
         if name in values:
@@ -242,17 +248,23 @@ def run(problem, solver, *, dim: int | None = None, seed: int | None = None,
             call_seconds = time.perf_counter() - t
 
     last = dict(zip(HISTORY_COLUMNS, history[-1], strict=False))  # extras follow
-    status, message = describe(reason, iteration=iterations, tol=opts["tol"],
-                               gap_tol=opts["gap_tol"], max_iter=opts["max_iter"],
-                               time_limit=opts["time_limit"], grad_norm=last["grad_norm"],
-                               signal=signal_name(seen.signal))
+    status, message = describe(reason, iteration=iterations, grad_norm=last["grad_norm"],
+                               signal=signal_name(seen.signal), **opts)
+    f0 = float(history[0, 1])
+    solved = _solved(float(last["f"]), f0, prob)
+    if reason in (GRAD_TOL, REL_GRAD_TOL) and _far_above(float(last["f"]), f0, prob, opts,
+                                                         float(history[0, 2])):
+        message += (f"; but f - f* = {float(last['f']) - prob.f_star:.3g}, far above the known "
+                    "optimum (a plateau, or another stationary point): not solved")
     identity = {"problem": prob.name, "solver": slv.name, "dim": prob.dim,
-                "seed": prob.params.get("seed", seed)}
+                "seed": prob.params.get("seed", seed), "seeded": "seed" in prob.params}
     solve_seconds = float(last["time"])  # read inside the compiled loop: no dispatch cost
     summary = {
         "iterations": int(iterations), "f": float(last["f"]),
         "gap": float(last["f"] - prob.f_star) if prob.f_star is not None else math.nan,
-        "grad_norm": float(last["grad_norm"]),
+        "grad_norm": float(last["grad_norm"]), "dist": float(last["dist"]), "solved": solved,
+        "f_star_tol": prob.f_star_tol,
+        "nfev": float(last["nfev"]), "ngev": float(last["ngev"]), "nhev": float(last["nhev"]),
         "solve_seconds": solve_seconds,
         "seconds_per_iter": solve_seconds / max(int(iterations), 1),
         "call_seconds": call_seconds,
@@ -260,10 +272,39 @@ def run(problem, solver, *, dim: int | None = None, seed: int | None = None,
         "status": status, "message": message,
     }
     result = Result(prob.name, slv.name, x, status, message, history, plan.columns,
-                    prob.f_star, identity, values, summary)
+                    prob.f_star, identity, values, summary,
+                    gradient_at=prob.grad if prob.gradient else None)
     if seen.signal:  # stopped at a checkpoint, or the signal came as the run ended
         raise Interrupted(seen.signal, result)
     return result
+
+
+SOLVED = 1e-6  # tau of the More-Wild test, as sweeps use by default (grid.DEFAULT_SOLVED)
+
+
+def _solved(f: float, f0: float, problem: Problem) -> bool | None:
+    """More & Wild's test against the lowest f* can be: f <= f* - f_star_tol + tau (f0 - f*),
+    with a floor of tau max(1, |f*|) when the run started at the optimum; None without f*."""
+    if problem.f_star is None:
+        return None
+    f_star = problem.f_star
+    room = SOLVED * (f0 - f_star) if f0 > f_star else SOLVED * max(1.0, abs(f_star))
+    return bool(f <= f_star - problem.f_star_tol + room)
+
+
+def _far_above(f: float, f0: float, problem: Problem, opts: dict, g0: float) -> bool:
+    """Whether a stop by the gradient test left f above what that test allows: with mu known,
+    f - f* <= g_tol^2 / (2 mu) (strong convexity); otherwise a thousandth of the way from
+    f(x0) to f*; beyond f_star_tol in both cases."""
+    if problem.f_star is None:
+        return False
+    gap = f - problem.f_star - problem.f_star_tol
+    g_tol = max(opts["tol"], opts["rtol"] * g0)
+    if problem.mu:
+        allowed = g_tol * g_tol / (2 * problem.mu)
+    else:
+        allowed = 1e-3 * max(abs(f0 - problem.f_star), 1.0)
+    return gap > max(allowed, opts["gap_tol"])
 
 
 class Interrupted(KeyboardInterrupt):

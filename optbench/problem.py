@@ -1,4 +1,4 @@
-"""The problem record, and the tuple compiled solvers receive.
+"""The problem record (the tuple compiled solvers receive is in :mod:`optbench.oracle`).
 
 A problem instance is a :class:`Problem`: compiled functions plus data plus the facts that
 tests, solvers and plots read (``f_star``, minimizers, ``L``, ``mu``, convexity...). Compiled
@@ -18,43 +18,14 @@ Function conventions (``args`` is the problem's data tuple, ``out`` a preallocat
 from __future__ import annotations
 
 import math
-from collections import namedtuple
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from numba.core import types
-from numba.extending import overload
+
+from .oracle import Oracle, value_and_grad
 
 __all__ = ["Oracle", "Problem", "value_and_grad"]
-
-Oracle = namedtuple("Oracle", ["f", "grad", "fg", "hess", "args", "batch"], defaults=(None,))
-Oracle.__doc__ = """What a compiled solver receives: compiled ``f``, ``grad``, ``fg`` (value and
-gradient together, or None), ``hess`` (or None), the data tuple ``args`` and, for finite sums
-f = 1/m sum_i f_i, ``batch(x, args, idx, out) -> mean of f_i over idx`` writing the mean
-gradient over the samples ``idx`` into ``out`` (or None)."""
-
-
-def value_and_grad(oracle, x, g):
-    """``f(x)``, writing the gradient into ``g``; uses ``fg`` when the problem has one."""
-    if oracle.fg is not None:
-        return oracle.fg(x, oracle.args, g)
-    oracle.grad(x, oracle.args, g)
-    return oracle.f(x, oracle.args)
-
-
-@overload(value_and_grad, inline="always")
-def _value_and_grad_compiled(oracle, x, g):
-    has_fg = not isinstance(oracle.types[oracle.fields.index("fg")], types.NoneType)
-    if has_fg:
-        def impl(oracle, x, g):
-            return oracle.fg(x, oracle.args, g)
-    else:
-        def impl(oracle, x, g):
-            oracle.grad(x, oracle.args, g)
-            return oracle.f(x, oracle.args)
-    return impl
-
 
 @dataclass
 class Problem:
@@ -65,8 +36,11 @@ class Problem:
     feature matrix X (samples x features) and ``args[1]`` the labels y in {-1, +1}.
     ``gradient=False`` marks an objective without a usable gradient (piecewise constant:
     its ``grad`` only fills zeros), so gradient-based solvers refuse it.
-    ``quadratic`` means the Hessian is constant; ``samples`` is m for finite sums
-    f = 1/m sum_i f_i (whose oracle has ``batch``).
+    ``f_star_tol`` is the accuracy of ``f_star`` (0: exact): it bounds both how far f* may be
+    from the true minimum and the rounding of f near a minimizer, so that no computed gap
+    ``f - f_star`` of a run is below ``-f_star_tol``; the gap stopping test and "solved" count
+    from ``f_star - f_star_tol``. ``quadratic`` means the Hessian is constant; ``samples`` is
+    m for finite sums f = 1/m sum_i f_i (whose oracle has ``batch``).
     ``extra`` holds family-specific facts (the true separator and margin of generated data...).
     """
 
@@ -78,6 +52,7 @@ class Problem:
     reference: str = ""
     params: dict[str, Any] = field(default_factory=dict)
     f_star: float | None = None
+    f_star_tol: float = 0.0
     minimizers: tuple[np.ndarray, ...] = ()
     L: float | None = None
     mu: float | None = None
@@ -100,6 +75,9 @@ class Problem:
             if m.shape != self.x0.shape:
                 self._refuse(f"minimizers[{i}] has shape {m.shape}; x0 has {self.x0.shape}")
         self.f_star = self._number("f_star", self.f_star)
+        self.f_star_tol = self._number("f_star_tol", self.f_star_tol)
+        if self.f_star_tol is None or self.f_star_tol < 0:
+            self._refuse(f"f_star_tol must be a number >= 0; got {self.f_star_tol}")
         self.L = self._number("L", self.L)
         self.mu = self._number("mu", self.mu)
         if self.L is not None and not self.L > 0:
@@ -200,7 +178,8 @@ class Problem:
         return {
             "name": self.name, "family": self.family, "formula": self.formula,
             "dimension": self.dim, "parameters": self.params,
-            "f_star": self.f_star, "x_star": None if self.x_star is None else self.x_star.tolist(),
+            "f_star": self.f_star, "f_star_tol": self.f_star_tol,
+            "x_star": None if self.x_star is None else self.x_star.tolist(),
             "minimizers": len(self.minimizers), "L": self.L, "mu": self.mu,
             "condition": (self.L / self.mu) if (self.L and self.mu) else None,
             "convex": self.convex, "smooth": self.smooth, "hessian": self.has_hessian,

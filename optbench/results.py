@@ -1,8 +1,11 @@
 """Run results: the tidy convergence table, the summary, saving and loading.
 
 Column names live here and nowhere else. A table has one row per recorded iteration:
-``iteration, f, gap, grad_norm, step, time``, the solver's own columns (``mistakes``...), then
-``x_1 ... x_n`` when the run recorded its iterates (``record_x``), then the run's identity:
+``iteration, f, gap, grad_norm, step, time, nfev, ngev, nhev, dist`` (the evaluations of f,
+the gradient and the Hessian so far, see :mod:`optbench.oracle`; the distance to the nearest
+known minimizer, NaN when none is known), the solver's own columns
+(``mistakes``...), then ``x_1 ... x_n`` when the run recorded its iterates (``record_x``),
+then the run's identity:
 ``problem, solver, dim, seed`` and one ``p_<name>`` column per solver parameter. pandas is
 imported only when a table is built (the CLI prints without it).
 """
@@ -20,12 +23,14 @@ import numpy as np
 from .errors import InvalidValueError
 from .paths import output_file
 from .solvers._loop import HISTORY_COLUMNS
+from .status import STATUS_CODES
 
 __all__ = ["Result", "measure_columns", "build_table", "save_table", "load_table",
            "check_output_path", "x_columns", "iterate_columns",
            "MEASURE_COLUMNS", "ID_COLUMNS", "TABLE_FORMATS"]
 
-MEASURE_COLUMNS = ("iteration", "f", "gap", "grad_norm", "step", "time")
+MEASURE_COLUMNS = ("iteration", "f", "gap", "grad_norm", "step", "time", "nfev", "ngev", "nhev",
+                   "dist")
 ID_COLUMNS = ("problem", "solver", "dim", "seed")
 TABLE_FORMATS = {".csv": "CSV", ".parquet": "Parquet"}
 X_PREFIX = "x_"  # iterate coordinates: x_1 ... x_n (1-based, as in the formulas)
@@ -62,6 +67,10 @@ def measure_columns(history: np.ndarray, extra_columns, f_star) -> dict[str, np.
         "grad_norm": raw["grad_norm"],
         "step": raw["step"],
         "time": raw["time"],
+        "nfev": raw["nfev"],
+        "ngev": raw["ngev"],
+        "nhev": raw["nhev"],
+        "dist": raw["dist"],
     }
     for name in tuple(extra_columns) + x_columns(n_x):
         out[name] = raw[name]
@@ -132,16 +141,24 @@ def load_table(path):
     return pd.read_csv(path) if suffix == ".csv" else pd.read_parquet(path)
 
 
-@dataclass
+@dataclass(eq=False)
 class Result:
     """The outcome of :func:`optbench.run`.
 
-    ``status`` is one of ``converged, max_iter, time_limit, diverged, failed``; ``message``
-    says why; ``table`` is the tidy convergence table (pandas); ``summary`` holds iterations,
-    final f, gap and gradient norm, solve seconds (measured inside the compiled loop, so
+    ``status`` is one of ``optbench.status.STATUSES`` (``converged``, ``max_iter``,
+    ``precision_limit`` ...); ``message`` says why; ``table`` is the tidy convergence table
+    (pandas); ``summary`` holds iterations, final f, gap and gradient norm, the evaluations
+    (``nfev``, ``ngev``, ``nhev``), solve seconds (measured inside the compiled loop, so
     neither compilation nor the call from Python counts), seconds per iteration, call seconds
     (the whole call from Python), compile seconds and whether the compiled code came from the
     disk cache.
+
+    The names scipy's ``OptimizeResult`` users reach for are here too: ``fun``, ``nit``,
+    ``nfev``, ``njev`` (gradient evaluations), ``nhev``, ``success`` (True only for
+    ``converged``), ``jac`` (the gradient at ``x``, computed when asked) and ``code``, an
+    integer beside the status word (``optbench.status.STATUS_CODES``: 0 converged, 1
+    max_iter, 2 precision_limit ...). Two Results are equal only when they are the same object
+    (two runs are two results, whatever their numbers).
     """
 
     problem: str
@@ -155,6 +172,7 @@ class Result:
     identity: dict[str, Any]
     params: dict[str, Any]
     summary: dict[str, Any] = field(default_factory=dict)
+    gradient_at: Any = field(default=None, repr=False)  # x -> grad f(x), for ``jac``
 
     @functools.cached_property
     def table(self):
@@ -176,6 +194,39 @@ class Result:
     def iterations(self) -> int:
         return int(self.summary["iterations"])
 
+    # -- the names of scipy.optimize.OptimizeResult ----------------------------------------
+    @property
+    def fun(self) -> float:
+        return float(self.summary["f"])
+
+    @property
+    def nit(self) -> int:
+        return self.iterations
+
+    @property
+    def nfev(self) -> float:
+        return self.summary["nfev"]
+
+    @property
+    def njev(self) -> float:
+        return self.summary["ngev"]
+
+    @property
+    def nhev(self) -> float:
+        return self.summary["nhev"]
+
+    @property
+    def success(self) -> bool:
+        return self.status == "converged"
+
+    @property
+    def code(self) -> int:
+        return STATUS_CODES[self.status]
+
+    @functools.cached_property
+    def jac(self) -> np.ndarray | None:
+        return None if self.gradient_at is None else self.gradient_at(self.x)
+
     def save(self, path) -> Path:
         return save_table(self.table, path)
 
@@ -185,10 +236,25 @@ class Result:
         cache = ("loaded from cache" if s["cache_hit"]
                  else "already compiled in this process" if s["compile_seconds"] == 0
                  else f"compiled in {s['compile_seconds']:.2f} s")
-        return (f"{self.status}: {self.message}. {s['iterations']} iterations, "
-                f"f={s['f']:.6g}{gap}  |grad|={s['grad_norm']:.3e}  "
+        evals = ", ".join(f"{s[key]:g} {name}" for key, name in
+                          (("nfev", "f"), ("ngev", "grad"), ("nhev", "Hessian")) if s[key])
+        return (f"{self.status}: {self.message}. {s['iterations']} iterations"
+                + (f" ({evals} evaluations)" if evals else "")
+                + f", f={s['f']:.6g}{gap}  |grad|={s['grad_norm']:.3e}  "
                 f"solve {s['solve_seconds'] * 1e3:.3f} ms "
                 f"({s['seconds_per_iter'] * 1e9:.0f} ns/iter), {cache}")
 
     def __repr__(self) -> str:
         return f"<Result {self.problem} / {self.solver}: {self.summary_line()}>"
+
+    def _repr_html_(self) -> str:
+        """Jupyter: the summary line and the table's first and last rows."""
+        import html
+
+        import pandas as pd
+
+        table = self.table[list(self.columns)]  # the measured columns, not the identity
+        shown = table if len(table) <= 6 else pd.concat([table.head(3), table.tail(3)])
+        return (f"<p><b>{html.escape(self.problem)} / {html.escape(self.solver)}</b>: "
+                f"{html.escape(self.summary_line())}</p>"
+                + shown.to_html(float_format=lambda v: f"{v:.6g}"))

@@ -10,12 +10,15 @@ is left as it was.
 
 from __future__ import annotations
 
+import math
+
 __all__ = ["RUNNING", "GRAD_TOL", "GAP_TOL", "NO_MISTAKES", "ROOT_FOUND", "MAX_ITER",
-           "TIME_LIMIT", "NOT_FINITE", "INTERRUPTED", "FIRST_REFUSAL", "SINGULAR", "LINE_SEARCH",
+           "TIME_LIMIT", "NOT_FINITE", "INTERRUPTED", "REL_GRAD_TOL", "F_TOL", "FIRST_REFUSAL",
+           "SINGULAR", "LINE_SEARCH",
            "NOT_DESCENT", "ZERO_DERIVATIVE", "NEGATIVE_CURVATURE", "PRECISION_LIMIT", "STATUSES",
-           "METHOD_FAILURES", "NO_OUTCOME", "FAILED_STATUSES", "EXIT_CODES", "EXIT_BAD_INPUT",
-           "EXIT_STOPPED", "EXIT_FAILED", "EXIT_ERRORS", "EXIT_FAULT", "EXIT_SIGNAL",
-           "describe", "exit_code"]
+           "METHOD_FAILURES", "NO_OUTCOME", "FAILED_STATUSES", "STATUS_CODES", "EXIT_CODES",
+           "EXIT_BAD_INPUT", "EXIT_STOPPED", "EXIT_FAILED", "EXIT_ERRORS", "EXIT_FAULT",
+           "EXIT_SIGNAL", "describe", "exit_code", "diverged"]
 
 RUNNING = 0
 GRAD_TOL = 1         # converged: gradient norm below tol
@@ -26,20 +29,25 @@ MAX_ITER = 5         # ran out of iterations
 TIME_LIMIT = 6       # ran out of time
 NOT_FINITE = 7       # diverged: f or the gradient became inf or NaN
 INTERRUPTED = 8      # stopped by a signal (Ctrl-C, SIGTERM) at a checkpoint
+REL_GRAD_TOL = 9     # converged: gradient norm below rtol times the start's
+F_TOL = 10           # converged: f decreased by at most ftol (relative) over the window
 
-FIRST_REFUSAL = 10
-SINGULAR = 10        # failed: singular Hessian (no Newton step exists)
-LINE_SEARCH = 11     # line search found no acceptable step
-NOT_DESCENT = 12     # failed: the search direction is not a descent direction
-ZERO_DERIVATIVE = 13  # failed: f'(x) = 0 in a root-finding step
-NEGATIVE_CURVATURE = 14  # failed: p'Ap <= 0 in linear CG (the Hessian is not positive definite)
-PRECISION_LIMIT = 15  # a line search cannot decrease f by more than its rounding error
+FIRST_REFUSAL = 20
+SINGULAR = 20        # failed: singular Hessian (no Newton step exists)
+LINE_SEARCH = 21     # line search found no acceptable step
+NOT_DESCENT = 22     # failed: the search direction is not a descent direction
+ZERO_DERIVATIVE = 23  # failed: f'(x) = 0 in a root-finding step
+NEGATIVE_CURVATURE = 24  # failed: p'Ap <= 0 in linear CG (the Hessian is not positive definite)
+PRECISION_LIMIT = 25  # a line search cannot decrease f by more than its rounding error
 
 # reason -> (status word, message template); templates may use {iteration}, {tol},
-# {gap_tol}, {max_iter}, {time_limit}, {grad_norm}, {signal}
+# {gap_tol}, {max_iter}, {time_limit}, {grad_norm}, {signal}, {rtol}, {ftol}, {ftol_window}
 _REASONS = {
     GRAD_TOL: ("converged", "gradient norm <= tol={tol:g}"),
     GAP_TOL: ("converged", "f - f* <= gap_tol={gap_tol:g}"),
+    REL_GRAD_TOL: ("converged", "gradient norm <= rtol={rtol:g} x |grad f(x0)|"),
+    F_TOL: ("converged", "f decreased by at most ftol={ftol:g} x max(|f|, 1) over the last "
+                         "{ftol_window} iterations"),
     NO_MISTAKES: ("converged", "an epoch without mistakes"),
     ROOT_FOUND: ("converged", "Newton correction |f/f'| <= tol={tol:g} (1 + |x|)"),
     MAX_ITER: ("max_iter", "reached max_iter={max_iter}"),
@@ -67,6 +75,10 @@ METHOD_FAILURES = ("failed", "line_search_failed")
 NO_OUTCOME = ("error", "crashed")
 FAILED_STATUSES = (*METHOD_FAILURES, *NO_OUTCOME)
 
+# An integer per status word, as scipy's OptimizeResult.status (Result.code)
+STATUS_CODES = {"converged": 0, "max_iter": 1, "precision_limit": 2, "time_limit": 3,
+                "interrupted": 4, "diverged": 5, "failed": 6, "line_search_failed": 7}
+
 # Exit status of `optbench run` by status word; of `optbench sweep`: 0 when every cell ran
 # (outcomes are data there), EXIT_ERRORS when some cell raised. 2 is bad input.
 EXIT_BAD_INPUT = 2
@@ -83,6 +95,18 @@ EXIT_SIGNAL = 128  # + the signal number: 130 after Ctrl-C (SIGINT), 143 after S
 def exit_code(status: str) -> int:
     """The exit status of a run that ended with ``status`` (see ``EXIT_CODES``)."""
     return EXIT_CODES[status]
+
+
+def diverged(status: str, f: float | None, f0: float | None) -> bool:
+    """The one rule for "diverged", in runs, sweeps, summaries and every figure: the status
+    says so (f or the gradient became non-finite), or the run ended, not converged, with f
+    above f(x0) or not finite (a step past the edge that has not overflowed yet)."""
+    if status == "diverged":
+        return True
+    if status == "converged" or f0 is None or f is None:
+        return False
+    f, f0 = float(f), float(f0)
+    return math.isfinite(f0) and not f <= f0
 
 
 def describe(reason: int, **context) -> tuple[str, str]:

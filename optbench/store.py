@@ -43,7 +43,7 @@ import numpy as np
 from .errors import InvalidValueError
 from .faults import environment_fault
 from .paths import output_dir
-from .status import METHOD_FAILURES, NO_OUTCOME, STATUSES
+from .status import METHOD_FAILURES, NO_OUTCOME, STATUSES, diverged
 
 log = logging.getLogger("optbench")
 
@@ -62,8 +62,13 @@ KEY = re.compile(r"[0-9a-f]{20}")  # a cell key (grid.py): 20 hex digits, the fi
 CELL_STATUSES = (*STATUSES, "error", "crashed")
 # the columns of a runs table, before the problem_<name> and p_<name> columns
 RUN_COLUMNS = ("cell", "problem", "solver", "dim", "seed", "instance", "setting", "status",
-               "message", "iterations", "f0", "f", "f_star", "gap", "grad_norm", "solve_seconds",
-               "f_target", "solved", "iterations_to_tol", "seconds_to_tol", "diverged")
+               "message", "iterations", "f0", "f", "f_star", "f_star_tol", "gap", "grad_norm",
+               "nfev",
+               "ngev", "nhev", "solve_seconds", "f_target", "solved", "iterations_to_tol",
+               "seconds_to_tol", "nfev_to_tol", "ngev_to_tol", "diverged")
+# the costs read from a run's history at the row where it first reached f_target
+_COSTS_TO_TOL = {"iterations_to_tol": "iteration", "seconds_to_tol": "time",
+                 "nfev_to_tol": "nfev", "ngev_to_tol": "ngev"}
 _VERSIONED = ("optbench", "numba", "numpy", "scipy", "pandas", "pyarrow", "dask",
               "distributed")
 
@@ -277,7 +282,8 @@ def load_manifest(root) -> dict[str, Any]:
 _RECORD_FIELDS = {"cell": str, "problem": str, "solver": str, "instance": str, "setting": str,
                   "status": str, "message": str, "iterations": int,
                   "problem_params": dict, "solver_values": dict}
-_OPTIONAL_NUMBERS = ("f", "f_star", "gap", "grad_norm", "solve_seconds")
+_OPTIONAL_NUMBERS = ("f", "f_star", "f_star_tol", "gap", "grad_norm", "solve_seconds", "nfev",
+                     "ngev", "nhev")
 _HISTORY = ("iteration", "f", "time")
 
 
@@ -403,12 +409,14 @@ def load_runs(root):
 
     tau = float(load_manifest(root)["config"].get("solved", 1e-6))
     rows, traces = [], []
-    for record, table in _read_valid(root, columns=list(_HISTORY)):
+    for record, table in _read_valid(root):
         rows.append({"index": record.get("index", 0), **_identity_columns(record),
-                     **{k: record[k] for k in (
-            "status", "message", "iterations", "f", "f_star", "gap", "grad_norm",
-            "solve_seconds")}})
-        traces.append({k: table.column(k).to_numpy() for k in ("iteration", "f", "time")})
+                     **{k: record.get(k) for k in (
+            "status", "message", "iterations", "f", "f_star", "f_star_tol", "gap",
+            "grad_norm", "nfev", "ngev", "nhev", "solve_seconds", "seeded")}})
+        traces.append({k: table.column(k).to_numpy() if k in table.column_names
+                       else np.full(table.num_rows, np.nan)
+                       for k in {"f", *_COSTS_TO_TOL.values()}})
     if not rows:
         return pd.DataFrame(columns=list(RUN_COLUMNS))
     order = np.argsort([r.pop("index") or 0 for r in rows], kind="stable")
@@ -422,18 +430,21 @@ def load_runs(root):
     f_star = runs["f_star"]
     best = pd.Series(fmin, index=runs.index).groupby([runs["instance"], runs["seed"]]) \
         .transform("min")
-    f_low = f_star.where(f_star.notna(), best)
+    # the lowest f* can be (f_star_tol: its accuracy), so that "solved" never claims more
+    tol = runs["f_star_tol"].astype(float).fillna(0.0)
+    f_low = (f_star - tol).where(f_star.notna(), best)
     runs["f_target"] = f_low + tau * (runs["f0"] - f_low).clip(lower=0)
-    hit_it, hit_s = [], []
+    first_hit = []
     for tr, target in zip(traces, runs["f_target"], strict=True):
         with np.errstate(invalid="ignore"):
             hits = np.flatnonzero(tr["f"] <= target) if math.isfinite(target) else []
-        hit_it.append(float(tr["iteration"][hits[0]]) if len(hits) else math.nan)
-        hit_s.append(float(tr["time"][hits[0]]) if len(hits) else math.nan)
-    runs["iterations_to_tol"] = hit_it
-    runs["seconds_to_tol"] = hit_s
+        first_hit.append(hits[0] if len(hits) else None)
+    for column, source in _COSTS_TO_TOL.items():
+        runs[column] = [math.nan if i is None else float(tr[source][i])
+                        for tr, i in zip(traces, first_hit, strict=True)]
     runs["solved"] = runs["iterations_to_tol"].notna()
-    runs["diverged"] = runs["status"] == "diverged"
+    runs["diverged"] = [diverged(s, f, f0) for s, f, f0 in
+                        zip(runs["status"], runs["f"], runs["f0"], strict=True)]
     extra = [c for c in runs.columns if c not in RUN_COLUMNS]
     return runs[list(RUN_COLUMNS) + extra]
 

@@ -143,7 +143,8 @@ def _cell_record(cell: Cell) -> dict[str, Any]:
 def _no_run(record: dict[str, Any], status: str, message: str) -> dict[str, Any]:
     """The outcome of a cell that has no history: it raised, or crashed its worker."""
     record.update(status=status, message=message, iterations=0, f=None, f_star=None,
-                  gap=None, grad_norm=None, solve_seconds=None)
+                  gap=None, grad_norm=None, nfev=None, ngev=None, nhev=None,
+                  solve_seconds=None)
     empty = {name: np.empty(0, np.int64 if name == "iteration" else np.float64)
              for name in MEASURE_COLUMNS}
     return {"record": record, "parquet": encode_cell(empty, record)}
@@ -183,10 +184,13 @@ def _run_cell(cell, problems_dirs, single_thread, environment) -> dict[str, Any]
                                    f"{cell.instance})") from exc
         return _no_run(record, "error", " ".join(f"{type(exc).__name__}: {exc}".split()))
     s = result.summary
-    record.update(dim=result.identity["dim"], solver_values=result.params,
+    record.update(dim=result.identity["dim"], seeded=result.identity["seeded"],
+                  solver_values=result.params,
                   status=result.status, message=result.message, f_star=result.f_star,
-                  **{k: s[k] for k in ("iterations", "f", "gap", "grad_norm", "solve_seconds",
-                                       "call_seconds", "compile_seconds", "cache_hit")})
+                  f_star_tol=result.summary["f_star_tol"],
+                  **{k: s[k] for k in ("iterations", "f", "gap", "grad_norm", "nfev", "ngev",
+                                       "nhev", "solve_seconds", "call_seconds",
+                                       "compile_seconds", "cache_hit")})
     return {"record": record, "parquet": encode_cell(result.columns, record)}
 
 

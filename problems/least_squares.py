@@ -90,11 +90,29 @@ def ls_hess(x, args, out):
     out[:, :] = A.T @ A
 
 
+def _optimum(A, y):
+    """x* by lstsq, refined once with the residual in extended precision; f* = 1/2 ||Ax* - y||^2
+    in extended precision; its accuracy: the excess 1/2 ||A d||^2 of the last correction d
+    (times 10) plus the rounding of an evaluation of f, about 4 sqrt(n + m) eps sum_i
+    (|a_i||x| + |y_i|)^2 / 2 (rounding errors adding like a random walk)."""
+    wide = np.longdouble
+    Aw, yw = A.astype(wide), y.astype(wide)
+    x = np.linalg.lstsq(A, y, rcond=None)[0]
+    for _ in range(2):
+        d = np.linalg.lstsq(A, (yw - Aw @ x.astype(wide)).astype(np.float64), rcond=None)[0]
+        x = x + d
+    r = Aw @ x.astype(wide) - yw
+    f_star = float(r @ r / 2)
+    excess = float(np.sum((A @ d) ** 2)) / 2
+    scale = np.abs(A) @ np.abs(x) + np.abs(y)
+    rounding = 4 * np.sqrt(sum(A.shape)) * np.finfo(float).eps * float(scale @ scale) / 2
+    return x, f_star, 10 * excess + rounding
+
+
 def _instance(name, A, y, x0, formula, reference, parallel=False, **facts):
     A = np.ascontiguousarray(A, dtype=np.float64)
     y = np.ascontiguousarray(y, dtype=np.float64)
-    x_star = np.linalg.lstsq(A, y, rcond=None)[0]
-    r = A @ x_star - y
+    x_star, f_star, f_star_tol = _optimum(A, y)
     sv = np.linalg.svd(A, compute_uv=False)
     mu = float(sv.min() ** 2) if A.shape[0] >= A.shape[1] else 0.0
     if parallel:
@@ -104,7 +122,7 @@ def _instance(name, A, y, x0, formula, reference, parallel=False, **facts):
         oracle = Oracle(ls_f, ls_grad, ls_fg, ls_hess, (A, y), batch=ls_batch)
     return Problem(
         name=name, family="least-squares", oracle=oracle,
-        x0=x0, formula=formula, reference=reference, f_star=float(0.5 * r @ r),
+        x0=x0, formula=formula, reference=reference, f_star=f_star, f_star_tol=f_star_tol,
         minimizers=(x_star,) if mu > 0 else (), L=float(sv.max() ** 2), mu=mu, convex=True,
         quadratic=True, samples=A.shape[0], **facts,
     )
@@ -126,7 +144,8 @@ def least_squares(seed, parallel, **data):
         "least-squares", ds.X, ds.y, np.zeros(ds.X.shape[1]),
         "f(x) = 1/2 ||Ax - y||^2 (rows of A: samples, columns: features)",
         "Nocedal & Wright, Numerical Optimization (2006), chapter 10", parallel=parallel,
-        notes=f"{ds.source}; x*, f* from numpy.linalg.lstsq; kappa(A) = {kappa:.3g}; finite "
+        notes=f"{ds.source}; x*, f* from numpy.linalg.lstsq, refined (f* exact to "
+              f"f_star_tol); kappa(A) = {kappa:.3g}; finite "
               "sum of f_i = m/2 (a_i.x - y_i)^2",
         extra={"dataset": ds.describe(),
                **({"x_true": ds.extra["w_true"]} if "w_true" in ds.extra else {})},

@@ -308,6 +308,14 @@ def _optimum(name, key, oracle, n):
                              version=VERSION, dim=n)
 
 
+def _f_star_tol(f_star, samples, n, lam):
+    """The accuracy of a reference f*: the Newton solve stops at ||grad|| <= 1e-12, so
+    f(x_ref) - min f <= 1e-24 / (2 lam) (strong convexity, mu = lam); plus the rounding of an
+    evaluation of f, a mean of m terms each of n-term products (about 4 sqrt(m + n) eps |f|:
+    rounding errors adding like a random walk)."""
+    return 1e-24 / (2 * lam) + 4 * np.sqrt(samples + n) * np.finfo(float).eps * abs(f_star)
+
+
 GAUSSIANS = "gaussians"
 _DATA = (
     Param("data", GAUSSIANS, str, "gaussians (generated here: samples, dim, separation, "
@@ -369,7 +377,8 @@ def logistic_regression(samples, dim, lam, separation, seed, labels, **data):
         formula=formula,
         reference="Hastie, Tibshirani & Friedman, The Elements of Statistical Learning (2009), "
                   "4.4; Bishop, Pattern Recognition and Machine Learning (2006), 4.3.2-4.3.3",
-        f_star=f_star, minimizers=(x_star,), L=squared_norm(Xt) / (4.0 * samples) + lam,
+        f_star=f_star, f_star_tol=_f_star_tol(f_star, samples, n, lam),
+        minimizers=(x_star,), L=squared_norm(Xt) / (4.0 * samples) + lam,
         mu=lam, convex=True, smooth=True, labelled=True, samples=samples,
         notes="x = (w, b), the bias regularized too; "
               + (f"two Gaussian classes (identity covariance, means {separation:g} apart, "
@@ -425,7 +434,8 @@ def softmax_regression(samples, dim, classes, lam, separation, seed, **data):
                 "||b||^2), z_ik = W_k.x_i + b_k",
         reference="Bishop, Pattern Recognition and Machine Learning (2006), 4.3.4 (Hessian "
                   "4.110); Bohning, Ann. Inst. Statist. Math. 44 (1992) (curvature bound)",
-        f_star=f_star, minimizers=(x_star,), L=squared_norm(Xt) / (2.0 * samples) + lam,
+        f_star=f_star, f_star_tol=_f_star_tol(f_star, samples, n, lam),
+        minimizers=(x_star,), L=squared_norm(Xt) / (2.0 * samples) + lam,
         mu=lam, convex=True, smooth=True, samples=samples,
         notes=f"x = W ({classes} x {dim}, row-major) then b ({classes}), the {classes} x "
               f"{dim} + {classes} model; b regularized too (else f is flat along b + c 1); "

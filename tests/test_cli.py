@@ -60,7 +60,8 @@ def test_bad_input_is_one_line_and_exit_2(argv, expected, capsys, tmp_path, monk
 def test_run_prints_table_and_summary(capsys):
     assert main(["run", "quadratic", "gd", "--dim", "3", "--max-iter", "50", "--tol", "0"]) == 3
     out = capsys.readouterr().out.splitlines()
-    assert out[0].split() == ["iteration", "f", "gap", "grad_norm", "step", "time"]
+    assert out[0].split() == ["iteration", "f", "gap", "grad_norm", "step", "time", "nfev",
+                              "ngev", "nhev", "dist"]
     assert out[1].split()[0] == "0" and out[-2].split()[0] == "50"
     assert any(line.strip().startswith("...") for line in out)
     assert out[-1].startswith("max_iter: reached max_iter=50. 50 iterations")

@@ -277,3 +277,39 @@ def test_import_optbench_does_not_import_matplotlib():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=120)
     assert out.stdout.strip() == "ok", out.stderr
+
+
+# -- what the figures say (the measurement issue) ---------------------------------------------
+def test_trajectory_panels_are_equal_aspect():
+    fig = plot_trajectories("rosenbrock", [("gd", {"step": 1e-3})], max_iter=20)
+    ax = fig.axes[0]
+    assert ax.get_aspect() == 1.0  # one unit of x_1 is one unit of x_2
+
+
+def test_counts_get_integer_ticks():
+    fig = plot_mistake_bound("perceptron", [("perceptron", {})])
+    for ax in fig.axes[:2]:
+        ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+        assert ticks and all(float(t).is_integer() for t in ticks)
+
+
+def test_sensitivity_panels_in_numeric_order_and_a_note_for_what_is_left_out(tmp_path):
+    runs = [optbench.run("quadratic", "gd", dim=d, step=s, max_iter=30)
+            for d in (10, 200, 50) for s in (0.5, 1.0)]
+    runs.append(optbench.run("quadratic", "gd", dim=10, step="1/L", max_iter=30))
+    fig = plot_sensitivity(runs, param="step")
+    titles = [ax.get_title() for ax in fig.axes]
+    dims = [int(t.split("dim=")[1].split(")")[0].split(",")[0]) for t in titles]
+    assert dims == sorted(dims) == [10, 50, 200]
+    notes = [t.get_text() for t in fig.texts]
+    assert any("left out" in n and "step=1/L" in n for n in notes), notes
+
+
+def test_a_run_that_blew_past_its_start_is_labelled_diverged():
+    from optbench.plots.trajectories import _legend_label
+
+    exploding = optbench.run("quadratic", "gd", dim=2, step=2.3, max_iter=40)  # > 2/L
+    assert exploding.status == "max_iter" and exploding.summary["f"] > exploding.table["f"][0]
+    assert _legend_label("gd", exploding).startswith("gd: diverged")
+    runs = optbench.plots._data.runs_table([exploding])
+    assert bool(runs["diverged"].iloc[0])

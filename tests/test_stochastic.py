@@ -8,6 +8,7 @@ from naive import fd_gradient, iteration_rounding_bound, mean_rounding_bound, pe
 import optbench
 from optbench.cli import main
 from optbench.errors import IncompatibleError, InvalidValueError
+from optbench.solvers._loop import HISTORY_COLUMNS
 
 # one small least-squares instance for every SGD run: one compilation per entry point
 LS = {"dim": 5, "samples": 40, "cond": 2.0, "noise": 0.1, "seed": 1}
@@ -206,7 +207,7 @@ def test_public_entries_take_the_documented_arguments(ls):
     res = optbench.run(ls, "sgd", batch_size=4, lr=0.1, decay="sqrt", seed=2, max_iter=3,
                        tol=0.0)
     np.testing.assert_array_equal(x, res.x)
-    assert k == 3 and hist.shape == (4, 5 + 3)
+    assert k == 3 and hist.shape == (4, len(HISTORY_COLUMNS) + 3)  # + epochs, steps, batch_f
 
 
 def test_a_solver_seed_of_its_own_leaves_the_problem_seed_alone(ls, tmp_path, capsys):

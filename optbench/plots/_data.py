@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ import numpy as np
 from ..errors import InvalidTypeError, InvalidValueError, MissingDependencyError
 from ..paths import output_file
 from ..results import Result
+from ..status import diverged
 
 INSTALL_HINT = 'pip install "optbench[plot]"'
 IMAGE_FORMATS = (".png", ".svg", ".pdf")
@@ -202,10 +204,12 @@ def runs_table(data):
             row: dict[str, Any] = {
                 "problem": r.problem, "solver": r.solver, "instance": instance_label(r),
                 "setting": label, "seed": r.identity.get("seed"), "dim": r.identity.get("dim"),
+                "seeded": r.identity.get("seeded", True),
                 "status": r.status, "iterations": s["iterations"],
                 "f0": float(r.columns["f"][0]), "f": s["f"],
                 "gap": s["gap"], "grad_norm": s["grad_norm"],
-                "solve_seconds": s["solve_seconds"], "diverged": r.status == "diverged"}
+                "solve_seconds": s["solve_seconds"],
+                "diverged": diverged(r.status, s["f"], float(r.columns["f"][0]))}
             row.update({f"p_{k}": v for k, v in r.params.items()})
             rows.append(row)
         return pd.DataFrame(rows)
@@ -233,6 +237,19 @@ def floor_positive(values: np.ndarray, floor: float = GAP_FLOOR) -> np.ndarray:
     finite = np.isfinite(out)
     out[finite] = np.maximum(out[finite], floor)
     return out
+
+
+def integer_ticks(axis) -> None:
+    """Ticks at whole numbers only, for axes that count (epochs, mistakes, points)."""
+    from matplotlib.ticker import MaxNLocator
+
+    axis.set_major_locator(MaxNLocator(integer=True))
+
+
+def natural_key(label) -> list:
+    """Sort key reading the numbers in a label as numbers: dim=10 < dim=50 < dim=200."""
+    parts = re.split(r"([-+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)", str(label))
+    return [(0, float(p), "") if i % 2 else (1, 0.0, p) for i, p in enumerate(parts) if p]
 
 
 def ordered(values) -> list:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InvalidValueError
-from ._data import colours, new_figure, setting_labels
+from ._data import colours, integer_ticks, new_figure, setting_labels
 from .trajectories import _problem, run_specs
 
 __all__ = ["plot_classification", "model_of", "network_logits"]
@@ -162,6 +162,8 @@ def plot_classification(problem, runs=None, *, dim=None, seed=None, problem_para
     right.set_title("Training mistakes as learning proceeds")
     right.set_ylim(bottom=-0.5)
     right.grid(True, alpha=0.3)
+    integer_ticks(right.xaxis)  # epochs (or iterations) and points are counts
+    integer_ticks(right.yaxis)
     right.legend(fontsize="small")
     fig.suptitle(title or f"{prob.name}: {len(X)} points, {n_classes} classes")
     return fig

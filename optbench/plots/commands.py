@@ -106,7 +106,11 @@ def add_commands(sub) -> None:
     output(p)
     p = kinds.add_parser("profiles", help="performance and data profiles (results DIR)")
     p.add_argument("source", metavar="DIR", help="a results directory (optbench sweep)")
-    p.add_argument("--cost", choices=("iterations", "time"), default="iterations")
+    p.add_argument("--cost", choices=("iterations", "time", "nfev", "ngev", "simplex"),
+                   default="iterations",
+                   help="what it costs to solve a problem: iterations, seconds, evaluations of "
+                        "f (nfev) or of the gradient (ngev), or simplex gradients (nfev/(n+1), "
+                        "More & Wild's data-profile unit)")
     p.add_argument("--kind", dest="which", choices=("both", "performance", "data"),
                    default="both")
     output(p)

@@ -1,8 +1,13 @@
 """Dolan-More performance profiles and More-Wild data profiles over a sweep.
 
-For problems p (an instance with its seed) and settings s (a solver with its parameters), let
-t_{p,s} be the cost of s to solve p: iterations or seconds until the run first met the sweep's
-"solved" test, infinite when it never did.
+For problems p and settings s (a solver with its parameters), let t_{p,s} be the cost of s to
+solve p, infinite when it never did: iterations, seconds, evaluations of f (``nfev``) or of
+the gradient (``ngev``), or simplex gradients (``simplex``: nfev / (n + 1), Moré & Wild's
+budget unit), counted until the run first met the sweep's "solved" test.
+
+A problem is an instance with its seed when the seed changes the instance; an instance
+without randomness (rosenbrock...) is one problem however many seeds the sweep ran, its cost
+the median over those runs (a solver that shuffles may still differ between them).
 
 * performance profile (Dolan & More 2002): r_{p,s} = t_{p,s} / min_s t_{p,s} and
   rho_s(tau) = |{p : r_{p,s} <= tau}| / |P|, the fraction of problems s solves within a
@@ -28,15 +33,22 @@ from ._data import colours, linestyle, new_figure, ordered, plain_log_ticks, run
 
 __all__ = ["cost_matrix", "performance_profile", "data_profile", "plot_profiles"]
 
-COSTS = {"iterations": "iterations_to_tol", "time": "seconds_to_tol"}
-COST_LABELS = {"iterations": "iterations", "time": "seconds"}
+COSTS = {"iterations": "iterations_to_tol", "time": "seconds_to_tol",
+         "nfev": "nfev_to_tol", "ngev": "ngev_to_tol", "simplex": "nfev_to_tol"}
+COST_LABELS = {"iterations": "iterations", "time": "seconds", "nfev": "f evaluations",
+               "ngev": "gradient evaluations", "simplex": "simplex gradients (n + 1 f evaluations)"}
 
 
 def _problem_keys(runs):
-    if "seed" in runs.columns:
-        seeds = runs["seed"].astype(object).where(runs["seed"].notna(), "-")
-        return runs["instance"].astype(str) + " seed=" + seeds.astype(str)
-    return runs["instance"].astype(str)
+    """``instance seed=k`` where the seed makes the instance, else ``instance``."""
+    keys = runs["instance"].astype(str)
+    if "seed" not in runs.columns:
+        return keys
+    seeds = runs["seed"].astype(object).where(runs["seed"].notna(), "-").astype(str)
+    with_seed = keys + " seed=" + seeds
+    if "seeded" not in runs.columns:  # runs of an older sweep: every seed its own problem
+        return with_seed
+    return with_seed.where(runs["seeded"].astype(object).fillna(True).astype(bool), keys)
 
 
 def cost_matrix(runs, cost: str = "iterations"):
@@ -56,12 +68,17 @@ def cost_matrix(runs, cost: str = "iterations"):
         raise InvalidValueError(f"the runs table lacks the column(s) {', '.join(missing)} "
                                 "needed for profiles (use optbench.load_runs on a sweep)")
     values = runs[column].to_numpy(dtype=float).copy()
+    if cost == "simplex":
+        if "dim" not in runs.columns:
+            raise InvalidValueError("simplex-gradient budgets need the runs' dimensions (a "
+                                    "dim column; use optbench.load_runs on a sweep)")
+        values = values / (runs["dim"].to_numpy(dtype=float) + 1.0)
     values[~runs["solved"].to_numpy(dtype=bool) | ~np.isfinite(values)] = np.inf
     if cost == "iterations":
         values = np.maximum(values, 1.0)
     frame = runs.assign(_problem=_problem_keys(runs).to_numpy(), _cost=values)
     matrix = frame.pivot_table(index="_problem", columns="setting", values="_cost",
-                               aggfunc="min", sort=False)
+                               aggfunc="median", sort=False)
     matrix = matrix[ordered(runs["setting"])].fillna(np.inf)
     matrix.index.name, matrix.columns.name = "problem", "setting"
     return matrix
@@ -135,8 +152,8 @@ def plot_profiles(data, *, cost: str = "iterations", kind: str = "both", title: 
     Parameters
     ----------
     data : results directory, runs DataFrame, Result or list of Results
-    cost : "iterations" or "time"
-        What counts as the cost to solve a problem.
+    cost : "iterations", "time", "nfev", "ngev" or "simplex"
+        What counts as the cost to solve a problem (see the module doc).
     kind : "both", "performance" or "data"
 
     Returns a matplotlib Figure.
@@ -166,7 +183,8 @@ def plot_profiles(data, *, cost: str = "iterations", kind: str = "both", title: 
             ax.set_xlim(1.0, x_max)
             ax.set_xlabel(f"tau (ratio of {unit} to the best setting's, log scale)")
             ax.set_ylabel("fraction of problems with ratio <= tau")
-            ax.set_title(f"Performance profile ({n_problems} problems, {unit})")
+            ax.set_title(f"Performance profile ({n_problems} problems, cost: {unit})",
+                         fontsize="medium")
         else:
             prof = data_profile(runs, cost)
             b = prof["budget"].to_numpy()
@@ -176,7 +194,8 @@ def plot_profiles(data, *, cost: str = "iterations", kind: str = "both", title: 
             ax.set_xlim(x_min, x_max)
             ax.set_xlabel(f"budget ({unit}, log scale)")
             ax.set_ylabel("fraction of problems solved within budget")
-            ax.set_title(f"Data profile ({n_problems} problems, {unit})")
+            ax.set_title(f"Data profile ({n_problems} problems, cost: {unit})",
+                         fontsize="medium")
     axes[0][-1].legend(loc="lower right", fontsize="small", title="setting")
     if title:
         fig.suptitle(title)

@@ -12,6 +12,7 @@ from ._data import (
     floor_positive,
     is_number,
     measure_of,
+    natural_key,
     new_figure,
     ordered,
     plain_log_ticks,
@@ -52,18 +53,15 @@ def sensitivity_table(data, param: str = "step", measure: str = "final"):
         raise InvalidValueError(
             f"no solver parameter {param!r} takes several numeric values in these runs; "
             f"parameters that do: {', '.join(candidates) or '(none)'} (option --param)")
-    runs = runs[runs[column].map(is_number)].copy()
+    numeric = runs[column].map(is_number)
+    left_out = ordered(runs.loc[~numeric, "setting"]) if "setting" in runs else []
+    runs = runs[numeric].copy()
     runs["_value"] = runs[column].astype(float)
     others = [f"p_{p}" for p in candidates if p != param]
     runs["_line"] = runs["solver"].astype(str) + runs[others].astype(str).agg(
         lambda r: "".join(f", {c[2:]}={v}" for c, v in r.items()), axis=1) if others else \
         runs["solver"].astype(str)
-    diverged = (runs["diverged"].astype(bool) if "diverged" in runs
-                else runs["status"].eq("diverged"))
-    if "f0" in runs and "f" in runs:  # still finite, but f grew: a step past the edge
-        grew = runs["f"].astype(float) > runs["f0"].astype(float)
-        diverged = diverged | (grew & runs["status"].ne("converged"))
-    runs["_diverged"] = diverged
+    runs["_diverged"] = runs["diverged"].astype(bool)  # the one rule (status.diverged)
     rows = []
     for (instance, line, value), g in runs.groupby(["instance", "_line", "_value"], sort=False):
         y_name = measure_of(g) if measure == "final" else "iterations"
@@ -84,7 +82,9 @@ def sensitivity_table(data, param: str = "step", measure: str = "final"):
                      "high": float(np.max(y)) if len(y) else np.nan,
                      "runs": len(g), "failed": failed,
                      "diverged": int(g["_diverged"].sum())})
-    return pd.DataFrame(rows).sort_values(["instance", "line", "value"], kind="stable")
+    table = pd.DataFrame(rows).sort_values(["instance", "line", "value"], kind="stable")
+    table.attrs["left_out"] = left_out  # settings whose value of param is not a number
+    return table
 
 
 def plot_sensitivity(data, *, param: str = "step", measure: str = "final",
@@ -103,7 +103,7 @@ def plot_sensitivity(data, *, param: str = "step", measure: str = "final",
     >>> fig = optbench.plot_sensitivity(res)                         # doctest: +SKIP
     """
     table = sensitivity_table(data, param, measure)
-    instances = ordered(table["instance"])
+    instances = sorted(ordered(table["instance"]), key=natural_key)  # dim=10, 50, 200
     lines = ordered(table["line"])
     palette = dict(zip(lines, colours(len(lines)), strict=True))
     fig, axes = new_figure(len(instances), 1, width=7.0, height=4.6)
@@ -143,6 +143,10 @@ def plot_sensitivity(data, *, param: str = "step", measure: str = "final",
         ax.set_title(f"{name}: {ylabel} against {param}")
         ax.grid(True, which="major", alpha=0.3)
         ax.legend(fontsize="small")
+    left_out = table.attrs.get("left_out", [])
+    if left_out:  # say what is not drawn: a rule such as step=1/L has no place on the axis
+        fig.text(0.01, 0.005, f"left out ({param} is not a number): " + ", ".join(left_out),
+                 fontsize="small", ha="left", va="bottom", wrap=True)
     if title:
         fig.suptitle(title)
     return fig

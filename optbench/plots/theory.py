@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InvalidValueError
-from ._data import colours, floor_positive, new_figure, setting_labels
+from ._data import colours, floor_positive, integer_ticks, new_figure, setting_labels
 from .trajectories import _problem, run_specs
 
 __all__ = ["plot_theory", "plot_gd_bound", "plot_mistake_bound", "quadratic_spectrum",
@@ -154,6 +154,8 @@ def plot_mistake_bound(problem="perceptron", runs=None, *, dim=None, seed=None,
     right.legend(fontsize="small")
     for ax in (left, right):
         ax.grid(True, alpha=0.3)
+        integer_ticks(ax.xaxis)  # epochs and mistakes are counts
+        integer_ticks(ax.yaxis)
     fig.suptitle(title or f"{prob.name}: the perceptron's mistake bound "
                           f"({prob.samples} points, dimension {prob.dim - 1})")
     return fig

@@ -11,6 +11,7 @@ import numpy as np
 
 from ..errors import InvalidTypeError, InvalidValueError
 from ..results import Result
+from ..status import diverged
 from ._data import check_results_dir, colours, new_figure, ordered, setting_labels
 
 __all__ = ["plot_trajectories", "draw_trajectories", "draw_paths", "run_specs",
@@ -104,10 +105,15 @@ def _f_on_grid(problem, xs, ys):
 
 
 def _legend_label(label: str, r: Result) -> str:
-    return _outcome_label(label, r.status, r.iterations, r.summary.get("gap", math.nan))
+    return _outcome_label(label, r.status, r.iterations, r.summary.get("gap", math.nan),
+                          r.summary["f"], float(r.columns["f"][0]))
 
 
-def _outcome_label(label: str, status: str, iterations: int, gap) -> str:
+def _outcome_label(label: str, status: str, iterations: int, gap, f, f0) -> str:
+    """``label: status after k it, gap g``; a run that diverged by the one rule
+    (status.diverged: f not finite, or ended above f(x0)) is labelled diverged."""
+    if diverged(status, f, f0):
+        return f"{label}: diverged after {iterations} it"
     gap = math.nan if gap is None else float(gap)
     tail = f", gap {gap:.1e}" if math.isfinite(gap) else ""
     return f"{label}: {status} after {iterations} it{tail}"
@@ -194,7 +200,7 @@ def draw_paths(ax, prob, paths, labels, title: str | None = None,
         ax.set_ylim(lo[1], hi[1])
         ax.set_xlabel("x_1")
         ax.set_ylabel("x_2")
-        ax.set_aspect("equal" if _similar_spans(lo, hi) else "auto")
+        ax.set_aspect("equal", adjustable="box")  # steps look orthogonal to the contours
         what = "contours of f"
     else:
         xs = np.linspace(lo[0], hi[0], 400)
@@ -295,7 +301,8 @@ def sweep_paths(directory, instance: str, *, runs=None,
             paths.append(np.column_stack([table.column("x_1").to_numpy(),
                                           table.column("x_2").to_numpy()]))
             legends.append(_outcome_label(setting, record["status"], record["iterations"],
-                                          record["gap"]))
+                                          record["gap"], record["f"],
+                                          float(table.column("f")[0].as_py())))
             continue
         result = optbench.run(problem, record["solver"], seed=record["seed"],
                               solver_params=record["solver_values"],

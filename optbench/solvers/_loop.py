@@ -14,7 +14,9 @@ columns (mistakes, lambda...). A step returns ``RUNNING`` or a reason code from
 g are as before. Kernels are inlined into the loop at numba's IR level (``jit(inline=True)``),
 so a solver compiles to one loop with no call or reference counting per iteration.
 
-History columns are ``iteration, f, grad_norm, step, time`` followed by the extras and, when
+History columns are ``iteration, f, grad_norm, step, time, nfev, ngev, nhev`` (the
+evaluations of f, gradient and Hessian so far, counted by :mod:`optbench.oracle`: the loop
+hands the kernels a counted oracle) followed by the extras and, when
 ``control.record_x`` is set, the iterate's coordinates (n more columns). Recording happens only
 at checkpoints, outside the hot inner loop, so ``record_x`` costs nothing between rows.
 
@@ -38,14 +40,17 @@ from .._clock import now
 from .._jit import jit
 from ..board import new_board, publish, stop_requested
 from ..kernels import norm2, sumsq
+from ..oracle import N_COUNTS, counted, evaluations
 from ..params import Param
 from ..status import (
+    F_TOL,
     FIRST_REFUSAL,
     GAP_TOL,
     GRAD_TOL,
     INTERRUPTED,
     MAX_ITER,
     NOT_FINITE,
+    REL_GRAD_TOL,
     RUNNING,
     TIME_LIMIT,
 )
@@ -53,25 +58,35 @@ from ..status import (
 __all__ = ["Control", "RUN_OPTIONS", "make_control", "without_grad_test", "drive", "norm2",
            "sumsq", "HISTORY_COLUMNS"]
 
-HISTORY_COLUMNS = ("iteration", "f", "grad_norm", "step", "time")
+HISTORY_COLUMNS = ("iteration", "f", "grad_norm", "step", "time", "nfev", "ngev", "nhev",
+                   "dist")
 _N_BASE = len(HISTORY_COLUMNS)
 
 Control = namedtuple(
-    "Control", ["max_iter", "tol", "gap_tol", "f_star", "time_limit", "record_every",
-                "record_x", "board"])
+    "Control", ["max_iter", "tol", "rtol", "ftol", "ftol_window", "gap_tol", "f_star",
+                "time_limit", "record_every", "record_x", "minimizers", "board"])
 Control.__doc__ = """Stopping and recording settings of one run (build it with make_control).
 
 max_iter: iterations (epochs for epoch-based solvers); tol: stop when ||grad f|| <= tol
-(a negative tol turns this test off); gap_tol, f_star: stop when f - f_star <= gap_tol
-(f_star NaN: never); time_limit: seconds; record_every: keep one history row every k
-iterations (plus the first and the last); record_x: also write the iterate x into every
-history row (after the extras); board: the run's shared board (optbench.board: the state
-published at checkpoints, and the stop request read there)."""
+(a negative tol turns this test off); rtol: stop when ||grad f|| <= rtol ||grad f(x0)||
+(negative: off); ftol, ftol_window: stop when f decreased by at most
+ftol max(|f|, |f_old|, 1) over the last ftol_window iterations (negative: off); gap_tol,
+f_star: stop when f - f_star <= gap_tol (f_star NaN: never); time_limit: seconds;
+record_every: keep one history row every k iterations (plus the first and the last);
+record_x: also write the iterate x into every history row (after the extras); minimizers:
+the known minimizers, one per row (the ``dist`` column: the distance to the nearest; none:
+NaN); board: the run's shared board (optbench.board: the state published at checkpoints,
+and the stop request read there)."""
 
 # The options of every run, validated like solver parameters (messages name the option).
 RUN_OPTIONS = (
     Param("max_iter", 1000, int, "iterations (epochs for epoch-based solvers)", low=0),
     Param("tol", 1e-6, float, "stop when ||grad f|| <= tol", low=0.0),
+    Param("rtol", 0.0, float, "also stop when ||grad f|| <= rtol ||grad f(x0)|| (relative to "
+          "the start; 0: off)", low=0.0),
+    Param("ftol", 0.0, float, "stop when f decreased by at most ftol max(|f|, 1) over the "
+          "last ftol_window iterations (0: off)", low=0.0),
+    Param("ftol_window", 5, int, "iterations over which ftol measures the decrease", low=1),
     Param("gap_tol", 0.0, float, "stop when f - f* <= gap_tol (problems with known f*)",
           low=0.0),
     Param("time_limit", math.inf, float, "stop after this many seconds", low=0.0,
@@ -85,54 +100,89 @@ _MAX_SPACING = 1 << 40
 
 
 def make_control(max_iter=1000, tol=1e-6, gap_tol=None, f_star=None, time_limit=math.inf,
-                 record_every=1, record_x=False, board=None):
+                 record_every=1, record_x=False, board=None, rtol=0.0, ftol=0.0,
+                 ftol_window=5, minimizers=None, dim=None):
     """A validated :class:`Control` for calling compiled solvers from Python.
 
-    ``gap_tol`` applies only with ``f_star`` (the problem's optimal value); ``tol=None`` turns
-    the gradient-norm test off; ``record_x`` adds the iterate to every history row;
-    ``board`` (default: a fresh one) is where the loop publishes its state and reads a stop
-    request (see :mod:`optbench.board`). Invalid values raise ``InvalidValueError`` naming
-    the option.
+    ``gap_tol`` applies only with ``f_star`` (the problem's optimal value, or a lower bound of
+    it); ``tol=None`` turns the gradient-norm test off, ``rtol`` / ``ftol`` 0 leave theirs
+    off; ``record_x`` adds the iterate to every history row; ``minimizers`` (vectors of
+    length ``dim``) fill the ``dist`` column; ``board`` (default: a fresh one) is where the
+    loop publishes its state and reads a stop request (see :mod:`optbench.board`). Invalid
+    values raise ``InvalidValueError`` naming the option.
     """
-    given = {"max_iter": max_iter, "tol": 0.0 if tol is None else tol,
+    given = {"max_iter": max_iter, "tol": 0.0 if tol is None else tol, "rtol": rtol,
+             "ftol": ftol, "ftol_window": ftol_window,
              "gap_tol": 0.0 if gap_tol is None else gap_tol, "time_limit": time_limit,
              "record_every": record_every, "record_x": record_x}
     v = {p.name: p.coerce(given[p.name], "run", where=f"option {p.name}") for p in RUN_OPTIONS}
     use_gap = gap_tol is not None and f_star is not None
+    if minimizers is None or len(minimizers) == 0:
+        known = np.empty((0, 0 if dim is None else dim))
+    else:
+        known = np.ascontiguousarray(np.array(minimizers, dtype=np.float64, ndmin=2))
     return Control(v["max_iter"], -1.0 if tol is None else v["tol"],
-                   v["gap_tol"] if use_gap else -math.inf,
+                   v["rtol"] if v["rtol"] > 0 else -1.0, v["ftol"] if v["ftol"] > 0 else -1.0,
+                   v["ftol_window"], v["gap_tol"] if use_gap else -math.inf,
                    float(f_star) if f_star is not None else math.nan,
-                   v["time_limit"], v["record_every"], v["record_x"],
+                   v["time_limit"], v["record_every"], v["record_x"], known,
                    new_board() if board is None else board)
 
 
 @jit
 def without_grad_test(control):
     """``control`` with the gradient-norm test off (for methods with their own stopping rule)."""
-    return Control(control.max_iter, -1.0, control.gap_tol, control.f_star, control.time_limit,
-                   control.record_every, control.record_x, control.board)
+    return Control(control.max_iter, -1.0, -1.0, control.ftol, control.ftol_window,
+                   control.gap_tol, control.f_star, control.time_limit, control.record_every,
+                   control.record_x, control.minimizers, control.board)
 
 
 @jit(inline=True)
-def _stop_reason(fx, gsq, control):
-    """The test after every iteration (gsq = ||g||^2; max_iter and time are batch tests)."""
+def _stop_reason(fx, gsq, gtol2, relative, control):
+    """The test after every iteration (gsq = ||g||^2; gtol2 the squared gradient threshold,
+    relative when rtol set it; max_iter and time are batch tests)."""
     if not (np.isfinite(fx) and np.isfinite(gsq)):
         return NOT_FINITE
-    if control.tol >= 0.0 and gsq <= control.tol * control.tol:
-        return GRAD_TOL
+    if gsq <= gtol2:
+        return REL_GRAD_TOL if relative else GRAD_TOL
     if fx - control.f_star <= control.gap_tol:
         return GAP_TOL
     return RUNNING
 
 
+@jit(inline=True)
+def _gradient_threshold(gsq0, control):
+    """(squared threshold, whether rtol sets it): the larger of tol and rtol ||g0||; -1 off"""
+    absolute = control.tol
+    relative = control.rtol * math.sqrt(gsq0) if control.rtol >= 0.0 else -1.0
+    gtol = max(absolute, relative)
+    return (gtol * gtol if gtol >= 0.0 else -1.0), relative > absolute
+
+
 @jit
-def _record(hist, row, k, fx, gsq, step, t, extras, x, n_x):
-    """One history row: the base columns, the extras, then x when ``n_x`` (= len(x)) > 0."""
+def _distance(x, minimizers):
+    """min over the known minimizers of ||x - m|| (NaN when none is known)."""
+    best = np.inf
+    for j in range(minimizers.shape[0]):
+        s = 0.0
+        for i in range(x.shape[0]):
+            d = x[i] - minimizers[j, i]
+            s += d * d
+        best = min(best, s)
+    return math.sqrt(best) if minimizers.shape[0] > 0 else np.nan
+
+
+@jit
+def _record(hist, row, k, fx, gsq, step, t, counts, minimizers, extras, x, n_x):
+    """One history row: the base columns (the evaluations so far and the distance to the
+    nearest known minimizer among them), the extras, then x when ``n_x`` (= len(x)) > 0."""
     hist[row, 0] = k
     hist[row, 1] = fx
     hist[row, 2] = math.sqrt(gsq)
     hist[row, 3] = step
     hist[row, 4] = t
+    hist[row, 5], hist[row, 6], hist[row, 7] = evaluations(counts)
+    hist[row, 8] = _distance(x, minimizers)
     n_extra = extras.shape[0]
     for j in range(n_extra):
         hist[row, _N_BASE + j] = extras[j]
@@ -175,6 +225,8 @@ def drive(oracle, x0, params, init, step, n_extra, control):
     ``control.record_x``) and the reason code of :mod:`optbench.status`.
     """
     t0 = now()
+    counts = np.zeros(N_COUNTS)  # evaluations, counted where the problem is called (oracle.py)
+    oracle = counted(oracle, counts)
     x = x0.copy()
     g = np.empty_like(x)
     extras = np.full(n_extra, np.nan)
@@ -184,7 +236,7 @@ def drive(oracle, x0, params, init, step, n_extra, control):
     n_x = x.shape[0] if control.record_x else 0
     # rows are written whole by _record; only the first `rows` ever leave this function
     hist = np.empty((min(control.max_iter // every + 2, _FIRST_ROWS), _N_BASE + n_extra + n_x))
-    _record(hist, 0, 0, fx, gsq, np.nan, now() - t0, extras, x, n_x)
+    _record(hist, 0, 0, fx, gsq, np.nan, now() - t0, counts, control.minimizers, extras, x, n_x)
     rows = 1
     k = 0
     taken = np.nan
@@ -192,7 +244,11 @@ def drive(oracle, x0, params, init, step, n_extra, control):
     spacing = 1          # iterations to the next checkpoint when no row is due sooner
     last_k = 0
     last_t = 0.0
-    reason = _stop_reason(fx, gsq, control)
+    gtol2, relative = _gradient_threshold(gsq, control)
+    window = control.ftol_window
+    recent = np.empty(window)  # f over the last ftol_window iterations, for ftol
+    recent[0] = fx
+    reason = _stop_reason(fx, gsq, gtol2, relative, control)
     while reason == RUNNING:
         if k >= control.max_iter:
             reason = MAX_ITER
@@ -206,7 +262,13 @@ def drive(oracle, x0, params, init, step, n_extra, control):
             k += 1
             fx, gsq, taken = new_f, sumsq(g), new_taken
             if reason == RUNNING:
-                reason = _stop_reason(fx, gsq, control)
+                reason = _stop_reason(fx, gsq, gtol2, relative, control)
+            if control.ftol >= 0.0 and reason == RUNNING:
+                slot = k % window
+                if k >= window and recent[slot] - fx <= control.ftol * max(
+                        abs(fx), abs(recent[slot]), 1.0):
+                    reason = F_TOL
+                recent[slot] = fx
             if reason != RUNNING:
                 break
         t = now() - t0
@@ -223,11 +285,12 @@ def drive(oracle, x0, params, init, step, n_extra, control):
                 next_record += every
             if rows == hist.shape[0]:
                 hist = _grown(hist, rows + 1)
-            _record(hist, rows, k, fx, gsq, taken, t, extras, x, n_x)
+            _record(hist, rows, k, fx, gsq, taken, t, counts, control.minimizers, extras, x, n_x)
             rows += 1
     if hist[rows - 1, 0] != k:  # the last iterate, when max_iter ended the run off a row
         if rows == hist.shape[0]:
             hist = _grown(hist, rows + 1)
-        _record(hist, rows, k, fx, gsq, taken, now() - t0, extras, x, n_x)
+        _record(hist, rows, k, fx, gsq, taken, now() - t0, counts, control.minimizers,
+                extras, x, n_x)
         rows += 1
     return x, hist[:rows], reason, k

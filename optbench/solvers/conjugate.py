@@ -9,8 +9,8 @@ import numpy as np
 
 from .._jit import jit
 from ..kernels import sumsq
+from ..oracle import charge, hessian, observed, value_and_grad
 from ..params import Param
-from ..problem import value_and_grad
 from ..registry import Solver, register_solver
 from ..status import GRAD_TOL, NEGATIVE_CURVATURE, RUNNING
 from ._loop import drive
@@ -25,7 +25,7 @@ def _cg_init(oracle, x, g, params):
     """A = Hessian (read once); r = -g = b - A x; p = r; state = [r.r]."""
     n = x.shape[0]
     A = np.empty((n, n))
-    oracle.hess(x, oracle.args, A)
+    hessian(oracle, x, A)
     fx = value_and_grad(oracle, x, g)
     r = np.empty(n)
     p = np.empty(n)
@@ -63,8 +63,10 @@ def _cg_step(oracle, x, g, fx, work, params, k, extras):
     for i in range(n):
         p[i] = r[i] + beta * p[i]
     state[0] = rr_new
-    # f and g from the problem itself: the table and the stopping test see the true residual
-    return value_and_grad(oracle, x, g), alpha, RUNNING
+    # the method's cost: the product A p, as much as one gradient of the quadratic; f and g
+    # from the problem itself are for the table and the stopping test (the true residual)
+    charge(oracle, 0.0, 1.0, 0.0)
+    return value_and_grad(observed(oracle), x, g), alpha, RUNNING
 
 
 @jit

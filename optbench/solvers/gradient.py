@@ -17,8 +17,8 @@ import numpy as np
 from .._jit import jit
 from ..errors import IncompatibleError
 from ..kernels import copy_into, sumsq
+from ..oracle import hessian, value_and_grad
 from ..params import Param
-from ..problem import value_and_grad
 from ..registry import Plan, Solver, register_solver
 from ..status import NOT_DESCENT, RUNNING
 from ._loop import drive
@@ -129,7 +129,7 @@ def gd_armijo(oracle, x0, t0, c, shrink, max_trials, control):
 def _exact_init(oracle, x, g, params):
     n = x.shape[0]
     H = np.empty((n, n))
-    oracle.hess(x, oracle.args, H)
+    hessian(oracle, x, H)
     return (H, np.empty(n)), value_and_grad(oracle, x, g)
 
 

@@ -23,6 +23,7 @@ import sys
 
 from .._jit import jit
 from ..kernels import copy_into, dot
+from ..oracle import gradient, value
 from ..status import LINE_SEARCH, NOT_DESCENT, PRECISION_LIMIT, RUNNING
 
 __all__ = ["backtracking", "no_step_reason", "accept", "F_ROUNDING"]
@@ -64,9 +65,9 @@ def backtracking(oracle, x, fx, g, d, x_new, g_new, t0, c, shrink, max_trials):
     for trial in range(1, max_trials + 1):
         for i in range(x.shape[0]):
             x_new[i] = x[i] + t * d[i]
-        f_new = oracle.f(x_new, oracle.args)
+        f_new = value(oracle, x_new)
         if f_new - fx <= c * t * slope:  # (not f_new <= fx + ...: a decrease must be real)
-            oracle.grad(x_new, oracle.args, g_new)
+            gradient(oracle, x_new, g_new)
             return t, f_new, trial, RUNNING
         if trial < max_trials:
             t *= shrink

@@ -8,8 +8,8 @@ import numpy as np
 
 from .._jit import jit
 from ..errors import IncompatibleError
+from ..oracle import gradient, observed, value_and_grad
 from ..params import Param
-from ..problem import value_and_grad
 from ..registry import Plan, Solver, register_solver
 from ..status import RUNNING
 from ._loop import drive
@@ -22,6 +22,13 @@ def _momentum_init(oracle, x, g, params):
     n = x.shape[0]
     x_prev = x.copy()
     return (x_prev, np.empty(n), np.empty(n)), value_and_grad(oracle, x, g)
+
+
+@jit(inline=True)
+def _nesterov_init(oracle, x, g, params):
+    """as heavy ball's, but f and grad f at x0 are only for the table: Nesterov's first step
+    evaluates the gradient at y = x0 itself"""
+    return _momentum_init(observed(oracle), x, g, params)
 
 
 @jit(inline=True)
@@ -60,10 +67,11 @@ def _nesterov_step(oracle, x, g, fx, work, params, k, extras):
     for i in range(x.shape[0]):
         y[i] = x[i] + b * (x[i] - x_prev[i])
         x_prev[i] = x[i]
-    oracle.grad(y, oracle.args, gy)
+    gradient(oracle, y, gy)
     for i in range(x.shape[0]):
         x[i] = y[i] - t * gy[i]
-    return value_and_grad(oracle, x, g), t, RUNNING
+    # f and grad f at x only for the table and the stopping test: not the method's cost
+    return value_and_grad(observed(oracle), x, g), t, RUNNING
 
 
 @jit
@@ -82,7 +90,7 @@ def nesterov(oracle, x0, step, beta, schedule, control):
 
     Reference: Nesterov, *Lectures on Convex Optimization* (2018), 2.2.
     """
-    return drive(oracle, x0, (step, beta, schedule), _momentum_init, _nesterov_step, 0,
+    return drive(oracle, x0, (step, beta, schedule), _nesterov_init, _nesterov_step, 0,
                  control)
 
 

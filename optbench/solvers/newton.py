@@ -17,8 +17,8 @@ import numpy as np
 
 from .._jit import jit
 from ..kernels import copy_into
+from ..oracle import hessian, value_and_grad
 from ..params import Param
-from ..problem import value_and_grad
 from ..registry import Solver, register_solver
 from ..status import ROOT_FOUND, RUNNING, SINGULAR, ZERO_DERIVATIVE
 from ._loop import drive, without_grad_test
@@ -128,7 +128,7 @@ def _newton_step(oracle, x, g, fx, work, params, k, extras):
     """x <- x - alpha * H(x)^{-1} g"""
     H, C, d = work
     (alpha,) = params
-    oracle.hess(x, oracle.args, H)
+    hessian(oracle, x, H)
     if not newton_direction(H, g, d, C):
         return fx, np.nan, SINGULAR
     for i in range(x.shape[0]):
@@ -167,7 +167,7 @@ def _newton_ls_step(oracle, x, g, fx, work, params, k, extras):
     """d = -H^{-1} g; x <- x + t d, t from backtracking from 1"""
     H, C, d, x_new, g_new = work
     c, shrink, max_trials = params
-    oracle.hess(x, oracle.args, H)
+    hessian(oracle, x, H)
     if not newton_direction(H, g, d, C):
         return fx, np.nan, SINGULAR
     for i in range(d.shape[0]):
@@ -207,7 +207,7 @@ def _newton_safe_step(oracle, x, g, fx, work, params, k, extras):
     d = -(H + lambda I)^{-1} g; x <- x + t d with backtracking"""
     H, C, d, x_new, g_new = work
     lam0, growth, c, shrink, max_trials = params
-    oracle.hess(x, oracle.args, H)
+    hessian(oracle, x, H)
     scale = 0.0
     for i in range(H.shape[0]):
         scale = max(scale, abs(H[i, i]))

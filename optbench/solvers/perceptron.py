@@ -20,8 +20,8 @@ import numpy as np
 from .._jit import jit
 from ..errors import IncompatibleError
 from ..kernels import add_scaled_row, affine_score
+from ..oracle import charge, observed, value_and_grad
 from ..params import Param
-from ..problem import value_and_grad
 from ..registry import Plan, Solver, register_solver
 from ..status import NO_MISTAKES, RUNNING
 from ._loop import drive, without_grad_test
@@ -85,7 +85,7 @@ def _count_errors(X, y, w):
 def _shuffled_init(oracle, x, g, params):
     """seed the shuffling; work = (order,)"""
     np.random.seed(params[-1])
-    return (np.arange(oracle.args[0].shape[0]),), value_and_grad(oracle, x, g)
+    return (np.arange(oracle.args[0].shape[0]),), value_and_grad(observed(oracle), x, g)
 
 
 def _linear_prepare(name, entry, columns, problem, values) -> Plan:
@@ -116,11 +116,12 @@ def _perceptron_step(oracle, x, g, fx, work, params, k, extras):
     X, y = oracle.args[0], oracle.args[1]
     np.random.shuffle(order)
     mistakes = perceptron_epoch(X, y, x, order, eta)
+    charge(oracle, 1.0, 1.0, 0.0)  # one pass: every f_i checked, its gradient used
     errors, margin, mse = classify(X, y, x)
     extras[0] = mistakes
     extras[1] = errors
     extras[2] = margin
-    fx = value_and_grad(oracle, x, g)
+    fx = value_and_grad(observed(oracle), x, g)
     return fx, eta, NO_MISTAKES if mistakes == 0 else RUNNING
 
 
@@ -158,7 +159,7 @@ _register(
 # -- batch perceptron ------------------------------------------------------------------------
 @jit(inline=True)
 def _batch_init(oracle, x, g, params):
-    return (np.empty(x.shape[0]),), value_and_grad(oracle, x, g)
+    return (np.empty(x.shape[0]),), value_and_grad(observed(oracle), x, g)
 
 
 @jit(inline=True)
@@ -177,11 +178,12 @@ def _batch_step(oracle, x, g, fx, work, params, k, extras):
             add_scaled_row(u, X, i, y[i])
     for j in range(d + 1):
         x[j] += eta * u[j]
+    charge(oracle, 1.0, 1.0, 0.0)  # one pass: the full gradient of the criterion
     errors, margin, mse = classify(X, y, x)
     extras[0] = mistakes
     extras[1] = errors
     extras[2] = margin
-    return value_and_grad(oracle, x, g), eta, NO_MISTAKES if mistakes == 0 else RUNNING
+    return value_and_grad(observed(oracle), x, g), eta, NO_MISTAKES if mistakes == 0 else RUNNING
 
 
 @jit
@@ -223,7 +225,7 @@ def _pocket_init(oracle, x, g, params):
     state = np.zeros(4, dtype=np.int64)
     state[0] = _count_errors(X, y, x)
     state[3] = state[0]
-    return (np.arange(X.shape[0]), x.copy(), state), value_and_grad(oracle, x, g)
+    return (np.arange(X.shape[0]), x.copy(), state), value_and_grad(observed(oracle), x, g)
 
 
 @jit(inline=True)
@@ -247,6 +249,7 @@ def _pocket_step(oracle, x, g, fx, work, params, k, extras):
             if state[2] > state[1]:
                 if state[3] < 0:
                     state[3] = _count_errors(X, y, w)
+                    charge(oracle, 1.0, 0.0, 0.0)  # the candidate's errors: one pass
                 if state[3] < state[0]:
                     for j in range(d + 1):
                         x[j] = w[j]
@@ -254,17 +257,19 @@ def _pocket_step(oracle, x, g, fx, work, params, k, extras):
                     state[1] = state[2]
     if state[3] < 0:
         state[3] = _count_errors(X, y, w)
+        charge(oracle, 1.0, 0.0, 0.0)
     if state[3] < state[0]:
         for j in range(d + 1):
             x[j] = w[j]
         state[0] = state[3]
         state[1] = state[2]
+    charge(oracle, 1.0, 1.0, 0.0)  # the rule's pass over the data
     errors, margin, mse = classify(X, y, x)
     extras[0] = mistakes
     extras[1] = errors
     extras[2] = state[3]
     extras[3] = margin
-    return value_and_grad(oracle, x, g), eta, NO_MISTAKES if mistakes == 0 else RUNNING
+    return value_and_grad(observed(oracle), x, g), eta, NO_MISTAKES if mistakes == 0 else RUNNING
 
 
 @jit
@@ -316,12 +321,13 @@ def _adaline_step(oracle, x, g, fx, work, params, k, extras):
         if y[i] * s <= 0.0:
             mistakes += 1
         add_scaled_row(x, X, i, eta * (y[i] - s))
+    charge(oracle, 1.0, 1.0, 0.0)  # one pass of the LMS rule
     errors, margin, mse = classify(X, y, x)
     extras[0] = mistakes
     extras[1] = errors
     extras[2] = mse
     extras[3] = margin
-    return value_and_grad(oracle, x, g), eta, RUNNING
+    return value_and_grad(observed(oracle), x, g), eta, RUNNING
 
 
 @jit
@@ -452,7 +458,7 @@ def _madaline_init(oracle, x, g, params):
     np.random.seed(params[-1])
     X, H = oracle.args[0], oracle.args[2]
     work = (np.arange(X.shape[0]), np.empty(H), np.empty(H), np.empty(H, dtype=np.int64))
-    return work, value_and_grad(oracle, x, g)
+    return work, value_and_grad(observed(oracle), x, g)
 
 
 @jit(inline=True)
@@ -482,11 +488,12 @@ def _madaline_step(oracle, x, g, fx, work, params, k, extras):
                 for j in range(d):
                     x[base + j] += e * X[i, j]
                 x[base + d] += e
+    charge(oracle, 1.0, 0.0, 0.0)  # one pass (trial flips of a pattern count in its check)
     errors, margin = network_errors(x, X, y, rule, s, o)
     extras[0] = mistakes
     extras[1] = errors
     extras[2] = margin
-    return value_and_grad(oracle, x, g), eta, NO_MISTAKES if mistakes == 0 else RUNNING
+    return value_and_grad(observed(oracle), x, g), eta, NO_MISTAKES if mistakes == 0 else RUNNING
 
 
 @jit

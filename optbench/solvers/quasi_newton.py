@@ -9,8 +9,8 @@ import numpy as np
 
 from .._jit import jit
 from ..kernels import sumsq
+from ..oracle import value_and_grad
 from ..params import Param
-from ..problem import value_and_grad
 from ..registry import Solver, register_solver
 from ..status import GRAD_TOL, RUNNING
 from ._loop import drive

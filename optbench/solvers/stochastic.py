@@ -3,8 +3,10 @@
 The problem's ``batch(x, args, idx, out)`` gives the mean of f_i and of grad f_i over the
 samples ``idx`` (see :class:`optbench.Oracle`). One iteration is one epoch: a pass over the
 samples in a freshly shuffled order, in mini-batches; the full f and grad f are recorded at
-the end of each epoch. ``sgd_steps`` records every mini-batch step instead (one iteration per
-step, with the full f and gradient evaluated after every step: meant for small problems).
+the end of each epoch (for the table only: the method's cost is its batches, b/m of an
+evaluation each, see :mod:`optbench.oracle`). ``sgd_steps`` records every mini-batch step
+instead (one iteration per step, with the full f and gradient evaluated after every step:
+meant for small problems).
 """
 
 from __future__ import annotations
@@ -13,8 +15,8 @@ import numpy as np
 
 from .._jit import jit
 from ..errors import InvalidValueError
+from ..oracle import batch, observed, value_and_grad
 from ..params import Param
-from ..problem import value_and_grad
 from ..registry import Plan, Solver, register_solver
 from ..status import RUNNING
 from ._loop import drive
@@ -36,7 +38,7 @@ def _sgd_init(oracle, x, g, params):
     idx_last = np.empty(m % batch_size, dtype=np.int64)  # the short last batch of an epoch
     state = np.zeros(3, dtype=np.int64)  # position in the order, epochs done, steps done
     work = (order, idx_full, idx_last, np.empty(n), np.zeros(n), state)
-    return work, value_and_grad(oracle, x, g)
+    return work, value_and_grad(observed(oracle), x, g)  # the table's first row only
 
 
 @jit(inline=True)
@@ -48,7 +50,7 @@ def _sgd_update(oracle, x, work, pos, eta, beta):
     idx = idx_full if nb == idx_full.shape[0] else idx_last
     for j in range(nb):
         idx[j] = order[pos + j]
-    fb = oracle.batch(x, oracle.args, idx, gb)
+    fb = batch(oracle, x, idx, gb, order.shape[0])
     for i in range(x.shape[0]):
         v[i] = beta * v[i] + gb[i]
         x[i] -= eta * v[i]
@@ -73,7 +75,7 @@ def _sgd_epoch(oracle, x, g, fx, work, params, k, extras):
     extras[0] = state[1]
     extras[1] = state[2]
     extras[2] = seen / m
-    return value_and_grad(oracle, x, g), eta, RUNNING
+    return value_and_grad(observed(oracle), x, g), eta, RUNNING  # the table's
 
 
 @jit(inline=True)
@@ -95,7 +97,7 @@ def _sgd_one_step(oracle, x, g, fx, work, params, k, extras):
     extras[0] = state[1] + pos / m
     extras[1] = state[2]
     extras[2] = fb
-    return value_and_grad(oracle, x, g), eta, RUNNING
+    return value_and_grad(observed(oracle), x, g), eta, RUNNING  # the table's
 
 
 @jit

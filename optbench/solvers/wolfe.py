@@ -17,8 +17,8 @@ import math
 
 from .._jit import jit
 from ..errors import InvalidValueError
+from ..oracle import value_and_grad
 from ..params import Param
-from ..problem import value_and_grad
 from ..registry import Plan
 from ..status import LINE_SEARCH, NOT_DESCENT, RUNNING
 from .line_search import no_step_reason
