@@ -57,7 +57,7 @@ _PACKAGE_DIR = Path(__file__).resolve().parent
 _PYTHON_ONLY = frozenset({"cli.py", "cli_args.py", "harness.py", "results.py", "registry.py",
                           "params.py", "errors.py", "datasets.py", "optima.py", "__init__.py",
                           "grid.py", "store.py", "sweep.py", "cache.py", "plots",
-                          "fingerprint.py", "__main__.py"})
+                          "fingerprint.py", "__main__.py", "checks.py"})
 
 
 @functools.cache

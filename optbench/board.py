@@ -114,8 +114,9 @@ def watch(board: np.ndarray, progress: bool = False, label: str = ""):
     os.set_blocking(write_fd, False)
     previous = {s: signal.getsignal(s) for s in STOP_SIGNALS}
 
-    def record(signum, frame):  # runs when the compiled call has returned
-        seen.signal = seen.signal or signum
+    def record(signum, frame):  # runs when the compiled call has returned, or at once
+        seen.signal = seen.signal or signum  # in a Python solver (optbench.external),
+        board[STOP] = board[STOP] or signum  # which reads the board itself
 
     done = threading.Event()
     show = progress and _is_terminal()

@@ -1,9 +1,10 @@
-"""The ``optbench`` command: list, info, run, sweep, results, plot, report, cache.
+"""The ``optbench`` command: list, info, run, check, sweep, results, plot, report, cache.
 
 Bad input of any kind prints one line (``optbench: error: ...``) and exits with status 2.
 ``optbench run`` exits 0 when the run converged, 3 when it stopped before its tolerance
 (max_iter, time_limit, precision_limit), 4 when it failed (diverged, failed,
-line_search_failed); ``optbench sweep`` exits 0 when every cell ran, 4 when some cell raised.
+line_search_failed); ``optbench sweep`` exits 0 when every cell ran, 4 when some cell raised;
+``optbench check`` exits 0 when every check passed, 1 when one failed.
 """
 
 from __future__ import annotations
@@ -43,10 +44,25 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _load_dirs(args) -> None:
-    from .registry import load_problem_dir
+    """The directories of problem and solver files named before the command or after it
+    (merged into ``args.problems_dir`` / ``args.solvers_dir``), loaded."""
+    from .registry import load_code_dir
 
-    for directory in args.problems_dir or ():
-        load_problem_dir(directory)
+    for kind in ("problems", "solvers"):
+        dirs = [*(getattr(args, f"{kind}_dir", None) or ()),
+                *(getattr(args, f"sub_{kind}_dir", None) or ())]
+        setattr(args, f"{kind}_dir", dirs)
+        for directory in dirs:
+            load_code_dir(directory, kind)
+
+
+def _code_dir_options(p) -> None:
+    """--problems-dir / --solvers-dir after a command too (``optbench run P S --solvers-dir
+    DIR``); before the command they are the main parser's."""
+    for kind, word in (("problems", "problem"), ("solvers", "solver")):
+        p.add_argument(f"--{kind}-dir", dest=f"sub_{kind}_dir", action="append",
+                       metavar="DIR", help=f"load extra {word} files from DIR (repeatable; "
+                                           f"also OPTBENCH_{kind.upper()}_PATH)")
 
 
 # -- commands -------------------------------------------------------------------------------------
@@ -54,10 +70,47 @@ def _defaults(params) -> str:
     return "  ".join(f"{p.name}={_fmt(p.default)}" for p in params)
 
 
+def _list_set(name: str) -> int:
+    """The problems of one set: name, parameters, n, m, f* and what f* is."""
+    from .errors import unknown_name
+    from .registry import get_problem_set, make_problem, problem_set_names
+
+    problem_set = get_problem_set(name)
+    if problem_set is None:
+        raise unknown_name("problem set", name, problem_set_names(), where="option --set")
+    print(f"{problem_set.name}: {problem_set.summary} ({len(problem_set.entries)} problems)")
+    labels = [family + (f"({', '.join(f'{k}={_fmt(v)}' for k, v in params.items())})"
+                        if params else "") for family, params in problem_set.entries]
+    width = max(map(len, labels))
+    for label, (family, params) in zip(labels, problem_set.entries, strict=True):
+        problem = make_problem(family, **params)
+        m = problem.extra.get("m")
+        kind = problem.extra.get("f_star_kind")
+        print(f"  {label:<{width}}  n={problem.dim:<3} " + (f"m={m:<3} " if m is not None else "")
+              + f"f*={_fmt(problem.f_star)}" + (f" ({kind})" if kind else ""))
+    return 0
+
+
 def _cmd_list(args) -> int:
-    from .registry import get_family, get_solver, problem_names, solver_names
+    from .registry import (
+        get_family,
+        get_problem_set,
+        get_solver,
+        problem_names,
+        problem_set_names,
+        solver_names,
+    )
 
     what = args.what
+    if args.set:
+        return _list_set(args.set)
+    if what in ("sets", "all"):
+        print("problem sets (optbench sweep --problems SET; list one with --set SET):")
+        for name in problem_set_names():
+            problem_set = get_problem_set(name)
+            print(f"  {name:<18} {problem_set.summary} ({len(problem_set.entries)} problems)")
+        if what == "all":
+            print()
     if what in ("problems", "all"):
         print("problems:")
         for name in problem_names():
@@ -72,7 +125,8 @@ def _cmd_list(args) -> int:
         for family in sorted({s.family for s in solvers}):
             print(f"solvers: {family}")
             for s in (s for s in solvers if s.family == family):
-                print(f"  {s.name:<18} {s.summary}   [needs {', '.join(sorted(s.needs))}]")
+                needs = ", ".join(sorted(s.needs)) or "f only"
+                print(f"  {s.name:<18} {s.summary}   [needs {needs}]")
                 if s.shortcut_of:
                     base = get_solver(s.shortcut_of)
                     changed = [p for p, q in zip(s.params, base.params, strict=True)
@@ -117,7 +171,12 @@ def _cmd_info(args) -> int:
         print("  parameters  " + ", ".join(f"{k}={v}" for k, v in shown.items()))
     if "dataset" in problem.extra:
         print(f"  data        {problem.extra['dataset']}")
-    print(f"  f*          {_fmt(facts['f_star'])}")
+    print(f"  f*          {_fmt(facts['f_star'])}"
+          + (f"  (accurate to {facts['f_star_tol']:.3g})" if facts["f_star_tol"] else ""))
+    source = problem.extra.get("f_star_source")
+    if source:
+        kind = problem.extra.get("f_star_kind")
+        print(f"  f* source   {source}" + (f" ({kind})" if kind else ""))
     if problem.x_star is not None and problem.dim <= 10:
         print("  x*          [" + ", ".join(f"{v:.6g}" for v in problem.x_star) + "]")
     elif len(problem.minimizers) > 1:
@@ -219,6 +278,8 @@ def _cmd_sweep(args) -> int:
         config["run"] = {**config.get("run", {}), **given}
     if args.problems_dir:
         config["problems_dirs"] = [*config.get("problems_dirs", []), *args.problems_dir]
+    if args.solvers_dir:
+        config["solvers_dirs"] = [*config.get("solvers_dirs", []), *args.solvers_dir]
     cores = os.cpu_count() or 1
     if args.workers is not None and args.workers > cores:
         print(f"optbench: warning: --workers {args.workers} is more than this machine's {cores} "
@@ -237,6 +298,15 @@ def _cmd_sweep(args) -> int:
           + (f"; {errors} raised an error or crashed (status error / crashed; "
              "--retry-errors runs those in error again)" if errors else ""))
     return EXIT_ERRORS if errors else 0
+
+
+def _cmd_check(args) -> int:
+    from .checks import check_solver
+
+    report = check_solver(args.solver, problems=args.problems, max_iter=args.max_iter,
+                          on_check=lambda check: print(check.line(), flush=True))
+    print(report.summary())
+    return 0 if report.passed else 1
 
 
 def _cmd_results(args) -> int:
@@ -326,10 +396,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--problems-dir", action="append", metavar="DIR",
                         help="load extra problem files from DIR (repeatable; also "
                              "OPTBENCH_PROBLEMS_PATH)")
+    parser.add_argument("--solvers-dir", action="append", metavar="DIR",
+                        help="load extra solver files from DIR (repeatable; also "
+                             "OPTBENCH_SOLVERS_PATH)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    p_list = sub.add_parser("list", help="list problems and solvers")
-    p_list.add_argument("what", nargs="?", default="all", choices=("problems", "solvers", "all"))
+    p_list = sub.add_parser("list", help="list problems, problem sets and solvers")
+    p_list.add_argument("what", nargs="?", default="all",
+                        choices=("problems", "sets", "solvers", "all"))
+    p_list.add_argument("--set", metavar="SET",
+                        help="list the problems of one problem set (mgh, more-wild...)")
+    _code_dir_options(p_list)
     p_list.set_defaults(func=_cmd_list)
 
     def problem_options(p):
@@ -348,6 +425,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_info = sub.add_parser("info", help="formula, dimension, constants and fitting solvers")
     p_info.add_argument("problem")
     problem_options(p_info)
+    _code_dir_options(p_info)
     p_info.set_defaults(func=_cmd_info)
 
     p_run = sub.add_parser("run", help="run a solver on a problem, print the convergence table",
@@ -366,6 +444,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_run.add_argument("--quiet", action="store_true",
                        help="no progress line (shown on a terminal once a run lasts a second)")
     add_run_plot_option(p_run)
+    _code_dir_options(p_run)
     p_run.set_defaults(func=_cmd_run)
     add_plot_commands(sub)
 
@@ -382,7 +461,9 @@ def build_parser() -> argparse.ArgumentParser:
                "interrupted (Ctrl-C / SIGTERM)")
     p_sweep.add_argument("config", nargs="?", metavar="CONFIG", help="a sweep config (.toml)")
     p_sweep.add_argument("--out", required=True, metavar="DIR", help="the results directory")
-    p_sweep.add_argument("--problems", metavar="A,B", help="problem names")
+    p_sweep.add_argument("--problems", metavar="A,B",
+                         help="problem names or problem sets (mgh, more-wild: "
+                              "`optbench list sets`)")
     p_sweep.add_argument("--solvers", metavar="X,Y", help="solver names")
     p_sweep.add_argument("-p", action="append", metavar="[SOLVER.]NAME=V1,V2",
                          help="a solver parameter's grid, e.g. -p gd.step=0.01,0.1,1 "
@@ -412,7 +493,31 @@ def build_parser() -> argparse.ArgumentParser:
                          help="run again the finished cells whose run raised (status error), "
                               "e.g. after fixing a data file; each new result replaces the "
                               "old one. Other finished cells are still skipped")
+    _code_dir_options(p_sweep)
     p_sweep.set_defaults(func=_cmd_sweep)
+
+    from .checks import MAX_ITER as CHECK_ITER
+
+    p_check = sub.add_parser(
+        "check", help="check a solver (yours or a built-in) on every problem it fits",
+        description="Run SOLVER twice on a small instance (dimension 3, else 2, 4 or 5) of "
+                    "every problem it fits and check what every run promises: a known "
+                    "status; a well-formed history (the standard columns plus the solver's "
+                    "declared extra columns, iterations counting from 0, evaluation counts "
+                    "and time never decreasing, the last row the reported iteration, f "
+                    "finite unless diverged); determinism (the same x and table, time "
+                    "aside); a stop by the gradient test that meets tol. Prints one line "
+                    "per problem, PASS or FAIL with the reason, then a summary.",
+        epilog="exit status: 0 when every check passed; 1 when one failed; 2 bad input (an "
+               "unknown solver or problem); 130 interrupted")
+    p_check.add_argument("solver")
+    p_check.add_argument("--problems", metavar="A,B",
+                         help="check on these problems only (default: every registered "
+                              "problem)")
+    p_check.add_argument("--max-iter", type=int, default=CHECK_ITER, metavar="N",
+                         help=f"iterations of each run (default {CHECK_ITER})")
+    _code_dir_options(p_check)
+    p_check.set_defaults(func=_cmd_check)
 
     p_results = sub.add_parser("results", help="summarize a results directory",
                                description="Load a sweep's results directory and print, per "
@@ -478,7 +583,7 @@ def main(argv=None) -> int:
             parser.print_help()
             return EXIT_USAGE
         _load_dirs(args)
-        if args.func in (_cmd_run, _cmd_sweep, _cmd_info):
+        if args.func in (_cmd_run, _cmd_sweep, _cmd_info, _cmd_check):
             _prune_if_large()
         return args.func(args)
     except OptbenchError as exc:  # bad input; anything else is a bug and keeps its traceback

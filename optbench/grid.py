@@ -7,6 +7,7 @@ tolerance that counts a run as *solved*::
     seeds = "0-4"            # or [0, 1, 2]
     solved = 1e-6            # solved when f <= f_L + solved * (f(x0) - f_L)  (More & Wild)
     problems_dirs = []       # extra directories of problem files (optional)
+    solvers_dirs = []        # extra directories of solver files (optional)
 
     [run]                    # options of every run (optbench run --help)
     max_iter = 500
@@ -50,8 +51,9 @@ from .errors import (
 from .params import INT_LIMIT, coerce_all, shown
 from .registry import (
     get_family,
+    get_problem_set,
     get_solver,
-    load_problem_dir,
+    load_code_dir,
     make_problem,
     missing_capabilities,
 )
@@ -61,7 +63,7 @@ __all__ = ["Cell", "SweepPlan", "plan_sweep", "load_config", "parse_seeds", "see
            "config_hash", "DEFAULT_SOLVED", "MAX_CELLS"]
 
 DEFAULT_SOLVED = 1e-6
-_TOP_KEYS = ("problems", "solvers", "seeds", "run", "solved", "problems_dirs")
+_TOP_KEYS = ("problems", "solvers", "seeds", "run", "solved", "problems_dirs", "solvers_dirs")
 _ENTRY_KEYS = {"problems": ("name", "dim", "params"), "solvers": ("name", "params")}
 
 
@@ -90,6 +92,14 @@ class SweepPlan:
     skipped: list[str]               # "cg on rosenbrock: needs a quadratic objective"
     problems_dirs: tuple[str, ...]
     solved: float
+    solvers_dirs: tuple[str, ...] = ()
+
+    @property
+    def code_dirs(self) -> tuple[tuple[str, str], ...]:
+        """The user's directories as ``(kind, path)`` pairs, for the workers to load
+        (:func:`optbench.registry.load_code_dirs`)."""
+        return (*(("problems", d) for d in self.problems_dirs),
+                *(("solvers", d) for d in self.solvers_dirs))
 
 
 def load_config(source) -> dict[str, Any]:
@@ -193,14 +203,17 @@ def _axis(value, where: str = "") -> list:
     return [value]
 
 
-def _problems_dirs(config: dict) -> tuple[str, ...]:
-    value = config.get("problems_dirs", [])
+def _code_dirs(config: dict, kind: str) -> tuple[str, ...]:
+    """The directories of problem (``kind="problems"``) or solver files the config names
+    (``problems_dirs`` / ``solvers_dirs``), as absolute paths."""
+    key = f"{kind}_dirs"
+    value = config.get(key, [])
     items = value if isinstance(value, list | tuple) else [value]
     for i, item in enumerate(items):
         if not isinstance(item, str) or not item.strip():
-            raise InvalidTypeError(f"problems_dirs[{i}] of the sweep config must be the path of "
-                                   f"a directory; got {shown(item)} (option problems_dirs / "
-                                   "--problems-dir)")
+            raise InvalidTypeError(f"{key}[{i}] of the sweep config must be the path of "
+                                   f"a directory; got {shown(item)} (option {key} / "
+                                   f"--{kind}-dir)")
     return tuple(str(Path(d).expanduser().resolve()) for d in items)
 
 
@@ -238,8 +251,30 @@ def _short(value) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
+def _set_instances(entry: dict, problem_set) -> tuple[list[tuple[str, dict[str, Any]]], dict]:
+    """The instances of a problem set named in place of a problem: each with its own
+    parameters (which the entry cannot change)."""
+    given = [k for k in ("dim", "params") if entry.get(k)]
+    if given:
+        raise InvalidValueError(
+            f"problem set {problem_set.name!r} fixes the parameters of its problems; drop "
+            f"{given[0]} from its entry, or list the problems one by one (option problems)")
+    instances = []
+    for family_name, params in problem_set.entries:
+        family = get_family(family_name)
+        owner = f"problem {family.name!r} of set {problem_set.name!r}"
+        coerce_all(family.params, params, owner)  # names and bounds
+        instances.append((family.name, {k: family.param(k).coerce(v, owner)
+                                        for k, v in params.items()}))
+    return instances, {"name": problem_set.name, "params": {}}
+
+
 def _problem_instances(entry: dict) -> tuple[list[tuple[str, dict[str, Any]]], dict]:
-    """The instances of one problem entry, and the entry with its values coerced."""
+    """The instances of one problem entry (a problem family with grid axes, or a problem
+    set), and the entry with its values coerced."""
+    problem_set = get_problem_set(entry["name"])
+    if problem_set is not None:
+        return _set_instances(entry, problem_set)
     family = get_family(entry["name"])
     owner = f"problem {family.name!r}"
     axes = dict(entry.get("params", {}))
@@ -294,9 +329,11 @@ def plan_sweep(source, *, max_cells: int | None = None) -> SweepPlan:
     whose plan alone would not fit in memory is refused with the figure."""
     config = load_config(source)
     _check_keys(config, _TOP_KEYS, "the sweep config")
-    dirs = _problems_dirs(config)
-    for directory in dirs:
-        load_problem_dir(directory)
+    dirs = _code_dirs(config, "problems")
+    solver_dirs = _code_dirs(config, "solvers")
+    for kind, directory in (*(("problems", d) for d in dirs),
+                            *(("solvers", d) for d in solver_dirs)):
+        load_code_dir(directory, kind)
     _check_size(config, MAX_CELLS if max_cells is None else max_cells)
     seeds = parse_seeds(config.get("seeds", [0]))
     solved = config.get("solved", DEFAULT_SOLVED)
@@ -336,7 +373,11 @@ def plan_sweep(source, *, max_cells: int | None = None) -> SweepPlan:
     normalized = dict(config, seeds=seeds, solved=float(solved), run=run,
                       problems=[e for _, e in problems], solvers=[e for _, e in solvers],
                       problems_dirs=list(dirs))
-    return SweepPlan(normalized, config_hash(normalized), cells, skipped, dirs, float(solved))
+    normalized.pop("solvers_dirs", None)  # recorded when given (older configs keep their hash)
+    if solver_dirs:
+        normalized["solvers_dirs"] = list(solver_dirs)
+    return SweepPlan(normalized, config_hash(normalized), cells, skipped, dirs, float(solved),
+                     solver_dirs)
 
 
 _UNBUILT = object()  # a problem instance whose builder raised while planning
@@ -363,6 +404,10 @@ def _check_size(config: dict, limit: int) -> None:
 
     instances = 0
     for entry in _entries(config, "problems"):
+        problem_set = get_problem_set(entry["name"])
+        if problem_set is not None:
+            instances += len(problem_set.entries)
+            continue
         n = axis_len(entry.get("dim", 1))
         for values in entry.get("params", {}).values():
             n *= axis_len(values)
@@ -416,9 +461,12 @@ def config_from_options(*, problems: str | None, solvers: str | None, solver_par
     p_entries = [{"name": n, "params": {}} for n in _names(problems)]
     s_entries = [{"name": n, "params": {}} for n in _names(solvers)]
     _assign(s_entries, solver_params, "-p", lambda n: get_solver(n).params)
-    _assign(p_entries, problem_params, "-P", lambda n: get_family(n).params)
+    def family_params(name):  # a problem set's members keep their own parameters
+        return () if get_problem_set(name) is not None else get_family(name).params
+
+    _assign(p_entries, problem_params, "-P", family_params)
     if dims:
-        _assign(p_entries, [f"dim={dims}"], "--dim", lambda n: get_family(n).params)
+        _assign(p_entries, [f"dim={dims}"], "--dim", family_params)
     return {"problems": p_entries, "solvers": s_entries}
 
 

@@ -83,9 +83,10 @@ def _check_history_size(max_iter: int, record_every: int, n_columns: int) -> Non
 
 
 @contextlib.contextmanager
-def _about_user_code(problem: Problem, solver: Solver):
-    """An error raised while compiling or running ``solver`` on a user's problem names the
-    problem's own functions (their files and lines); other errors pass unchanged."""
+def _about_user_code(problem: Problem, solver: Solver, entry=None):
+    """An error raised while compiling or running ``solver`` (its compiled ``entry``) on a
+    user's problem names the problem's own functions (their files and lines), and a user's
+    solver its entry; other errors pass unchanged."""
     try:
         yield
     except OptbenchError:
@@ -93,6 +94,12 @@ def _about_user_code(problem: Problem, solver: Solver):
     except Exception as exc:
         user = [fn for fn in problem.oracle[:4] + (problem.oracle.batch,)
                 if fn is not None and is_user_function(fn)]
+        entry = solver.entry if entry is None else entry
+        if hasattr(entry, "py_func") and is_user_function(entry) and not user:
+            raise UserCodeError(
+                f"solver {solver.name!r} ({location(entry)}) stopped on an error on problem "
+                f"{problem.name!r}: {gist(exc)}\n"
+                "  (optbench --debug, or OPTBENCH_DEBUG=1, shows the full error)") from exc
         if not user:
             raise
         raise UserCodeError(
@@ -130,6 +137,8 @@ def _warm_up(entry, args: tuple, on_compile: Callable[[str], None] | None,
     function for these types: calling it directly skips numba's typing of the arguments
     (about 0.3 ms per call for an oracle tuple; it matters in sweeps of short runs). Nothing
     to do when this process has already compiled the entry for arguments of these types."""
+    if not hasattr(entry, "overloads"):  # a Python solver (optbench.external): no compiling
+        return 0.0, False, entry
     key = _type_key(args)
     if key is not None and (entry, key) in _compiled:
         return 0.0, False, _compiled[entry, key]
@@ -238,18 +247,20 @@ def run(problem, solver, *, dim: int | None = None, seed: int | None = None,
     check_problem(prob)  # a user's problem: its functions checked once (usercode.py)
 
     label = f"{slv.name} for {prob.name}"
-    with _about_user_code(prob, slv):
+    with _about_user_code(prob, slv, plan.entry):
         compile_seconds, cache_hit, compiled = _warm_up(
             plan.entry, (prob.oracle, start, *plan.args, control._replace(max_iter=0)),
             on_compile, label)
         with watch(control.board, progress, f"{slv.name} on {prob.name}") as seen:
             t = time.perf_counter()
-            x, history, reason, iterations = compiled(prob.oracle, start, *plan.args, control)
+            x, history, reason, iterations, *said = compiled(prob.oracle, start, *plan.args,
+                                                             control)
             call_seconds = time.perf_counter() - t
 
     last = dict(zip(HISTORY_COLUMNS, history[-1], strict=False))  # extras follow
-    status, message = describe(reason, iteration=iterations, grad_norm=last["grad_norm"],
-                               signal=signal_name(seen.signal), **opts)
+    status, message = describe(reason, said[0] if said else "", iteration=iterations,
+                               grad_norm=last["grad_norm"], signal=signal_name(seen.signal),
+                               **opts)
     f0 = float(history[0, 1])
     solved = _solved(float(last["f"]), f0, prob)
     if reason in (GRAD_TOL, REL_GRAD_TOL) and _far_above(float(last["f"]), f0, prob, opts,
@@ -269,6 +280,7 @@ def run(problem, solver, *, dim: int | None = None, seed: int | None = None,
         "seconds_per_iter": solve_seconds / max(int(iterations), 1),
         "call_seconds": call_seconds,
         "compile_seconds": compile_seconds, "cache_hit": cache_hit,
+        "python": not hasattr(plan.entry, "overloads"),
         "status": status, "message": message,
     }
     result = Result(prob.name, slv.name, x, status, message, history, plan.columns,

@@ -140,13 +140,15 @@ class Problem:
     @property
     def capabilities(self) -> frozenset[str]:
         """What solvers may require: 'grad', 'hess', 'labelled', '1d', 'quadratic',
-        'finite_sum', 'f_star', 'L'."""
+        'finite_sum', 'f_star', 'L', 'residuals' (a sum of squares f = sum_i r_i(x)^2 whose
+        ``extra`` holds the compiled ``residuals(x, out)``, ``jacobian(x, out)`` and ``m``)."""
         caps = {"f"}
         flags = {"grad": self.gradient, "hess": self.has_hessian, "labelled": self.labelled,
                  "1d": self.dim == 1,
                  "quadratic": self.quadratic and self.has_hessian,
                  "finite_sum": self.oracle.batch is not None and self.samples is not None,
-                 "f_star": self.f_star is not None, "L": self.L is not None}
+                 "f_star": self.f_star is not None, "L": self.L is not None,
+                 "residuals": all(k in self.extra for k in ("residuals", "jacobian", "m"))}
         caps.update(name for name, present in flags.items() if present)
         return frozenset(caps)
 

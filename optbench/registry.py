@@ -3,7 +3,10 @@
 Problem families register where they are defined, with :func:`register_problem`; the built-in
 catalogue (``problems/``), directories named by ``--problems-dir`` or ``OPTBENCH_PROBLEMS_PATH``,
 and modules advertised under the entry-point group ``optbench.problems`` are loaded by path on
-first lookup. Solvers register in ``optbench/solvers/`` with :func:`register_solver`.
+first lookup. Solvers register with :func:`register_solver`: the built-ins in
+``optbench/solvers/``, a user's from directories named by ``--solvers-dir`` or
+``OPTBENCH_SOLVERS_PATH`` and modules of the entry-point group ``optbench.solvers``, loaded the
+same way (:func:`load_code_dir`).
 """
 
 from __future__ import annotations
@@ -34,16 +37,21 @@ from .problem import Problem
 
 __all__ = ["ProblemFamily", "Solver", "Plan", "register_problem", "register_solver",
            "get_family", "get_solver", "make_problem", "problem_options", "problem_names",
-           "solver_names", "load_problem_dir", "builtin_problems_dir", "missing_capabilities",
-           "unfit_reason", "check_fits"]
+           "solver_names", "load_problem_dir", "load_solver_dir", "load_code_dir",
+           "load_code_dirs", "with_identity", "builtin_problems_dir", "missing_capabilities",
+           "unfit_reason", "check_fits", "ProblemSet", "register_problem_set",
+           "problem_set_names", "get_problem_set"]
 
 ENV_PATH = "OPTBENCH_PROBLEMS_PATH"
 ENTRY_POINT_GROUP = "optbench.problems"
+SOLVERS_ENV_PATH = "OPTBENCH_SOLVERS_PATH"
+SOLVERS_ENTRY_POINT_GROUP = "optbench.solvers"
 _CAPABILITY_TEXT = {
     "grad": "a gradient", "hess": "a Hessian", "labelled": "labelled data (X, y)",
     "1d": "a one-dimensional x", "quadratic": "a quadratic objective (constant Hessian)",
     "finite_sum": "a finite-sum objective with per-batch gradients",
     "f_star": "a known optimal value f*", "L": "a known Lipschitz constant L of the gradient",
+    "residuals": "least-squares structure (residuals and their Jacobian)",
 }
 
 
@@ -82,7 +90,12 @@ class Solver:
     capabilities it requires; ``columns`` names the extra history columns it fills.
     ``prepare(problem, values) -> Plan``, when given, replaces that default call: it checks
     what depends on the problem (a known L, f*...) and picks the compiled entry (a step-size
-    rule, a variant) with its arguments.
+    rule, a variant) with its arguments. ``source`` is where it was registered
+    (``file.py:line``, set by :func:`register_solver`).
+
+    A plain ``numba.njit`` entry (given here or by ``prepare``) is compiled by
+    :func:`optbench.jit` instead, which gives it an identity by content (see
+    :mod:`optbench._jit`): its disk cache then hits in a new process and is never stale.
     """
 
     name: str
@@ -96,10 +109,13 @@ class Solver:
     columns: tuple[str, ...] = ()
     prepare: Callable[[Problem, dict], Plan] | None = field(default=None, compare=False)
     shortcut_of: str = ""
+    source: str = field(default="", compare=False)
 
     def plan(self, problem: Problem, values: dict) -> Plan:
         if self.prepare is not None:
-            return self.prepare(problem, values)
+            plan = self.prepare(problem, values)
+            entry = with_identity(plan.entry)
+            return plan if entry is plan.entry else dataclasses.replace(plan, entry=entry)
         return Plan(self.entry, tuple(values[p.name] for p in self.params), self.columns)
 
     def with_defaults(self, name: str, summary: str, needs=None, **defaults) -> Solver:
@@ -116,8 +132,7 @@ class Solver:
 
 _families: dict[str, ProblemFamily] = {}
 _solvers: dict[str, Solver] = {}
-_loaded_dirs: set[Path] = set()
-_catalogue_loaded = False
+_loaded_dirs: set[tuple[str, Path]] = set()  # (kind, directory) loaded in this process
 
 
 # -- registration ----------------------------------------------------------------------------
@@ -152,12 +167,158 @@ def register_problem(name: str, *, params=(), summary: str, replace: bool = Fals
     return deco
 
 
-def register_solver(solver: Solver) -> Solver:
+@dataclass(frozen=True)
+class ProblemSet:
+    """A named collection of problem instances run as one (``--problems mgh``): each entry
+    is a family name and its parameters."""
+
+    name: str
+    entries: tuple[tuple[str, dict], ...]
+    summary: str
+    source: str = ""
+
+
+_sets: dict[str, ProblemSet] = {}
+
+
+def register_problem_set(name: str, entries, *, summary: str, replace: bool = False) -> None:
+    """Register the problem set ``name``: ``entries`` are (family, parameters) pairs,
+    validated when the set is used. A name taken by another set or by a problem family is
+    refused (unless ``replace=True`` for a set)."""
+    entries = tuple((str(family), dict(params)) for family, params in entries)
+    if not entries:
+        raise OptbenchError(f"problem set {name!r} has no entries")
+    caller = traceback.extract_stack(limit=2)[0]
+    source = f"{caller.filename}:{caller.lineno}"
+    old = _sets.get(name)
+    if old is not None and not replace and old.source != source:
+        raise OptbenchError(f"problem set {name!r} is registered twice: by {old.source} and "
+                            f"by {source}; rename one, or pass replace=True")
+    if name in _families:
+        raise OptbenchError(f"problem set {name!r} has the name of a problem family "
+                            f"({_families[name].source}); choose another")
+    _sets[name] = ProblemSet(name, entries, summary, source)
+
+
+def problem_set_names() -> list[str]:
+    _ensure_catalogue()
+    return sorted(_sets)
+
+
+def get_problem_set(name: str) -> ProblemSet | None:
+    """The set called ``name`` (None when no set has that name)."""
+    _ensure_catalogue()
+    return _sets.get(name)
+
+
+# Modules that register solvers on their caller's behalf (optbench.external makes Python
+# solvers): a registration's source is the first caller outside them.
+_REGISTERING_MODULES = ("optbench.registry", "optbench.external")
+
+
+def _caller_source() -> str:
+    """``file.py:line`` of the code registering (outside the registering helpers)."""
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_globals.get("__name__") in _REGISTERING_MODULES:
+        frame = frame.f_back
+    return "?" if frame is None else f"{frame.f_code.co_filename}:{frame.f_lineno}"
+
+
+def register_solver(solver: Solver, *, replace: bool = False) -> Solver:
+    """Register ``solver`` under ``solver.name`` (lower-case, hyphens); return it as
+    registered (with its ``source``, and a plain ``numba.njit`` entry compiled by
+    :func:`optbench.jit` instead).
+
+    As with :func:`register_problem`, a name that is already registered by other code (a
+    built-in or another file) is refused, naming both places, unless ``replace=True`` asks to
+    replace it on purpose; registering from the same place again (a module imported twice)
+    replaces it silently. What the record declares is checked here: ``params`` are
+    :class:`~optbench.Param`, ``needs`` known capabilities, ``columns`` distinct names.
+
+    >>> optbench.register_solver(Solver(name="my-gd", entry=my_gd, params=(...), ...))
+    """
+    if not isinstance(solver, Solver):
+        raise InvalidTypeError(f"register_solver takes an optbench.Solver; got "
+                               f"{type(solver).__name__}")
+    source = _caller_source()
+    solver = dataclasses.replace(
+        solver, params=tuple(solver.params), needs=frozenset(solver.needs),
+        columns=tuple(solver.columns), entry=with_identity(solver.entry), source=source)
+    _check_solver(solver)
+    old = _solvers.get(solver.name)
+    if old is not None and not replace and old.source != source:
+        raise OptbenchError(
+            f"solver {solver.name!r} is registered twice: by {old.source} and by {source}; "
+            "rename one, or pass replace=True to register_solver to replace the first on "
+            "purpose")
     _solvers[solver.name] = solver
     return solver
 
 
+def _check_solver(solver: Solver) -> None:
+    """Refuse a solver record that cannot work, naming the solver and where it registers
+    (a column named like a table's own is found by the generated checks, optbench.checks)."""
+    name = solver.name
+    if not isinstance(name, str) or not name or name.strip() != name or " " in name:
+        raise InvalidValueError(f"a solver name is a word (lower-case, hyphens); got "
+                                f"{name!r} (registered at {solver.source})")
+    owner = f"solver {name!r} ({solver.source})"
+    if not callable(solver.entry):
+        raise InvalidTypeError(f"{owner}: entry must be a compiled function (optbench.jit); "
+                               f"got {type(solver.entry).__name__}")
+    for p in solver.params:
+        if not isinstance(p, Param):
+            raise InvalidTypeError(f"{owner}: params must be optbench.Param records; got "
+                                   f"{type(p).__name__}")
+    known = {"f", *_CAPABILITY_TEXT}
+    for need in sorted(solver.needs - known):
+        raise unknown_name("capability", need, known, where=f"{owner} (its needs)")
+    for column in solver.columns:
+        if not isinstance(column, str) or not column.isidentifier() or \
+                solver.columns.count(column) > 1:
+            raise InvalidValueError(f"{owner}: columns must be distinct names (identifiers); "
+                                    f"got {solver.columns!r}")
+
+
+_given_identity: dict = {}  # a plain numba entry -> the same function compiled by jit
+
+
+def with_identity(entry):
+    """``entry`` compiled by :func:`optbench.jit` when it is a plain ``numba.njit`` function
+    (once per function), so that it has an identity by content like every compiled function
+    of optbench and of user problems; anything else (optbench's own compiled functions, a
+    Python solver's function) is returned unchanged."""
+    from numba.core.registry import CPUDispatcher
+
+    from ._jit import is_optbench_jitted, jit
+
+    if not isinstance(entry, CPUDispatcher) or is_optbench_jitted(entry):
+        return entry
+    made = _given_identity.get(id(entry))
+    if made is None or made[0] is not entry:
+        made = _given_identity[id(entry)] = (
+            entry, jit(entry, fastmath=entry.targetoptions.get("fastmath", False)))
+    return made[1]
+
+
 # -- loading the catalogue ---------------------------------------------------------------------
+# Problems and solvers are loaded the same way: directories of user code (imported as a
+# package each), a path variable listing such directories and an entry-point group, all
+# loaded on first lookup, after the built-ins.
+@dataclass(frozen=True)
+class _CodeKind:
+    word: str        # "problem" / "solver": what the files define
+    option: str      # the command-line option naming a directory
+    env: str         # the path variable
+    group: str       # the entry-point group
+
+
+CODE_KINDS = {
+    "problems": _CodeKind("problem", "--problems-dir", ENV_PATH, ENTRY_POINT_GROUP),
+    "solvers": _CodeKind("solver", "--solvers-dir", SOLVERS_ENV_PATH, SOLVERS_ENTRY_POINT_GROUP),
+}
+
+
 def builtin_problems_dir() -> Path:
     """``problems/`` next to the package (editable install) or inside it (wheel)."""
     here = Path(__file__).resolve().parent
@@ -170,13 +331,14 @@ def builtin_problems_dir() -> Path:
 BUILTIN_PACKAGE = "optbench_problems"
 
 
-def _package_for(directory: Path, builtin: bool) -> str:
-    """The package a problems directory is imported as (made once per process): its files
-    are its modules, so that they can import their siblings (``from ._helpers import r``)."""
+def _package_for(directory: Path, builtin: bool, kind: str = "problems") -> str:
+    """The package a directory of problem (solver) files is imported as (made once per
+    process): its files are its modules, so that they can import their siblings
+    (``from ._helpers import r``)."""
     name = BUILTIN_PACKAGE if builtin else \
-        "optbench_user_problems_" + hashlib.sha256(str(directory).encode()).hexdigest()[:10]
+        f"optbench_user_{kind}_" + hashlib.sha256(str(directory).encode()).hexdigest()[:10]
     if name not in sys.modules:
-        package = types.ModuleType(name, f"problems loaded from {directory}")
+        package = types.ModuleType(name, f"{kind} loaded from {directory}")
         package.__path__ = [str(directory)]
         package.__file__ = str(directory / "__init__.py")
         package.__package__ = name
@@ -186,34 +348,54 @@ def _package_for(directory: Path, builtin: bool) -> str:
     return name
 
 
-def _load_error(path: Path, exc: BaseException) -> OptbenchError:
-    """A problem file that failed to import: the error and the line of that file."""
-    line = next((f.lineno for f in reversed(traceback.extract_tb(exc.__traceback__))
-                 if Path(f.filename).resolve().parent == path.parent), None)
-    where = f"{path}:{line}" if line else str(path)
+_PACKAGE_DIR = Path(__file__).resolve().parent
+_IMPORTLIB_DIR = Path(importlib.__file__).resolve().parent
+
+
+def _user_line(exc: BaseException, directory: Path | None = None) -> str | None:
+    """``file.py:line`` of the innermost frame of ``exc``'s traceback in ``directory`` (or,
+    without one, in neither optbench nor the import machinery): the user's line at fault."""
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        where = Path(frame.filename).resolve()
+        if directory is not None:
+            if where.parent == directory:
+                return f"{where}:{frame.lineno}"
+        elif not frame.filename.startswith("<") and \
+                not where.is_relative_to(_PACKAGE_DIR) and not where.is_relative_to(_IMPORTLIB_DIR):
+            return f"{where}:{frame.lineno}"
+    return None
+
+
+def _load_error(path: Path, exc: BaseException, kind: str = "problems") -> OptbenchError:
+    """A problem (solver) file that failed to import: the error and the line of that file."""
+    where = _user_line(exc, path.parent) or str(path)
     if isinstance(exc, OptbenchError):
         return type(exc)(f"{exc} (in {where})")
     text = " ".join(str(exc).split())
-    return OptbenchError(f"could not load problem file {where}: {type(exc).__name__}: "
-                         f"{text[:300]}")
+    return OptbenchError(f"could not load {CODE_KINDS[kind].word} file {where}: "
+                         f"{type(exc).__name__}: {text[:300]}")
 
 
-def load_problem_dir(directory, *, builtin: bool = False) -> None:
+def load_code_dir(directory, kind: str = "problems", *, builtin: bool = False) -> None:
     """Import every ``*.py`` file of ``directory`` not starting with ``_`` as a module of one
     package, so files may share helpers: ``from ._helpers import residual`` imports
-    ``_helpers.py`` of the same directory (which is not itself a problem file)."""
+    ``_helpers.py`` of the same directory (which is not itself a problem or solver file).
+
+    ``kind`` says what the directory holds, ``"problems"`` or ``"solvers"`` (for error
+    messages, and the package's name); a directory is loaded once per kind and process."""
+    k = CODE_KINDS[kind]
     if not isinstance(directory, str | os.PathLike) or not str(directory).strip():
-        raise InvalidValueError(f"a problems directory must be a path; got {directory!r} "
-                                f"(option --problems-dir or {ENV_PATH})")
+        raise InvalidValueError(f"a {kind} directory must be a path; got {directory!r} "
+                                f"(option {k.option} or {k.env})")
     directory = Path(directory).expanduser().resolve()
-    if directory in _loaded_dirs:
+    if (kind, directory) in _loaded_dirs:
         return
     if not directory.is_dir():
         raise InvalidValueError(
-            f"problems directory {str(directory)!r} does not exist (option --problems-dir "
-            f"or {ENV_PATH})")
-    _loaded_dirs.add(directory)
-    package = _package_for(directory, builtin)
+            f"{kind} directory {str(directory)!r} does not exist (option {k.option} or "
+            f"{k.env})")
+    _loaded_dirs.add((kind, directory))
+    package = _package_for(directory, builtin, kind)
     for path in sorted(directory.glob("*.py")):
         if path.name.startswith("_"):
             continue
@@ -224,28 +406,63 @@ def load_problem_dir(directory, *, builtin: bool = False) -> None:
             importlib.import_module(name)
         except Exception as exc:
             sys.modules.pop(name, None)
-            raise _load_error(path, exc) from exc
+            raise _load_error(path, exc, kind) from exc
 
 
-def _ensure_catalogue() -> None:
-    global _catalogue_loaded
-    if _catalogue_loaded:
+def load_problem_dir(directory, *, builtin: bool = False) -> None:
+    """Load the problem files of ``directory`` (see :func:`load_code_dir`)."""
+    load_code_dir(directory, "problems", builtin=builtin)
+
+
+def load_solver_dir(directory) -> None:
+    """Load the solver files of ``directory`` (see :func:`load_code_dir`): each registers
+    its solvers with :func:`register_solver`."""
+    load_code_dir(directory, "solvers")
+
+
+def load_code_dirs(dirs) -> None:
+    """Load ``(kind, directory)`` pairs in order (a bare path is a problems directory)."""
+    for item in dirs:
+        kind, directory = ("problems", item) if isinstance(item, str | os.PathLike) else item
+        load_code_dir(directory, kind)
+
+
+_kinds_loaded: set[str] = set()
+
+
+def _ensure_loaded(kind: str) -> None:
+    """On first lookup: the built-ins of ``kind``, then the directories of its path variable,
+    then the modules of its entry-point group."""
+    if kind in _kinds_loaded:
         return
-    _catalogue_loaded = True
-    load_problem_dir(builtin_problems_dir(), builtin=True)
-    for entry in os.environ.get(ENV_PATH, "").split(os.pathsep):
+    _kinds_loaded.add(kind)
+    k = CODE_KINDS[kind]
+    if kind == "problems":
+        load_code_dir(builtin_problems_dir(), kind, builtin=True)
+    else:
+        importlib.import_module("optbench.solvers")  # registers the built-in solvers
+    for entry in os.environ.get(k.env, "").split(os.pathsep):
         if entry.strip():
-            load_problem_dir(entry.strip())
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
+            load_code_dir(entry.strip(), kind)
+    for ep in entry_points(group=k.group):
         try:
             ep.load()
         except Exception as exc:
-            raise OptbenchError(f"could not load problems from entry point {ep.name!r} "
-                                f"({ep.value}): {type(exc).__name__}: {exc}") from exc
+            where = _user_line(exc)
+            at = f" at {where}" if where else ""
+            if isinstance(exc, OptbenchError):
+                raise type(exc)(f"{exc} (entry point {ep.name!r} of {k.group}{at})") from exc
+            raise OptbenchError(f"could not load {kind} from entry point {ep.name!r} "
+                                f"({ep.value}){at}: {type(exc).__name__}: "
+                                f"{' '.join(str(exc).split())[:300]}") from exc
+
+
+def _ensure_catalogue() -> None:
+    _ensure_loaded("problems")
 
 
 def _ensure_solvers() -> None:
-    from . import solvers  # noqa: F401  (registers the built-in solvers)
+    _ensure_loaded("solvers")
 
 
 # -- lookup --------------------------------------------------------------------------------------
@@ -264,6 +481,11 @@ def get_family(name: str) -> ProblemFamily:
     try:
         return _families[name]
     except KeyError:
+        if name in _sets:
+            raise InvalidValueError(
+                f"{name!r} is a problem set ({len(_sets[name].entries)} problems), not one "
+                f"problem: run it with `optbench sweep --problems {name} ...`, list it with "
+                f"`optbench list problems --set {name}`") from None
         raise unknown_name("problem", name, _families) from None
 
 

@@ -233,7 +233,8 @@ class Result:
     def summary_line(self) -> str:
         s = self.summary
         gap = "" if math.isnan(s["gap"]) else f"  gap={s['gap']:.3e}"
-        cache = ("loaded from cache" if s["cache_hit"]
+        cache = ("a Python solver (not compiled)" if s.get("python")
+                 else "loaded from cache" if s["cache_hit"]
                  else "already compiled in this process" if s["compile_seconds"] == 0
                  else f"compiled in {s['compile_seconds']:.2f} s")
         evals = ", ".join(f"{s[key]:g} {name}" for key, name in

@@ -13,7 +13,8 @@ from __future__ import annotations
 import math
 
 __all__ = ["RUNNING", "GRAD_TOL", "GAP_TOL", "NO_MISTAKES", "ROOT_FOUND", "MAX_ITER",
-           "TIME_LIMIT", "NOT_FINITE", "INTERRUPTED", "REL_GRAD_TOL", "F_TOL", "FIRST_REFUSAL",
+           "TIME_LIMIT", "NOT_FINITE", "INTERRUPTED", "REL_GRAD_TOL", "F_TOL", "METHOD_TEST",
+           "METHOD_FAILED", "FIRST_REFUSAL",
            "SINGULAR", "LINE_SEARCH",
            "NOT_DESCENT", "ZERO_DERIVATIVE", "NEGATIVE_CURVATURE", "PRECISION_LIMIT", "STATUSES",
            "METHOD_FAILURES", "NO_OUTCOME", "FAILED_STATUSES", "STATUS_CODES", "EXIT_CODES",
@@ -31,6 +32,7 @@ NOT_FINITE = 7       # diverged: f or the gradient became inf or NaN
 INTERRUPTED = 8      # stopped by a signal (Ctrl-C, SIGTERM) at a checkpoint
 REL_GRAD_TOL = 9     # converged: gradient norm below rtol times the start's
 F_TOL = 10           # converged: f decreased by at most ftol (relative) over the window
+METHOD_TEST = 11     # converged: by the method's own test (a Python solver that says so)
 
 FIRST_REFUSAL = 20
 SINGULAR = 20        # failed: singular Hessian (no Newton step exists)
@@ -39,6 +41,8 @@ NOT_DESCENT = 22     # failed: the search direction is not a descent direction
 ZERO_DERIVATIVE = 23  # failed: f'(x) = 0 in a root-finding step
 NEGATIVE_CURVATURE = 24  # failed: p'Ap <= 0 in linear CG (the Hessian is not positive definite)
 PRECISION_LIMIT = 25  # a line search cannot decrease f by more than its rounding error
+METHOD_FAILED = 26   # failed: a Python solver returned failure, or returned without meeting
+                     # the run's tests (its x is the point it returned)
 
 # reason -> (status word, message template); templates may use {iteration}, {tol},
 # {gap_tol}, {max_iter}, {time_limit}, {grad_norm}, {signal}, {rtol}, {ftol}, {ftol_window}
@@ -46,6 +50,8 @@ _REASONS = {
     GRAD_TOL: ("converged", "gradient norm <= tol={tol:g}"),
     GAP_TOL: ("converged", "f - f* <= gap_tol={gap_tol:g}"),
     REL_GRAD_TOL: ("converged", "gradient norm <= rtol={rtol:g} x |grad f(x0)|"),
+    METHOD_TEST: ("converged", "the solver's own test: {detail}"),
+    METHOD_FAILED: ("failed", "{detail}"),
     F_TOL: ("converged", "f decreased by at most ftol={ftol:g} x max(|f|, 1) over the last "
                          "{ftol_window} iterations"),
     NO_MISTAKES: ("converged", "an epoch without mistakes"),
@@ -109,7 +115,11 @@ def diverged(status: str, f: float | None, f0: float | None) -> bool:
     return math.isfinite(f0) and not f <= f0
 
 
-def describe(reason: int, **context) -> tuple[str, str]:
-    """(status word, message) for a reason code, the message filled from ``context``."""
+def describe(reason: int, detail: str = "", **context) -> tuple[str, str]:
+    """(status word, message) for a reason code, the message filled from ``context``;
+    ``detail``, a Python solver's own words about its stop, is quoted after it."""
     status, template = _REASONS[int(reason)]
-    return status, template.format(**context)
+    message = template.format(detail=detail, **context)
+    if detail and "{detail}" not in template:
+        message += f" (the solver said: {detail})"
+    return status, message

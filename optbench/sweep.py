@@ -95,16 +95,16 @@ _prepared: set = set()
 _started = None  # in a pool worker: a queue to the parent, (pid, key) / (pid, "") per cell
 
 
-def _prepare_worker(problems_dirs: tuple[str, ...], single_thread: bool) -> None:
-    """Once per process: the user's problem directories; one BLAS / numba thread per worker
-    when the workers already use every core."""
-    key = (problems_dirs, single_thread)
+def _prepare_worker(code_dirs: tuple, single_thread: bool) -> None:
+    """Once per process: the user's problem and solver directories (``(kind, path)`` pairs,
+    see ``SweepPlan.code_dirs``; a bare path is a problems directory); one BLAS / numba
+    thread per worker when the workers already use every core."""
+    key = (tuple(code_dirs), single_thread)
     if key in _prepared:
         return
-    from .registry import load_problem_dir
+    from .registry import load_code_dirs
 
-    for directory in problems_dirs:
-        load_problem_dir(directory)
+    load_code_dirs(code_dirs)
     if single_thread:
         import numba
         from threadpoolctl import threadpool_limits
@@ -150,27 +150,28 @@ def _no_run(record: dict[str, Any], status: str, message: str) -> dict[str, Any]
     return {"record": record, "parquet": encode_cell(empty, record)}
 
 
-def run_cell(cell: Cell, problems_dirs: tuple[str, ...] = (), single_thread: bool = False,
+def run_cell(cell: Cell, code_dirs: tuple = (), single_thread: bool = False,
              environment: tuple[str, ...] = ()) -> dict[str, Any]:
-    """Run one cell; return its record (identity, outcome) and its cell file's bytes. An
+    """Run one cell; return its record (identity, outcome) and its cell file's bytes.
+    ``code_dirs`` are the user's directories to load first, ``(kind, path)`` pairs. An
     exception of the cell's problem or solver becomes status ``error``; a fault of the
     environment (an OS error on a file under ``environment`` or the compiled-code cache,
     memory, a full disk) is raised as :class:`EnvironmentFault` and nothing is recorded."""
     if _started is not None:
         _started.put((os.getpid(), cell.key))
     try:
-        return _run_cell(cell, problems_dirs, single_thread, environment)
+        return _run_cell(cell, code_dirs, single_thread, environment)
     finally:
         if _started is not None:
             _started.put((os.getpid(), ""))
 
 
-def _run_cell(cell, problems_dirs, single_thread, environment) -> dict[str, Any]:
+def _run_cell(cell, code_dirs, single_thread, environment) -> dict[str, Any]:
     from numba.core import config
 
     from .harness import run
 
-    _prepare_worker(problems_dirs, single_thread)
+    _prepare_worker(code_dirs, single_thread)
     params = dict(cell.problem_params)
     dim = params.pop("dim", None)
     record = _cell_record(cell)
@@ -521,7 +522,7 @@ def _run_cells(plan: SweepPlan, todo: list[Cell], store: ResultsStore, where: _W
 
     def submit_next() -> None:
         while len(inflight) < window and (cell := queue.pop()) is not None:
-            future = where.submit(run_cell, cell, plan.problems_dirs, where.single,
+            future = where.submit(run_cell, cell, plan.code_dirs, where.single,
                                   environment)
             inflight[future] = cell
 

@@ -210,13 +210,17 @@ def _register(spec: Spec):
         L = mu = None
         if spec.quadratic is not None:
             L, mu = spec.quadratic(n, m)
+        minimizers = spec.minimizers(n, m) if (known and spec.minimizers) else ()
+        at = (np.array(known.x) if known is not None and known.x else
+              np.asarray(minimizers[0], dtype=np.float64) if len(minimizers) else None)
         return Problem(
             name=spec.name, family=spec.name, oracle=Oracle(f, grad, fg, hess, args), x0=x0,
             formula=spec.formula,
             reference=(f"{MGH_PAPER}, problem {spec.number} ({spec.title})" if spec.number
                        else f"{MW_PAPER}, problem {spec.more_wild} ({spec.title})"),
             f_star=known.value if known else None,
-            minimizers=spec.minimizers(n, m) if (known and spec.minimizers) else (),
+            f_star_tol=_evaluation_error(r, jac, m, known.value, at) if known else 0.0,
+            minimizers=minimizers,
             L=L, mu=mu, convex=spec.convex, smooth=True, quadratic=spec.quadratic is not None,
             notes=spec.notes + (" No f* is known for these sizes (f_star None)."
                                 if known is None else ""),
@@ -224,6 +228,24 @@ def _register(spec: Spec):
         )
 
     optbench.register_problem(spec.name, params=params, summary=spec.summary)(build)
+
+
+def _evaluation_error(residual, jacobian, m: int, f_star: float, x) -> float:
+    """How far below f* a double-precision evaluation of f = sum r_i^2 can land near the
+    minimizer x: with delta_i = 8 eps (|r_i| + sum_j |J_ij x_j| + 1), the first-order effect of
+    rounding every input and term of r_i by eps, f* is exact to 2 sum |r_i| delta_i +
+    sum delta_i^2 (plus half an ulp of f* itself). f* = 0 needs none (a sum of squares is never
+    negative); without a known minimizer, 64 eps |f*|."""
+    if f_star == 0.0:
+        return 0.0
+    eps = np.finfo(np.float64).eps
+    if x is None:
+        return 64 * eps * abs(f_star)
+    r, jac = np.empty(m), np.empty((m, x.shape[0]))
+    residual(x, r)
+    jacobian(x, jac)
+    delta = 8 * eps * (np.abs(r) + np.abs(jac) @ np.abs(x) + 1.0)
+    return float(2 * np.abs(r) @ delta + delta @ delta + eps * abs(f_star))
 
 
 # -- helpers for the specs ----------------------------------------------------------------------
@@ -800,3 +822,10 @@ MORE_WILD = [
     *_mw("mw-heart8", scales=(1, 10)),                      # 52-53
 ]
 """More & Wild's 53 benchmark problems: (family, parameters) in the order of dfo.dat."""
+
+optbench.register_problem_set(
+    "mgh", MGH, summary="More, Garbow & Hillstrom (1981): the 35 unconstrained test problems "
+                        "at their standard sizes and starts")
+optbench.register_problem_set(
+    "more-wild", MORE_WILD, summary="More & Wild (2009): 53 problems from 22 functions, "
+                                    "their sizes and starts (1x and 10x)")

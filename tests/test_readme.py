@@ -8,6 +8,10 @@ on the line, whichever is larger (values such as f - f* near a minimizer are dif
 the rounding level of f, and their last digits differ between CPUs); what depends on timing
 is left out (the ``time`` column, the summary line's solve time and cache note, the one-off
 "compiling" notice). A failure names the README line to update.
+
+The commands run in an empty directory holding the files the README shows: a ```python
+block whose first line is a comment naming a relative path (``# mysolvers/my_gd.py``) is
+written there first, so the examples that use it run that very code.
 """
 
 import os
@@ -42,6 +46,27 @@ def console_examples(text: str):
         elif examples and examples[-1][0] <= number:
             examples[-1][2].append(line)
     return examples
+
+
+_FILE_LINE = re.compile(r"# ([\w-]+(/[\w-]+)*\.py)")
+
+
+def readme_files(text: str) -> dict[str, str]:
+    """The files the README shows: ``{relative path: text}`` for every ```python block whose
+    first line is ``# DIR/NAME.py``."""
+    files = {}
+    lines = text.splitlines()
+    for i, line in enumerate(lines[:-1]):
+        name = _FILE_LINE.fullmatch(lines[i + 1].strip())
+        if line.strip() != "```python" or name is None:
+            continue
+        body = []
+        for code in lines[i + 2:]:
+            if code.startswith("```"):
+                break
+            body.append(code)
+        files[name.group(1)] = "\n".join(body) + "\n"
+    return files
 
 
 def _number(token: str):
@@ -111,6 +136,7 @@ def match(shown: list[str], printed: list[str]) -> str | None:
 
 
 EXAMPLES = console_examples(README.read_text())
+FILES = readme_files(README.read_text())
 
 
 def test_the_readme_has_console_examples():
@@ -122,6 +148,9 @@ def test_the_readme_has_console_examples():
 def test_console_example_is_what_the_code_prints(line, command, shown, tmp_path):
     argv = shlex.split(command)
     assert argv[0] == "optbench"
+    for name, text in FILES.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
     proc = subprocess.run([sys.executable, "-m", "optbench", *argv[1:]], capture_output=True,
                           text=True, cwd=tmp_path, env=dict(os.environ, COLUMNS="100"))
     printed = [ln for ln in (proc.stderr + proc.stdout).splitlines()

@@ -4,6 +4,7 @@ from their own compiled code: ``solver(problem.oracle, x0, *params, control)`` r
 
 One module per family; importing a module registers its solvers."""
 
+from . import scipy_methods  # noqa: F401  (registers scipy's methods, as Python solvers)
 from ._loop import Control, make_control
 from .conjugate import cg, ncg
 from .gradient import gd, gd_armijo, gd_bb, gd_diminishing, gd_exact, gd_polyak
