@@ -40,7 +40,8 @@ def _distinct_entries():
     seen = {}
     for name in optbench.solver_names():
         pname, plan = _plan_on_first_fitting_problem(get_solver(name))
-        seen.setdefault(plan.entry, (name, pname))
+        if hasattr(plan.entry, "py_func"):  # compiled (not a Python solver such as scipy's)
+            seen.setdefault(plan.entry, (name, pname))
     return sorted(seen.values())
 
 
