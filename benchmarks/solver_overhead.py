@@ -8,6 +8,9 @@ in one process on two problems:
                   evaluation is a handful of flops and any per-iteration bookkeeping shows;
   least-squares   ``make_problem("least-squares", dim=500, samples=1000, cond=10)``:
                   f = 1/2 ||Ax - y||^2, one evaluation is one pass over A (1000 x 500).
+  linear-regression  ``make_problem("linear-regression", samples=50)``: the same f with A
+                  50 x 2, for the methods that need residuals (gauss-newton, lm), which
+                  the quadratic lacks; there they evaluate r = Ax - y and J = A (a copy).
 
 For each method, two versions run from the same x0 with the same parameters:
 
@@ -83,17 +86,22 @@ from numba.core.errors import NumbaIRAssumptionWarning
 from numba.extending import overload
 
 import optbench
+from optbench.kernels import gram_lower
 from optbench.params import coerce_all
 from optbench.status import (
     GRAD_TOL,
     LINE_SEARCH,
     MAX_ITER,
+    MODEL_NOT_FINITE,
     NEGATIVE_CURVATURE,
     NOT_DESCENT,
     NOT_FINITE,
+    RADIUS_COLLAPSED,
+    RANK_DEFICIENT,
     RUNNING,
+    SIMPLEX_TOL,
     SINGULAR,
-    describe,
+    status_of,
 )
 
 try:
@@ -109,10 +117,12 @@ warnings.filterwarnings("ignore", category=NumbaIRAssumptionWarning)
 TOL = 0.0            # stop only on an exactly zero gradient: we want K iterations
 WOLFE_MAX_EVALS = 30  # optbench.solvers.wolfe.DEFAULT_MAX_EVALS
 SKIP_RATIO = 1e-10    # optbench.solvers.quasi_newton.SKIP_RATIO
+LM_MU_FLOOR = sys.float_info.min  # optbench.solvers.least_squares._TINY
 
 PROBLEMS = {
     "quadratic": dict(dim=2, cond=10),
     "least-squares": dict(dim=500, samples=1000, cond=10),
+    "linear-regression": dict(samples=50),  # 2-D least squares: gauss-newton and lm only
 }
 
 # Iterations per run (K), below the point where the method stops on its own on that problem
@@ -120,25 +130,36 @@ PROBLEMS = {
 # newton-ls at 1, cg at 23 (we keep CG to n = 2 steps), nesterov at 105, gd-exact at 108,
 # heavy-ball at 788; the line searches fail at rounding level: gd-armijo at 164, ncg at 10,
 # bfgs at 9, lbfgs at 12; on least squares newton-ls at 2 (Newton solves it in one step),
-# ncg at 82, lbfgs at 96, bfgs at 118, gd-armijo at 1337).
+# ncg at 82, lbfgs at 96, bfgs at 118, gd-armijo at 1337; trust-ncg reaches g = 0 exactly
+# at 4 and trust-exact at 2 on the quadratic, and on least squares their steps are at
+# rounding level from 13 and 6 on, rejected until the radius collapses).
 K = {
     "quadratic": {
         "gd": 100_000, "gd-armijo": 150, "gd-bb": 4, "gd-exact": 100, "gd-polyak": 100_000,
         "heavy-ball": 700, "nesterov": 100, "newton": 1, "newton-ls": 1, "cg": 2, "ncg": 8,
-        "bfgs": 8, "lbfgs": 10,
+        "bfgs": 8, "lbfgs": 10, "trust-ncg": 4, "trust-exact": 2, "nelder-mead": 90,
     },
     "least-squares": {
         "gd": 400, "gd-armijo": 200, "gd-bb": 400, "gd-exact": 250, "gd-polyak": 400,
         "heavy-ball": 400, "nesterov": 200, "newton": 12, "newton-ls": 1, "cg": 250,
-        "ncg": 60, "bfgs": 100, "lbfgs": 80, "sgd": 40,
+        "ncg": 60, "bfgs": 100, "lbfgs": 80, "sgd": 40, "adam": 40,
+        "gauss-newton": 1, "lm": 4, "trust-ncg": 12, "trust-exact": 5, "nelder-mead": 200,
     },
+    # gauss-newton solves it in one step (its line search then fails at rounding level), lm
+    # takes rounding-level steps from iteration 5 (7 on least-squares) and stops at 6 (8)
+    "linear-regression": {"gauss-newton": 1, "lm": 4},
 }
 METHODS = ("gd", "gd-armijo", "gd-bb", "gd-exact", "gd-polyak", "heavy-ball", "nesterov",
-           "newton", "newton-ls", "cg", "ncg", "bfgs", "lbfgs", "sgd")
+           "newton", "newton-ls", "cg", "ncg", "bfgs", "lbfgs", "sgd", "adam", "gauss-newton",
+           "lm", "trust-ncg", "trust-exact", "nelder-mead")
 # Solver parameters that differ from the registry's defaults.
 OVERRIDES = {
     "gd": dict(step=0.1),  # a constant step (the default, auto, is 1/L: K was set for 0.1)
     "sgd": dict(batch_size=16, lr=0.05),  # mini-batches of 16 (62 of 16 and one of 8 per epoch)
+    "adam": dict(batch_size=16, lr=0.01, amsgrad=True),  # as sgd's batches; AMSGrad's max too
+    # no simplex test: K iterations (on the 2-D quadratic the first shrink, at rounding-level
+    # ties of f, comes at iteration 96; the simplex collapses at 136)
+    "nelder-mead": dict(xatol=0.0, fatol=0.0),
 }
 # Relative agreement required of the final x (the arithmetic is the same: expect 0).
 X_RTOL = {"gd-bb": 1e-6}
@@ -1188,6 +1209,762 @@ def hand_sgd(A, b, c, x0, samples, batch_size, lr, power, beta, seed, tol, max_i
     return x, reason, k
 
 
+@numba.njit
+def hand_adam(A, b, c, x0, samples, batch_size, lr, power, beta1, beta2, eps, weight_decay,
+              amsgrad, seed, tol, max_iter):
+    """Adam (AMSGrad, decoupled weight decay) on least squares, mini-batches as hand_sgd; the
+    full f and gradient at the end of each epoch."""
+    np.random.seed(seed)
+    m, n = A.shape
+    x = x0.copy()
+    g = np.empty(n)
+    gb = np.empty(n)
+    m1 = np.zeros(n)
+    v = np.zeros(n)
+    v_max = np.zeros(n)
+    order = np.arange(samples)
+    fx = p_fg(A, b, c, x, g)
+    gsq = _sumsq(g)
+    tol2 = tol * tol
+    k = 0
+    t = 0
+    reason = _test(fx, gsq, tol2)
+    while reason == RUNNING:
+        if k >= max_iter:
+            reason = MAX_ITER
+            break
+        eta = lr / math.pow(k + 1.0, power)
+        shrink = weight_decay / math.pow(k + 1.0, power)
+        np.random.shuffle(order)
+        pos = 0
+        while pos < samples:
+            nb = min(batch_size, samples - pos)
+            for j in range(n):
+                gb[j] = 0.0
+            for q in range(pos, pos + nb):
+                i = order[q]
+                r = -b[i]
+                for j in range(n):
+                    r += A[i, j] * x[j]
+                for j in range(n):
+                    gb[j] += r * A[i, j]
+            scale = m / nb
+            for j in range(n):
+                gb[j] *= scale
+            t += 1
+            bias1 = 1.0 - math.pow(beta1, t)
+            bias2 = 1.0 - math.pow(beta2, t)
+            for j in range(n):
+                m1[j] = beta1 * m1[j] + (1.0 - beta1) * gb[j]
+                v[j] = beta2 * v[j] + (1.0 - beta2) * (gb[j] * gb[j])
+                second = v[j]
+                if amsgrad:
+                    second = max(v_max[j], second)
+                    v_max[j] = second
+                x[j] -= eta * (m1[j] / bias1) / (math.sqrt(second / bias2) + eps) + \
+                    shrink * x[j]
+            pos += nb
+        fx = p_fg(A, b, c, x, g)
+        gsq = _sumsq(g)
+        k += 1
+        reason = _test(fx, gsq, tol2)
+    return x, reason, k
+
+
+# -- Gauss-Newton and Levenberg-Marquardt on least squares: r = Ax - b, J = A (copied at each
+# Jacobian evaluation, as problems/least_squares.py's ls_jacobian), f = 1/2 ||r||^2 -----------
+@numba.njit(inline="always")
+def _residuals(A, b, x, r):
+    """r <- Ax - b (ls_residuals)."""
+    m, n = A.shape
+    for i in range(m):
+        s = -b[i]
+        for j in range(n):
+            s += A[i, j] * x[j]
+        r[i] = s
+
+
+@numba.njit(inline="always")
+def _jacobian_gradient(A, r, J, g):
+    """J <- A (the Jacobian evaluation); g <- J'r (2c J'r with c = 1/2)."""
+    m, n = A.shape
+    for i in range(m):
+        for j in range(n):
+            J[i, j] = A[i, j]
+    for j in range(n):
+        g[j] = 0.0
+    for i in range(m):
+        ri = r[i]
+        for j in range(n):
+            g[j] += J[i, j] * ri
+
+
+@numba.njit(inline="always")
+def _gram(J, H):
+    """Lower triangle of H = J'J: BLAS dsyrk from 24 columns on, loops below."""
+    m, n = J.shape
+    if n >= 24:
+        gram_lower(J, 1.0, 0.0, H)
+        return
+    for a in range(n):
+        for j in range(a + 1):
+            H[a, j] = 0.0
+    for i in range(m):
+        for a in range(n):
+            ja = J[i, a]
+            for j in range(a + 1):
+                H[a, j] += ja * J[i, j]
+
+
+@numba.njit(inline="always")
+def _cholesky(H, lam, C):
+    """C C' = H + lam I from H's lower triangle (LAPACK from order 24, loops below); False
+    when not positive definite."""
+    n = H.shape[0]
+    if n >= 24:
+        for i in range(n):
+            for j in range(i + 1):
+                C[i, j] = H[i, j]
+            C[i, i] += lam
+        try:
+            L = np.linalg.cholesky(C)
+        except Exception:
+            return False
+        for i in range(n):
+            if not (L[i, i] > 0.0 and L[i, i] < math.inf):
+                return False
+            for j in range(n):
+                C[i, j] = L[i, j]
+        return True
+    for j in range(n):
+        s = H[j, j] + lam
+        for k in range(j):
+            s -= C[j, k] * C[j, k]
+        if not s > 0.0:
+            return False
+        C[j, j] = math.sqrt(s)
+        for i in range(j + 1, n):
+            s = H[i, j]
+            for k in range(j):
+                s -= C[i, k] * C[j, k]
+            C[i, j] = s / C[j, j]
+        for i in range(j):
+            C[i, j] = 0.0
+    return True
+
+
+@numba.njit(inline="always")
+def _cholesky_solve_neg(C, g, d):
+    """d <- -(C C')^{-1} g."""
+    n = C.shape[0]
+    for i in range(n):
+        s = g[i]
+        for k in range(i):
+            s -= C[i, k] * d[k]
+        d[i] = s / C[i, i]
+    for i in range(n - 1, -1, -1):
+        d[i] /= C[i, i]
+        for k in range(i):
+            d[k] -= C[i, k] * d[i]
+    for i in range(n):
+        d[i] = -d[i]
+
+
+@numba.njit
+def hand_gauss_newton(A, b, c, x0, c1, shrink, max_trials, tol, max_iter):
+    m, n = A.shape
+    x = x0.copy()
+    x_new = np.empty(n)
+    g = np.empty(n)
+    d = np.empty(n)
+    r = np.empty(m)
+    r_new = np.empty(m)
+    J = np.empty((m, n))
+    H = np.empty((n, n))
+    C = np.empty((n, n))
+    _residuals(A, b, x, r)
+    fx = 0.5 * _sumsq(r)
+    _jacobian_gradient(A, r, J, g)
+    gsq = _sumsq(g)
+    tol2 = tol * tol
+    k = 0
+    reason = _test(fx, gsq, tol2)
+    while reason == RUNNING:
+        if k >= max_iter:
+            reason = MAX_ITER
+            break
+        _gram(J, H)
+        if not _cholesky(H, 0.0, C):
+            reason = RANK_DEFICIENT
+            break
+        _cholesky_solve_neg(C, g, d)
+        slope = _dot(g, d)
+        if not slope < 0.0:
+            reason = NOT_DESCENT
+            break
+        t = 1.0
+        ok = False
+        f_new = fx
+        for _ in range(max_trials):
+            for i in range(n):
+                x_new[i] = x[i] + t * d[i]
+            _residuals(A, b, x_new, r_new)
+            f_new = 0.5 * _sumsq(r_new)
+            if f_new - fx <= c1 * t * slope:
+                ok = True
+                break
+            t *= shrink
+        if not ok:
+            reason = LINE_SEARCH
+            break
+        x, x_new = x_new, x
+        r, r_new = r_new, r
+        _jacobian_gradient(A, r, J, g)
+        fx = f_new
+        gsq = _sumsq(g)
+        k += 1
+        reason = _test(fx, gsq, tol2)
+    return x, reason, k
+
+
+@numba.njit
+def hand_lm(A, b, c, x0, mu0, eta, max_trials, tol, max_iter):
+    m, n = A.shape
+    x = x0.copy()
+    x_new = np.empty(n)
+    g = np.empty(n)
+    q = np.empty(n)
+    gs = np.empty(n)
+    D = np.zeros(n)
+    r = np.empty(m)
+    r_new = np.empty(m)
+    J = np.empty((m, n))
+    S = np.empty((n, n))
+    C = np.empty((n, n))
+    _residuals(A, b, x, r)
+    fx = 0.5 * _sumsq(r)
+    _jacobian_gradient(A, r, J, g)
+    mu, nu = mu0, 2.0
+    gsq = _sumsq(g)
+    tol2 = tol * tol
+    k = 0
+    reason = _test(fx, gsq, tol2)
+    while reason == RUNNING:
+        if k >= max_iter:
+            reason = MAX_ITER
+            break
+        _gram(J, S)
+        for j in range(n):
+            D[j] = max(D[j], math.sqrt(S[j, j]))
+            if D[j] == 0.0:
+                D[j] = 1.0
+        for a in range(n):
+            for j in range(a + 1):
+                S[a, j] /= D[a] * D[j]
+            gs[a] = g[a] / D[a]
+        ok = False
+        f_new = fx
+        for _ in range(max_trials):
+            if _cholesky(S, mu, C):
+                _cholesky_solve_neg(C, gs, q)
+                predicted = 0.5 * (mu * _sumsq(q) - _dot(q, gs))
+                for j in range(n):
+                    x_new[j] = x[j] + q[j] / D[j]
+                _residuals(A, b, x_new, r_new)
+                f_new = 0.5 * _sumsq(r_new)
+                rho = (fx - f_new) / predicted if predicted > 0.0 else -math.inf
+                if rho > eta:
+                    t = 2.0 * rho - 1.0
+                    mu = max(mu * max(1.0 / 3.0, 1.0 - t * t * t), LM_MU_FLOOR)
+                    nu = 2.0
+                    ok = True
+                    break
+            mu *= nu
+            nu *= 2.0
+            if not mu < math.inf:
+                break
+        if not ok:
+            reason = LINE_SEARCH
+            break
+        x, x_new = x_new, x
+        r, r_new = r_new, r
+        _jacobian_gradient(A, r, J, g)
+        fx = f_new
+        gsq = _sumsq(g)
+        k += 1
+        reason = _test(fx, gsq, tol2)
+    return x, reason, k
+
+
+# -- trust-region Newton (optbench/solvers/trust_region.py), Steihaug CG and Moré-Sorensen -------
+_EPS = sys.float_info.epsilon
+
+
+@numba.njit(inline="always")
+def _tr_roots(z, d, delta):
+    """(tau_lo, tau_hi) with ||z + tau d|| = delta."""
+    dd = 0.0
+    zd = 0.0
+    zz = 0.0
+    for i in range(z.shape[0]):
+        dd += d[i] * d[i]
+        zd += z[i] * d[i]
+        zz += z[i] * z[i]
+    c = zz - delta * delta
+    disc = math.sqrt(max(zd * zd - dd * c, 0.0))
+    q = -(zd + math.copysign(disc, zd))
+    if q == 0.0:
+        return 0.0, 0.0
+    a = q / dd
+    b = c / q
+    return min(a, b), max(a, b)
+
+
+@numba.njit
+def hand_trust_ncg(A, b, c, x0, radius, max_radius, eta, sub_tol, sub_iter, tol, max_iter):
+    """Trust-region Newton with Steihaug CG (N&W Algorithms 4.1, 7.2), written out."""
+    n = x0.shape[0]
+    x = x0.copy()
+    g = np.empty(n)
+    x_new = np.empty(n)
+    p = np.empty(n)
+    r = np.empty(n)
+    d = np.empty(n)
+    Hd = np.empty(n)
+    Hbuf = np.empty((n, n))
+    H = Hbuf
+    fx = p_fg(A, b, c, x, g)
+    gsq = _sumsq(g)
+    tol2 = tol * tol
+    k = 0
+    delta = radius
+    fresh = True
+    limit = sub_iter if sub_iter > 0 else 2 * n
+    reason = _test(fx, gsq, tol2)
+    while reason == RUNNING:
+        if k >= max_iter:
+            reason = MAX_ITER
+            break
+        if delta < _EPS * max(1.0, math.sqrt(_sumsq(x))):
+            reason = RADIUS_COLLAPSED
+            break
+        if fresh:
+            H = p_hess(A, b, c, x, Hbuf)
+            fresh = False
+        gn = math.sqrt(gsq)
+        cg_tol = min(sub_tol, math.sqrt(gn)) * gn
+        for i in range(n):
+            p[i] = 0.0
+            r[i] = g[i]
+            d[i] = -g[i]
+        rr = _sumsq(r)
+        boundary = False
+        if not math.sqrt(rr) <= cg_tol:
+            for _ in range(limit):
+                dHd = 0.0
+                for i in range(n):
+                    s = 0.0
+                    for j in range(n):
+                        s += H[i, j] * d[j]
+                    Hd[i] = s
+                    dHd += d[i] * s
+                if not dHd > 0.0:
+                    lo, hi = _tr_roots(p, d, delta)
+                    rd = _dot(r, d)
+                    tau = lo if lo * rd + 0.5 * lo * lo * dHd < hi * rd + 0.5 * hi * hi * dHd \
+                        else hi
+                    for i in range(n):
+                        p[i] += tau * d[i]
+                    boundary = True
+                    break
+                alpha = rr / dHd
+                out = 0.0
+                for i in range(n):
+                    t = p[i] + alpha * d[i]
+                    out += t * t
+                if out >= delta * delta:
+                    tau = _tr_roots(p, d, delta)[1]
+                    for i in range(n):
+                        p[i] += tau * d[i]
+                    boundary = True
+                    break
+                for i in range(n):
+                    p[i] += alpha * d[i]
+                    r[i] += alpha * Hd[i]
+                rr_new = _sumsq(r)
+                if math.sqrt(rr_new) <= cg_tol:
+                    break
+                beta = rr_new / rr
+                rr = rr_new
+                for i in range(n):
+                    d[i] = -r[i] + beta * d[i]
+        pred = 0.0
+        for i in range(n):
+            s = 0.0
+            for j in range(n):
+                s += H[i, j] * p[j]
+            pred -= p[i] * (g[i] + 0.5 * s)
+        if not np.isfinite(pred):
+            reason = MODEL_NOT_FINITE
+            break
+        f_new = fx
+        rho = math.nan
+        if pred > 0.0:
+            for i in range(n):
+                x_new[i] = x[i] + p[i]
+            f_new = p_f(A, b, c, x_new)
+            rho = (fx - f_new) / pred
+        elif gsq == 0.0:
+            k += 1
+            reason = GRAD_TOL
+            break
+        if not rho >= 0.25:
+            delta = 0.25 * delta
+        elif rho > 0.75 and boundary:
+            delta = min(2.0 * delta, max_radius)
+        k += 1
+        if rho > eta:
+            x, x_new = x_new, x
+            p_grad(A, b, c, x, g)
+            fx = f_new
+            gsq = _sumsq(g)
+            fresh = True
+            reason = _test(fx, gsq, tol2)
+    return x, reason, k
+
+
+@numba.njit(inline="always")
+def _tr_cholesky(H, lam, C):
+    """C C' = H + lam I (lower triangle of H): the scalar loop below n = 24, LAPACK from it
+    (as optbench.solvers.newton.shifted_cholesky); False if not positive definite."""
+    n = H.shape[0]
+    if n >= 24:
+        for i in range(n):
+            for j in range(i + 1):
+                C[i, j] = H[i, j]
+            C[i, i] += lam
+        try:
+            L = np.linalg.cholesky(C)
+        except Exception:
+            return False
+        for i in range(n):
+            if not (L[i, i] > 0.0 and L[i, i] < math.inf):
+                return False
+            for j in range(n):
+                C[i, j] = L[i, j]
+        return True
+    for j in range(n):
+        s = H[j, j] + lam
+        for k in range(j):
+            s -= C[j, k] * C[j, k]
+        if not s > 0.0:
+            return False
+        C[j, j] = math.sqrt(s)
+        for i in range(j + 1, n):
+            s = H[i, j]
+            for k in range(j):
+                s -= C[i, k] * C[j, k]
+            C[i, j] = s / C[j, j]
+        for i in range(j):
+            C[i, j] = 0.0
+    return True
+
+
+@numba.njit(inline="always")
+def _tr_chol_solve(C, g, d):
+    """C C' d = g."""
+    n = C.shape[0]
+    for i in range(n):
+        s = g[i]
+        for k in range(i):
+            s -= C[i, k] * d[k]
+        d[i] = s / C[i, i]
+    for i in range(n - 1, -1, -1):
+        d[i] /= C[i, i]
+        for k in range(i):
+            d[k] -= C[i, k] * d[i]
+
+
+@numba.njit
+def hand_trust_exact(A, b, c, x0, radius, max_radius, eta, sub_tol, sub_iter, tol, max_iter):
+    """Trust-region Newton with the Moré-Sorensen subproblem (N&W Algorithms 4.1, 4.3),
+    written out (the hard-case branch included, as in trust_region.more_sorensen)."""
+    n = x0.shape[0]
+    x = x0.copy()
+    g = np.empty(n)
+    x_new = np.empty(n)
+    p = np.empty(n)
+    w = np.empty(n)
+    z = np.empty(n)
+    best = np.empty(n)
+    C = np.empty((n, n))
+    Hbuf = np.empty((n, n))
+    H = Hbuf
+    fx = p_fg(A, b, c, x, g)
+    gsq = _sumsq(g)
+    tol2 = tol * tol
+    k = 0
+    delta = radius
+    fresh = True
+    limit = sub_iter if sub_iter > 0 else 50
+    sigma = sub_tol
+    reason = _test(fx, gsq, tol2)
+    while reason == RUNNING:
+        if k >= max_iter:
+            reason = MAX_ITER
+            break
+        if delta < _EPS * max(1.0, math.sqrt(_sumsq(x))):
+            reason = RADIUS_COLLAPSED
+            break
+        if fresh:
+            H = p_hess(A, b, c, x, Hbuf)
+            fresh = False
+        # Moré-Sorensen
+        gn = math.sqrt(gsq)
+        h_norm = 0.0
+        min_diag = math.inf
+        for i in range(n):
+            s = 0.0
+            for j in range(n):
+                s += abs(H[i, j])
+            h_norm = max(h_norm, s)
+            min_diag = min(min_diag, H[i, i])
+        lo = max(0.0, -min_diag, gn / delta - h_norm)
+        hi = max(0.0, gn / delta + h_norm)
+        lam = 0.0 if lo == 0.0 else max(1e-3 * hi, math.sqrt(lo * hi))
+        warm = False
+        have_best = False
+        done = False
+        boundary = False
+        for _ in range(limit):
+            if not _tr_cholesky(H, lam, C):
+                lo = max(lo, lam)
+                if not hi > lo:
+                    break
+                lam = max(1e-3 * hi, math.sqrt(lo * hi), lo + _EPS * max(lo, 1.0))
+                continue
+            _tr_chol_solve(C, g, p)
+            pn2 = 0.0
+            for i in range(n):
+                p[i] = -p[i]
+                pn2 += p[i] * p[i]
+            pn = math.sqrt(pn2)
+            if lam == 0.0 and pn <= delta:
+                done = True
+                break
+            if abs(pn - delta) <= sigma * delta:
+                done = True
+                boundary = True
+                break
+            if pn < delta:
+                hi = min(hi, lam)
+                for i in range(n):
+                    best[i] = p[i]
+                have_best = True
+                if not warm:
+                    for i in range(n):
+                        t = (i + 1) * 0.6180339887498949
+                        z[i] = 0.5 + (t - math.floor(t))
+                warm = True
+                for _ in range(3):
+                    _tr_chol_solve(C, z, w)
+                    wn = math.sqrt(_sumsq(w))
+                    if not (wn > 0.0 and wn < math.inf):
+                        break
+                    for i in range(n):
+                        z[i] = w[i] / wn
+                zAz = 0.0
+                for i in range(n):
+                    s = 0.0
+                    for j in range(n):
+                        s += H[i, j] * z[j]
+                    zAz += z[i] * s
+                zAz += lam
+                lo = max(lo, lam - zAz)
+                pz = _dot(p, z)
+                disc = math.sqrt(max(pz * pz + delta * delta - pn * pn, 0.0))
+                q = -(pz + math.copysign(disc, pz))
+                tau = (pn * pn - delta * delta) / q if q != 0.0 else 0.0
+                pAp = -_dot(g, p)
+                if tau * tau * zAz <= sigma * (2.0 - sigma) * (pAp + lam * delta * delta):
+                    for i in range(n):
+                        p[i] += tau * z[i]
+                    done = True
+                    boundary = True
+                    break
+            else:
+                lo = max(lo, lam)
+            for i in range(n):  # w = C^{-1} p
+                s = p[i]
+                for kk in range(i):
+                    s -= C[i, kk] * w[kk]
+                w[i] = s / C[i, i]
+            wn2 = _sumsq(w)
+            lam_new = lam + (pn * pn / wn2) * ((pn - delta) / delta) if wn2 > 0.0 else math.nan
+            if lam_new > lo and lam_new < hi:
+                lam = lam_new
+            elif hi > lo:
+                lam = max(1e-3 * hi, math.sqrt(lo * hi), lo + _EPS * max(lo, 1.0))
+            else:
+                break
+        if not done:
+            if not have_best:
+                raise ValueError("the hand version has no Cauchy fallback")
+            for i in range(n):
+                p[i] = best[i]
+        pred = 0.0
+        for i in range(n):
+            s = 0.0
+            for j in range(n):
+                s += H[i, j] * p[j]
+            pred -= p[i] * (g[i] + 0.5 * s)
+        if not np.isfinite(pred):
+            reason = MODEL_NOT_FINITE
+            break
+        f_new = fx
+        rho = math.nan
+        if pred > 0.0:
+            for i in range(n):
+                x_new[i] = x[i] + p[i]
+            f_new = p_f(A, b, c, x_new)
+            rho = (fx - f_new) / pred
+        elif gsq == 0.0:
+            k += 1
+            reason = GRAD_TOL
+            break
+        if not rho >= 0.25:
+            delta = 0.25 * delta
+        elif rho > 0.75 and boundary:
+            delta = min(2.0 * delta, max_radius)
+        k += 1
+        if rho > eta:
+            x, x_new = x_new, x
+            p_grad(A, b, c, x, g)
+            fx = f_new
+            gsq = _sumsq(g)
+            fresh = True
+            reason = _test(fx, gsq, tol2)
+    return x, reason, k
+
+
+# -- Nelder-Mead: f only; the simplex sorted through an index array, the new vertex inserted
+# after its ties (nelder_mead.py's arithmetic, so the best vertex is bit-identical) --------------
+@numba.njit
+def hand_nelder_mead(A, b, c, x0, adaptive, xatol, fatol, perturb, zero_perturb, tol,
+                     max_iter):
+    """Nelder-Mead from scipy's start simplex; stops on f not finite or the simplex test
+    (tol is unused: there is no gradient)."""
+    n = x0.shape[0]
+    if adaptive:
+        rho, chi, psi, sigma = 1.0, 1.0 + 2.0 / n, 0.75 - 1.0 / (2.0 * n), 1.0 - 1.0 / n
+    else:
+        rho, chi, psi, sigma = 1.0, 2.0, 0.5, 0.5
+    S = np.empty((n + 1, n))
+    F = np.empty(n + 1)
+    xbar = np.empty(n)
+    xr = np.empty(n)
+    xt = np.empty(n)
+    for j in range(n + 1):
+        for i in range(n):
+            S[j, i] = x0[i]
+        if j > 0:
+            S[j, j - 1] = (1.0 + perturb) * x0[j - 1] if x0[j - 1] != 0.0 else zero_perturb
+        F[j] = p_f(A, b, c, S[j])
+    order = np.arange(n + 1)
+    for i in range(1, n + 1):
+        j = order[i]
+        p = i - 1
+        while p >= 0 and F[order[p]] > F[j]:
+            order[p + 1] = order[p]
+            p -= 1
+        order[p + 1] = j
+    k = 0
+    reason = RUNNING
+    while True:
+        if k >= max_iter:
+            reason = MAX_ITER
+            break
+        w = order[n]
+        for i in range(n):
+            xbar[i] = 0.0
+        for r in range(n):
+            j = order[r]
+            for i in range(n):
+                xbar[i] += S[j, i]
+        for i in range(n):
+            xbar[i] /= n
+            xr[i] = (1.0 + rho) * xbar[i] - rho * S[w, i]
+        fr = p_f(A, b, c, xr)
+        shrink = False
+        if fr < F[order[0]]:
+            for i in range(n):
+                xt[i] = (1.0 + rho * chi) * xbar[i] - rho * chi * S[w, i]
+            fe = p_f(A, b, c, xt)
+            if fe < fr:
+                S[w, :] = xt
+                F[w] = fe
+            else:
+                S[w, :] = xr
+                F[w] = fr
+        elif fr < F[order[n - 1]]:
+            S[w, :] = xr
+            F[w] = fr
+        elif fr < F[w]:
+            for i in range(n):
+                xt[i] = (1.0 + psi * rho) * xbar[i] - psi * rho * S[w, i]
+            fc = p_f(A, b, c, xt)
+            if fc <= fr:
+                S[w, :] = xt
+                F[w] = fc
+            else:
+                shrink = True
+        else:
+            for i in range(n):
+                xt[i] = (1.0 - psi) * xbar[i] + psi * S[w, i]
+            fc = p_f(A, b, c, xt)
+            if fc < F[w]:
+                S[w, :] = xt
+                F[w] = fc
+            else:
+                shrink = True
+        if shrink:
+            bst = order[0]
+            for r in range(1, n + 1):
+                j = order[r]
+                for i in range(n):
+                    S[j, i] = S[bst, i] + sigma * (S[j, i] - S[bst, i])
+                F[j] = p_f(A, b, c, S[j])
+            for i in range(1, n + 1):
+                j = order[i]
+                p = i - 1
+                while p >= 0 and F[order[p]] > F[j]:
+                    order[p + 1] = order[p]
+                    p -= 1
+                order[p + 1] = j
+        else:
+            p = n - 1
+            while p >= 0 and F[order[p]] > F[w]:
+                order[p + 1] = order[p]
+                p -= 1
+            order[p + 1] = w
+        k += 1
+        bst = order[0]
+        if not np.isfinite(F[bst]):
+            reason = NOT_FINITE
+            break
+        x_spread = 0.0
+        f_spread = 0.0
+        for r in range(1, n + 1):
+            j = order[r]
+            for i in range(n):
+                x_spread = max(x_spread, abs(S[j, i] - S[bst, i]))
+            f_spread = max(f_spread, abs(F[j] - F[bst]))
+        if x_spread <= xatol and f_spread <= fatol:
+            reason = SIMPLEX_TOL
+            break
+    return S[order[0]].copy(), reason, k
+
+
 # == drivers: R runs from the same start inside compiled code ===================================
 @numba.njit
 def run_optbench(entry, oracle, x0, args, control, reps):
@@ -1229,6 +2006,10 @@ def _ncg_args(args):
     return c1, c2
 
 
+def _without_residuals(args):
+    return tuple(args[1:])  # plan.args[0] is the problem's Residuals (r, J, data, m, c)
+
+
 # method -> (hand-fused function, optbench plan.args -> its parameters)
 HAND = {
     "gd": (hand_gd, _same), "gd-armijo": (hand_gd_armijo, _same), "gd-bb": (hand_gd_bb, _same),
@@ -1236,7 +2017,10 @@ HAND = {
     "heavy-ball": (hand_heavy_ball, _same), "nesterov": (hand_nesterov, _nesterov_args),
     "newton": (hand_newton, _same), "newton-ls": (hand_newton_ls, _same),
     "cg": (hand_cg, _same), "ncg": (hand_ncg, _ncg_args), "bfgs": (hand_bfgs, _same),
-    "lbfgs": (hand_lbfgs, _same), "sgd": (hand_sgd, _same),
+    "lbfgs": (hand_lbfgs, _same), "sgd": (hand_sgd, _same), "adam": (hand_adam, _same),
+    "gauss-newton": (hand_gauss_newton, _without_residuals), "lm": (hand_lm, _without_residuals),
+    "trust-ncg": (hand_trust_ncg, _same), "trust-exact": (hand_trust_exact, _same),
+    "nelder-mead": (hand_nelder_mead, _same),
 }
 
 
@@ -1350,8 +2134,7 @@ def fmt_time(seconds: float) -> str:
 
 
 def reason_word(code: int) -> str:
-    return describe(code, iteration="?", tol=TOL, gap_tol=0, max_iter="K",
-                    time_limit=0)[0] if code else "running"
+    return status_of(code) if code else "running"
 
 
 def print_tables(cases: list[Case], rounds: int) -> None:
@@ -1464,8 +2247,8 @@ def main(argv=None) -> int:
                         help="interleaved rounds; minimum and median reported (default 5)")
     parser.add_argument("--only", default="",
                         help="comma-separated methods (default: all): " + ",".join(METHODS))
-    parser.add_argument("--problem", choices=("quadratic", "least-squares", "both"),
-                        default="both")
+    parser.add_argument("--problem", choices=(*PROBLEMS, "both"), default="both",
+                        help="one problem, or 'both': every problem (default)")
     parser.add_argument("--min-time", type=float, default=0.2,
                         help="seconds per measurement at least (default 0.2)")
     parser.add_argument("--blas-threads", type=int, default=1,

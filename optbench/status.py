@@ -14,12 +14,13 @@ import math
 
 __all__ = ["RUNNING", "GRAD_TOL", "GAP_TOL", "NO_MISTAKES", "ROOT_FOUND", "MAX_ITER",
            "TIME_LIMIT", "NOT_FINITE", "INTERRUPTED", "REL_GRAD_TOL", "F_TOL", "METHOD_TEST",
-           "METHOD_FAILED", "FIRST_REFUSAL",
-           "SINGULAR", "LINE_SEARCH",
-           "NOT_DESCENT", "ZERO_DERIVATIVE", "NEGATIVE_CURVATURE", "PRECISION_LIMIT", "STATUSES",
+           "METHOD_FAILED", "SIMPLEX_TOL", "FIRST_REFUSAL",
+           "SINGULAR", "LINE_SEARCH", "RANK_DEFICIENT",
+           "NOT_DESCENT", "ZERO_DERIVATIVE", "NEGATIVE_CURVATURE", "PRECISION_LIMIT",
+           "RADIUS_COLLAPSED", "MODEL_NOT_FINITE", "STATUSES",
            "METHOD_FAILURES", "NO_OUTCOME", "FAILED_STATUSES", "STATUS_CODES", "EXIT_CODES",
            "EXIT_BAD_INPUT", "EXIT_STOPPED", "EXIT_FAILED", "EXIT_ERRORS", "EXIT_FAULT",
-           "EXIT_SIGNAL", "describe", "exit_code", "diverged"]
+           "EXIT_SIGNAL", "describe", "status_of", "exit_code", "diverged"]
 
 RUNNING = 0
 GRAD_TOL = 1         # converged: gradient norm below tol
@@ -33,6 +34,7 @@ INTERRUPTED = 8      # stopped by a signal (Ctrl-C, SIGTERM) at a checkpoint
 REL_GRAD_TOL = 9     # converged: gradient norm below rtol times the start's
 F_TOL = 10           # converged: f decreased by at most ftol (relative) over the window
 METHOD_TEST = 11     # converged: by the method's own test (a Python solver that says so)
+SIMPLEX_TOL = 12     # converged: Nelder-Mead's simplex test (vertices within xatol, f within fatol)
 
 FIRST_REFUSAL = 20
 SINGULAR = 20        # failed: singular Hessian (no Newton step exists)
@@ -43,6 +45,9 @@ NEGATIVE_CURVATURE = 24  # failed: p'Ap <= 0 in linear CG (the Hessian is not po
 PRECISION_LIMIT = 25  # a line search cannot decrease f by more than its rounding error
 METHOD_FAILED = 26   # failed: a Python solver returned failure, or returned without meeting
                      # the run's tests (its x is the point it returned)
+RADIUS_COLLAPSED = 27  # a trust radius below the rounding level of x (trust-region methods)
+MODEL_NOT_FINITE = 28  # failed: the trust-region model (the Hessian) is not finite
+RANK_DEFICIENT = 29  # failed: J'J has no Cholesky factor (J rank-deficient): no Gauss-Newton step
 
 # reason -> (status word, message template); templates may use {iteration}, {tol},
 # {gap_tol}, {max_iter}, {time_limit}, {grad_norm}, {signal}, {rtol}, {ftol}, {ftol_window}
@@ -51,6 +56,8 @@ _REASONS = {
     GAP_TOL: ("converged", "f - f* <= gap_tol={gap_tol:g}"),
     REL_GRAD_TOL: ("converged", "gradient norm <= rtol={rtol:g} x |grad f(x0)|"),
     METHOD_TEST: ("converged", "the solver's own test: {detail}"),
+    SIMPLEX_TOL: ("converged", "simplex test: every vertex within xatol of the best in every "
+                               "coordinate and every f within fatol of the best f"),
     METHOD_FAILED: ("failed", "{detail}"),
     F_TOL: ("converged", "f decreased by at most ftol={ftol:g} x max(|f|, 1) over the last "
                          "{ftol_window} iterations"),
@@ -67,10 +74,19 @@ _REASONS = {
     ZERO_DERIVATIVE: ("failed", "f'(x) = 0 at iteration {iteration}: no Newton root step"),
     NEGATIVE_CURVATURE: ("failed", "direction of non-positive curvature p'Ap <= 0 at iteration "
                                    "{iteration}: the Hessian is not positive definite"),
+    RANK_DEFICIENT: ("failed", "J'J is singular at iteration {iteration} (no Cholesky factor: "
+                               "the Jacobian is rank-deficient to working precision): no "
+                               "Gauss-Newton step"),
     PRECISION_LIMIT: ("precision_limit",
                       "f cannot be decreased further in floating point at iteration {iteration}"
                       ": the line search's shortest step asked for less decrease than the "
                       "rounding error of f (|grad| = {grad_norm:.3g}, tol={tol:g} not met)"),
+    RADIUS_COLLAPSED: ("precision_limit",
+                       "the trust radius fell below the rounding level of x at iteration "
+                       "{iteration}: the model's steps kept failing to decrease f as predicted "
+                       "(|grad| = {grad_norm:.3g}, tol={tol:g} not met)"),
+    MODEL_NOT_FINITE: ("failed", "the trust-region model is not finite at iteration "
+                                 "{iteration}: the Hessian has an inf or NaN"),
 }
 
 STATUSES = ("converged", "max_iter", "time_limit", "precision_limit", "diverged", "failed",
@@ -113,6 +129,11 @@ def diverged(status: str, f: float | None, f0: float | None) -> bool:
         return False
     f, f0 = float(f), float(f0)
     return math.isfinite(f0) and not f <= f0
+
+
+def status_of(reason: int) -> str:
+    """The status word of a reason code (``converged``, ``max_iter`` ...)."""
+    return _REASONS[int(reason)][0]
 
 
 def describe(reason: int, detail: str = "", **context) -> tuple[str, str]:

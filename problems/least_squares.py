@@ -1,4 +1,11 @@
-"""Least squares 1/2 ||Ax - y||^2 on generated data, and 1-D linear regression as its instance."""
+"""Least squares 1/2 ||Ax - y||^2 on generated data, and 1-D linear regression as its instance.
+
+Both expose their residuals r = Ax - y (``extra["residuals"]``, ``extra["jacobian"]`` = A,
+``extra["m"]``, ``extra["residual_scale"]`` = 1/2 since f = 1/2 ||r||^2) for Gauss-Newton type
+solvers; the functions read (A, y) at run time: ``functools.partial(ls_residuals, args=(A, y))``.
+"""
+
+import functools
 
 import numpy as np
 
@@ -85,6 +92,28 @@ def ls_grad_parallel(x, args, out):
 
 
 @jit
+def ls_residuals(x, out, args):
+    """out = Ax - y"""
+    A, y = args
+    m, n = A.shape
+    for i in range(m):
+        r = -y[i]
+        for j in range(n):
+            r += A[i, j] * x[j]
+        out[i] = r
+
+
+@jit
+def ls_jacobian(x, out, args):
+    """out = A (the Jacobian of Ax - y)"""
+    A = args[0]
+    m, n = A.shape
+    for i in range(m):
+        for j in range(n):
+            out[i, j] = A[i, j]
+
+
+@jit
 def ls_hess(x, args, out):
     A, y = args
     out[:, :] = A.T @ A
@@ -120,6 +149,11 @@ def _instance(name, A, y, x0, formula, reference, parallel=False, **facts):
                         batch=ls_batch)
     else:
         oracle = Oracle(ls_f, ls_grad, ls_fg, ls_hess, (A, y), batch=ls_batch)
+    data = (A, y)
+    residuals = {"residuals": functools.partial(ls_residuals, args=data),
+                 "jacobian": functools.partial(ls_jacobian, args=data), "m": A.shape[0],
+                 "residual_scale": 0.5}
+    facts["extra"] = {**facts.get("extra", {}), **residuals}
     return Problem(
         name=name, family="least-squares", oracle=oracle,
         x0=x0, formula=formula, reference=reference, f_star=f_star, f_star_tol=f_star_tol,

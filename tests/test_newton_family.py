@@ -175,3 +175,64 @@ def test_newton_direction_solves_definite_indefinite_and_refuses_singular(n):
         np.testing.assert_allclose(H @ d, g, atol=1e-9)
     singular = np.zeros((n, n))
     assert not newton_mod.newton_direction(singular, g, d, C)
+
+
+# -- newton-safe's shift: adaptive, warm-started from the last one ------------------------------
+def _symmetric(rng, eigenvalues):
+    Q, _ = np.linalg.qr(rng.standard_normal((len(eigenvalues), len(eigenvalues))))
+    return (Q * np.asarray(eigenvalues, dtype=float)) @ Q.T
+
+
+@pytest.mark.parametrize("n", _ORDERS)
+def test_adaptive_shift_is_within_one_growth_factor_of_the_smallest_working_shift(n):
+    """From below (no memory), the search stops at the first grid point above -lambda_min(H):
+    lambda in (-lambda_min, growth * -lambda_min] (the point before it failed, or was skipped
+    as below -min H_ii, itself below -lambda_min), up to the rounding of H and of the
+    factorization, a few n eps ||H||."""
+    rng = np.random.default_rng(n)
+    growth = 10.0
+    for lam_min in (-3.0, -1e-4, -2e5):
+        H = _symmetric(rng, np.concatenate([[lam_min], np.geomspace(1.0, 1e8, n - 1)]))
+        needed = -np.linalg.eigvalsh(H)[0]
+        rounding = 4 * n * np.finfo(float).eps * np.linalg.norm(H, 2)  # < 1e-5 here
+        C, memory = np.empty((n, n)), np.zeros(1)
+        lam = newton_mod.adaptive_shift(H, C, memory, 1e-15, growth)
+        assert needed - rounding < lam <= growth * (needed + rounding), (lam, needed)
+        assert memory[0] == lam
+        np.testing.assert_allclose(C @ C.T, H + lam * np.eye(n),
+                                   atol=1e-12 * np.linalg.norm(H))
+
+
+def test_adaptive_shift_starts_one_factor_below_the_last_and_fades_without_one():
+    rng = np.random.default_rng(3)
+    H = _symmetric(rng, [-2.0, 1.0, 5.0])
+    C = np.empty((3, 3))
+    memory = np.array([1e4])
+    # the last shift was 1e4: the search starts at 1e3, which works (> 2), and is kept
+    assert newton_mod.adaptive_shift(H, C, memory, 1e-15, 10.0) == 1e3
+    assert memory[0] == 1e3
+    # a positive definite H: no shift, and the memory fades by one factor
+    P = _symmetric(rng, [0.5, 1.0, 5.0])
+    assert newton_mod.adaptive_shift(P, C, memory, 1e-15, 10.0) == 0.0
+    np.testing.assert_allclose(C @ C.T, P, atol=1e-13)
+    assert memory[0] == 1e2
+    # a non-finite Hessian: no shift factorizes (NaN: the step reports a singular Hessian)
+    bad = H.copy()
+    bad[0, 1] = bad[1, 0] = np.nan
+    assert np.isnan(newton_mod.adaptive_shift(bad, C, memory, 1e-15, 10.0))
+
+
+@pytest.mark.slow  # compiles newton-safe for the MGH collection (~30 s cold)
+def test_safeguarded_newton_reaches_f_star_on_badly_scaled_meyer():
+    """Meyer's Hessian near the start has eigenvalues from about -5 to 2e12: a shift set
+    relative to its largest entries (~2e9) stalled (f = 1.17e6 after 20,000 iterations);
+    the shift that follows the smallest working one lets Newton reach f*."""
+    p = optbench.make_problem("mgh-meyer")
+    res = optbench.run(p, "newton-safe", max_iter=1000)
+    f = res.table["f"].to_numpy()
+    assert f[-1] - p.f_star <= 1e-6 * p.f_star
+    assert np.all(np.diff(f) <= 0)
+    # the shift falls as the iterates approach the minimizer, where H is positive definite
+    lam = res.table["lambda"].to_numpy()[1:]
+    assert lam[0] > 0 and lam[-1] == 0.0
+    assert res.status in ("converged", "precision_limit")

@@ -3,9 +3,10 @@
 - ``newton``: x <- x - alpha H^-1 g (constant damping alpha); H^-1 g by Cholesky when H is
   positive definite, by LU otherwise.
 - ``newton-ls``: the Newton direction with Armijo backtracking from the full step.
-- ``newton-safe``: H + lambda I with lambda raised until it is positive definite (a
-  Cholesky factorization succeeds), then backtracking; lambda is recorded. Makes progress on
-  indefinite problems instead of stepping to a saddle point or a maximum.
+- ``newton-safe``: H + lambda I with the smallest lambda of a geometric search that makes it
+  positive definite (a Cholesky factorization succeeds), started one factor below the last
+  iteration's shift, then backtracking; lambda is recorded. Makes progress on indefinite
+  problems instead of stepping to a saddle point or a maximum.
 - ``newton-root``: x <- x - f(x)/f'(x), the root finder of the course notes (1-D).
 """
 
@@ -25,7 +26,7 @@ from ._loop import drive, without_grad_test
 from .line_search import accept, backtracking
 
 __all__ = ["newton", "newton_ls", "newton_safe", "newton_root", "newton_direction",
-           "shifted_cholesky", "cholesky_solve"]
+           "shifted_cholesky", "cholesky_solve", "adaptive_shift"]
 
 
 _LAPACK_FROM_N = 24  # Cholesky by LAPACK from this order on (the scalar loop wins below it)
@@ -197,25 +198,50 @@ def newton_ls(oracle, x0, c, shrink, max_trials, control):
 @jit(inline=True)
 def _newton_safe_init(oracle, x, g, params):
     n = x.shape[0]
-    return ((np.empty((n, n)), np.empty((n, n)), np.empty(n), np.empty(n), np.empty(n)),
-            value_and_grad(oracle, x, g))
+    memory = np.zeros(1)  # the last positive shift, fading by growth per iteration
+    return ((np.empty((n, n)), np.empty((n, n)), np.empty(n), np.empty(n), np.empty(n),
+             memory), value_and_grad(oracle, x, g))
+
+
+@jit
+def adaptive_shift(H, C, memory, lam0, growth):
+    """The shift lambda >= 0 of H + lambda I, factorized into C: 0 when H is positive
+    definite, else the first of mu, mu*growth, ... above -min_i H_ii that factorizes,
+    mu = max(memory / growth, lam0 ||H||_F); ``memory`` (one entry) keeps the last positive
+    shift (and loses a factor growth per call without one). NaN when none is finite."""
+    if shifted_cholesky(H, 0.0, C):
+        memory[0] /= growth
+        return 0.0
+    n = H.shape[0]
+    fro = 0.0
+    lower = 0.0  # H + lambda I is positive definite only if lambda > -H_ii for every i
+    for i in range(n):
+        lower = max(lower, -H[i, i])
+        for j in range(n):
+            fro += H[i, j] * H[i, j]
+    fro = math.sqrt(fro)
+    lam = max(memory[0] / growth, lam0 * (fro if fro > 0.0 else 1.0))
+    while lam <= lower and lam < math.inf:
+        lam *= growth
+    while not shifted_cholesky(H, lam, C):
+        lam *= growth
+        if not lam < math.inf:
+            return math.nan
+    memory[0] = lam
+    return lam
 
 
 @jit(inline=True)
 def _newton_safe_step(oracle, x, g, fx, work, params, k, extras):
-    """lambda: smallest of 0, lam0, lam0*growth, ... with H + lambda I positive definite;
-    d = -(H + lambda I)^{-1} g; x <- x + t d with backtracking"""
-    H, C, d, x_new, g_new = work
+    """lambda: 0 if H is positive definite, else the first working shift of a geometric
+    search started one factor below the last; d = -(H + lambda I)^{-1} g; x <- x + t d with
+    backtracking"""
+    H, C, d, x_new, g_new, memory = work
     lam0, growth, c, shrink, max_trials = params
     hessian(oracle, x, H)
-    scale = 0.0
-    for i in range(H.shape[0]):
-        scale = max(scale, abs(H[i, i]))
-    lam = 0.0
-    while not shifted_cholesky(H, lam, C):
-        lam = lam0 * max(scale, 1.0) if lam == 0.0 else lam * growth
-        if not np.isfinite(lam):
-            return fx, np.nan, SINGULAR
+    lam = adaptive_shift(H, C, memory, lam0, growth)
+    if not lam >= 0.0:
+        return fx, np.nan, SINGULAR
     cholesky_solve(C, g, d)
     for i in range(d.shape[0]):
         d[i] = -d[i]
@@ -228,16 +254,25 @@ def _newton_safe_step(oracle, x, g, fx, work, params, k, extras):
 
 @jit
 def newton_safe(oracle, x0, lam0, growth, c, shrink, max_trials, control):
-    """Safeguarded Newton: ``d = -(H + lambda I)^{-1} g`` with the smallest lambda in
-    0, lam0 max|H_ii|, then times ``growth``, for which a Cholesky factorization succeeds,
-    followed by Armijo backtracking from t = 1.
+    """Safeguarded Newton: ``d = -(H + lambda I)^{-1} g`` followed by Armijo backtracking
+    from t = 1, with lambda = 0 when H is positive definite (a Cholesky factorization
+    succeeds) and otherwise the first of mu, mu growth, mu growth^2, ... above
+    -min_i H_ii for which it succeeds, from mu = max(lambda_prev / growth, lam0 ||H||_F):
+    ``lambda_prev`` is the last positive shift, divided by ``growth`` at every iteration
+    without one. So the search starts one factor below the last shift, and the shift
+    follows the smallest one that works (within a factor ``growth``) as it falls, instead
+    of staying at the first one found. On badly scaled problems a shift relative to the
+    largest entries damps every step to a crawl: near the start of ``mgh-meyer`` the
+    Hessian's eigenvalues run from about -5 to 2e12, and 1e-3 max|H_ii| is 2e9.
 
     Where H is positive definite this is Newton's method with a line search; where it is
     indefinite (a saddle, a maximum) the shift makes d a descent direction, so f decreases
     instead of the iterate heading for the stationary point. ``lambda`` and the line-search
-    ``trials`` are recorded. Called like :func:`newton`.
+    ``trials`` are recorded; ``failed`` (singular) when no finite shift factorizes (a
+    non-finite Hessian). Called like :func:`newton`.
 
-    Reference: Nocedal & Wright (2006), 3.4 (Algorithm 3.3, Cholesky with added identity).
+    Reference: Nocedal & Wright (2006), 3.4 (Algorithm 3.3, Cholesky with added multiple
+    of the identity; here warm-started from the previous iteration's shift).
     """
     return drive(oracle, x0, (lam0, growth, c, shrink, max_trials), _newton_safe_init,
                  _newton_safe_step, 2, control)
@@ -315,9 +350,10 @@ register_solver(Solver(
 ))
 register_solver(Solver(
     name="newton-safe", entry=newton_safe,
-    params=(Param("lam0", 1e-3, float, "first shift, relative to max |H_ii|", low=0.0,
-                  strict=True),
-            Param("growth", 10.0, float, "factor between shifts", low=1.0, strict=True),
+    params=(Param("lam0", 1e-15, float, "smallest shift tried, relative to ||H||_F",
+                  low=0.0, strict=True, high=1.0),
+            Param("growth", 10.0, float, "factor between the shifts tried, and by which the "
+                  "last shift fades per iteration", low=1.0, strict=True),
             *_LINE_SEARCH_PARAMS),
     summary="safeguarded Newton: H + lambda I made positive definite, then backtracking",
     formula="x_{k+1} = x_k - t_k (H(x_k) + lambda_k I)^{-1} grad f(x_k)",

@@ -1,4 +1,5 @@
-"""Stochastic gradient methods for finite sums f = 1/m sum_i f_i: SGD and mini-batch SGD.
+"""Stochastic gradient methods for finite sums f = 1/m sum_i f_i: SGD and mini-batch SGD,
+and the shared pieces every stochastic method is built from.
 
 The problem's ``batch(x, args, idx, out)`` gives the mean of f_i and of grad f_i over the
 samples ``idx`` (see :class:`optbench.Oracle`). One iteration is one epoch: a pass over the
@@ -7,9 +8,22 @@ the end of each epoch (for the table only: the method's cost is its batches, b/m
 evaluation each, see :mod:`optbench.oracle`). ``sgd_steps`` records every mini-batch step
 instead (one iteration per step, with the full f and gradient evaluated after every step:
 meant for small problems).
+
+A stochastic method is an **update rule** plugged into these pieces: the epoch, the single
+step, the seeded shuffling, the mini-batches and the learning-rate decay are written once
+here; a method supplies ``rule(x, gb, memory, hyper, eta, schedule, t)`` (x updated in place
+from the mini-batch gradient ``gb``; ``memory`` the method's ``slots`` state vectors, rows of
+a (slots, n) array of zeros at the start; ``hyper`` its constants; ``eta`` the step's learning
+rate, ``schedule`` = 1/(e + 1)^decay_power = eta / lr the decay's multiplier in epoch e,
+``t`` the steps taken so far, this one included), and two one-line step kernels handing its
+rule to :func:`epoch` and :func:`one_step` (a rule named there, not carried in a tuple, is
+inlined into the loop like every kernel). SGD's rule is heavy ball;
+:mod:`optbench.solvers.adaptive` adds Adam, AdaGrad, RMSProp.
 """
 
 from __future__ import annotations
+
+from collections import namedtuple
 
 import numpy as np
 
@@ -22,55 +36,66 @@ from ..status import RUNNING
 from ._loop import drive
 from .step_sizes import diminishing
 
-__all__ = ["sgd", "sgd_steps", "DECAY"]
+__all__ = ["sgd", "sgd_steps", "DECAY", "Stochastic", "SAMPLING_PARAMS", "COLUMNS",
+           "check_sampling", "check_below_one", "stochastic_init", "epoch", "one_step"]
 
 # learning-rate schedules over epochs t: eta_t = eta0 / (t + 1)^power, by name -> power
 DECAY = {"none": 0.0, "sqrt": 0.5, "inverse": 1.0}
 
+Stochastic = namedtuple("Stochastic", ["samples", "batch_size", "lr", "decay_power", "seed",
+                                       "slots", "hyper"])
+Stochastic.__doc__ = """The parameters of a stochastic method: the sampling (``samples`` m,
+``batch_size``, ``seed`` of the shuffling), the learning rate ``lr`` decayed per epoch t as
+lr / (t + 1)^decay_power, the number ``slots`` of state vectors its rule keeps and the rule's
+constants ``hyper`` (a tuple)."""
+
 
 @jit(inline=True)
-def _sgd_init(oracle, x, g, params):
-    m, batch_size, lr, power, beta, seed = params
-    np.random.seed(seed)
+def stochastic_init(oracle, x, g, params):
+    """order = 0..m-1, batch index buffers, the batch gradient, counters, the rule's memory
+    (slots x n zeros); f(x0) and grad f(x0) for the table only"""
+    np.random.seed(params.seed)
     n = x.shape[0]
+    m, batch_size = params.samples, params.batch_size
     order = np.arange(m)
     idx_full = np.empty(batch_size, dtype=np.int64)
     idx_last = np.empty(m % batch_size, dtype=np.int64)  # the short last batch of an epoch
     state = np.zeros(3, dtype=np.int64)  # position in the order, epochs done, steps done
-    work = (order, idx_full, idx_last, np.empty(n), np.zeros(n), state)
+    memory = np.zeros((params.slots, n))
+    work = (order, idx_full, idx_last, np.empty(n), state, memory)
     return work, value_and_grad(observed(oracle), x, g)  # the table's first row only
 
 
 @jit(inline=True)
-def _sgd_update(oracle, x, work, pos, eta, beta):
-    """One mini-batch step from position ``pos`` of the order: v <- beta v + mean grad f_i,
-    x <- x - eta v. Returns (mean f_i over the batch, batch size)."""
-    order, idx_full, idx_last, gb, v, state = work
+def _minibatch_step(oracle, x, work, pos, params, eta, schedule, rule):
+    """gb <- mean grad f_i over the batch from position ``pos`` of the order, then the rule's
+    update of x. Returns (mean f_i over the batch, batch size)."""
+    order, idx_full, idx_last, gb, state, memory = work
     nb = min(idx_full.shape[0], order.shape[0] - pos)
     idx = idx_full if nb == idx_full.shape[0] else idx_last
     for j in range(nb):
         idx[j] = order[pos + j]
     fb = batch(oracle, x, idx, gb, order.shape[0])
-    for i in range(x.shape[0]):
-        v[i] = beta * v[i] + gb[i]
-        x[i] -= eta * v[i]
+    state[2] += 1
+    rule(x, gb, memory, params.hyper, eta, schedule, state[2])
     return fb, nb
 
 
 @jit(inline=True)
-def _sgd_epoch(oracle, x, g, fx, work, params, k, extras):
-    """one epoch of mini-batch steps in a fresh order; g <- grad f at the epoch's end"""
-    m, batch_size, lr, power, beta, seed = params
-    order, state = work[0], work[5]
-    eta = diminishing(lr, power, k)
+def epoch(oracle, x, g, work, params, k, extras, rule):
+    """one epoch of mini-batch ``rule`` steps in a fresh order; g <- grad f at the epoch's end
+    (the step kernel's result: f, the epoch's rate eta, RUNNING)"""
+    order, state = work[0], work[4]
+    m = params.samples
+    eta = diminishing(params.lr, params.decay_power, k)
+    schedule = diminishing(1.0, params.decay_power, k)
     np.random.shuffle(order)
     pos = 0
     seen = 0.0
     while pos < m:
-        fb, nb = _sgd_update(oracle, x, work, pos, eta, beta)
+        fb, nb = _minibatch_step(oracle, x, work, pos, params, eta, schedule, rule)
         seen += fb * nb
         pos += nb
-        state[2] += 1
     state[1] += 1
     extras[0] = state[1]
     extras[1] = state[2]
@@ -79,25 +104,46 @@ def _sgd_epoch(oracle, x, g, fx, work, params, k, extras):
 
 
 @jit(inline=True)
-def _sgd_one_step(oracle, x, g, fx, work, params, k, extras):
-    """one mini-batch step (a new shuffled order at each epoch's start); g <- grad f"""
-    m, batch_size, lr, power, beta, seed = params
-    order, state = work[0], work[5]
+def one_step(oracle, x, g, work, params, extras, rule):
+    """one mini-batch ``rule`` step (a new shuffled order at each epoch's start); g <- grad f"""
+    order, state = work[0], work[4]
+    m = params.samples
     pos = state[0]
     if pos == 0:
         np.random.shuffle(order)
-    eta = diminishing(lr, power, state[1])
-    fb, nb = _sgd_update(oracle, x, work, pos, eta, beta)
+    eta = diminishing(params.lr, params.decay_power, state[1])
+    schedule = diminishing(1.0, params.decay_power, state[1])
+    fb, nb = _minibatch_step(oracle, x, work, pos, params, eta, schedule, rule)
     pos += nb
     if pos == m:
         pos = 0
         state[1] += 1
     state[0] = pos
-    state[2] += 1
     extras[0] = state[1] + pos / m
     extras[1] = state[2]
     extras[2] = fb
     return value_and_grad(observed(oracle), x, g), eta, RUNNING  # the table's
+
+
+@jit(inline=True)
+def _momentum_rule(x, gb, memory, hyper, eta, schedule, t):
+    """v <- beta v + gb;  x <- x - eta v   (memory[0] = v, hyper = (beta,))"""
+    beta = hyper[0]
+    for i in range(x.shape[0]):
+        memory[0, i] = beta * memory[0, i] + gb[i]
+        x[i] -= eta * memory[0, i]
+
+
+@jit(inline=True)
+def _sgd_epoch(oracle, x, g, fx, work, params, k, extras):
+    """one epoch of heavy-ball mini-batch steps"""
+    return epoch(oracle, x, g, work, params, k, extras, _momentum_rule)
+
+
+@jit(inline=True)
+def _sgd_step(oracle, x, g, fx, work, params, k, extras):
+    """one heavy-ball mini-batch step"""
+    return one_step(oracle, x, g, work, params, extras, _momentum_rule)
 
 
 @jit
@@ -128,8 +174,8 @@ def sgd(oracle, x0, samples, batch_size, lr, decay_power, momentum, seed, contro
     Nocedal, *Optimization methods for large-scale machine learning*, SIAM Review (2018),
     sections 4-5; Polyak (1964) for the momentum term.
     """
-    return drive(oracle, x0, (samples, batch_size, lr, decay_power, momentum, seed), _sgd_init,
-                 _sgd_epoch, 3, control)
+    return drive(oracle, x0, Stochastic(samples, batch_size, lr, decay_power, seed, 1,
+                                        (momentum,)), stochastic_init, _sgd_epoch, 3, control)
 
 
 @jit
@@ -148,43 +194,59 @@ def sgd_steps(oracle, x0, samples, batch_size, lr, decay_power, momentum, seed, 
 
     Reference: Bottou, Curtis & Nocedal (2018), algorithm 4.1.
     """
-    return drive(oracle, x0, (samples, batch_size, lr, decay_power, momentum, seed), _sgd_init,
-                 _sgd_one_step, 3, control)
+    return drive(oracle, x0, Stochastic(samples, batch_size, lr, decay_power, seed, 1,
+                                        (momentum,)), stochastic_init, _sgd_step, 3, control)
 
 
-def _prepare(problem, values) -> Plan:
+def check_sampling(problem, values) -> int:
+    """The problem's number of samples m, after refusing a ``batch_size`` larger than m."""
     m = int(problem.samples)
     if values["batch_size"] > m:
         raise InvalidValueError(
             f"parameter 'batch_size' must be at most the number of samples m={m} of problem "
             f"{problem.name!r}; got {values['batch_size']} (use batch_size={m} for full-batch "
             "gradient descent)")
-    if values["momentum"] >= 1.0:
-        raise InvalidValueError(f"parameter 'momentum' must be < 1 (the heavy-ball velocity "
-                                f"does not fade otherwise); got {values['momentum']!r}")
+    return m
+
+
+def check_below_one(values, name, why) -> None:
+    """Refuse a coefficient ``values[name]`` >= 1 (its Param bounds it to [0, 1])."""
+    if values[name] >= 1.0:
+        raise InvalidValueError(f"parameter {name!r} must be < 1 ({why}); got "
+                                f"{values[name]!r}")
+
+
+def _prepare(problem, values) -> Plan:
+    m = check_sampling(problem, values)
+    check_below_one(values, "momentum", "the heavy-ball velocity does not fade otherwise")
     entry = sgd_steps if values["per_step"] else sgd
     return Plan(entry, (m, values["batch_size"], values["lr"], DECAY[values["decay"]],
-                        values["momentum"], values["seed"]), _COLUMNS)
+                        values["momentum"], values["seed"]), COLUMNS)
 
 
-_COLUMNS = ("epochs", "steps", "batch_f")
+COLUMNS = ("epochs", "steps", "batch_f")
+# The sampling parameters of every stochastic method (lr's default is the method's own).
+SAMPLING_PARAMS = {
+    "batch_size": Param("batch_size", 1, int, "samples per mini-batch (at most m)", low=1),
+    "lr": Param("lr", 0.1, float, "initial learning rate eta0", low=0.0, strict=True),
+    "decay": Param("decay", "none", str, "learning-rate schedule over epochs t: none = eta0, "
+                   "sqrt = eta0/sqrt(t+1), inverse = eta0/(t+1)", choices=tuple(DECAY)),
+    "seed": Param("seed", 0, int, "seed of the shuffling", low=0, high=2**32 - 1),
+    "per_step": Param("per_step", False, bool, "one iteration (table row) per mini-batch step "
+                      "instead of per epoch"),
+}
 
 SGD = register_solver(Solver(
     name="sgd", entry=sgd, family="stochastic",
-    params=(Param("batch_size", 1, int, "samples per mini-batch (at most m)", low=1),
-            Param("lr", 0.1, float, "initial learning rate eta0", low=0.0, strict=True),
-            Param("decay", "none", str, "learning-rate schedule over epochs t: none = eta0, "
-                  "sqrt = eta0/sqrt(t+1), inverse = eta0/(t+1)", choices=tuple(DECAY)),
+    params=(SAMPLING_PARAMS["batch_size"], SAMPLING_PARAMS["lr"], SAMPLING_PARAMS["decay"],
             Param("momentum", 0.0, float, "heavy-ball coefficient beta, in [0, 1)", low=0.0,
                   high=1.0),
-            Param("seed", 0, int, "seed of the shuffling", low=0, high=2**32 - 1),
-            Param("per_step", False, bool, "one iteration (table row) per mini-batch step "
-                  "instead of per epoch")),
+            SAMPLING_PARAMS["seed"], SAMPLING_PARAMS["per_step"]),
     summary="stochastic gradient descent, shuffled epochs of mini-batches, optional momentum",
     formula="v <- beta v + mean_{i in B} grad f_i(x); x <- x - eta_t v  (eta_t per epoch t)",
     reference="Robbins & Monro (1951); Bottou, Curtis & Nocedal, SIAM Review (2018)",
     needs=frozenset({"grad", "finite_sum"}),
-    columns=_COLUMNS, prepare=_prepare,
+    columns=COLUMNS, prepare=_prepare,
 ))
 
 register_solver(SGD.with_defaults(
