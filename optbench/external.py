@@ -10,7 +10,7 @@ parameters as a dict, plus the run's ``max_iter`` and ``tol``) and ``callback``,
 once per iteration with the new iterate: ``callback(x)``. A solver that needs more of the
 problem says so in its ``needs`` and receives it as a keyword: ``hess=`` (``"hess"``: the
 Hessian, counted in ``nhev``), ``residuals=`` and ``jacobian=`` (``"residuals"``: r(x) and
-J(x) of a least-squares problem f = sum r_i^2; one residual vector counts as an evaluation of
+J(x) of a least-squares problem f = c sum r_i^2; one residual vector counts as an evaluation of
 f, one Jacobian as one of the gradient).
 
 The callback does what the compiled loop does (:mod:`optbench.solvers._loop`): it writes the

@@ -140,8 +140,9 @@ class Problem:
     @property
     def capabilities(self) -> frozenset[str]:
         """What solvers may require: 'grad', 'hess', 'labelled', '1d', 'quadratic',
-        'finite_sum', 'f_star', 'L', 'residuals' (a sum of squares f = sum_i r_i(x)^2 whose
-        ``extra`` holds the compiled ``residuals(x, out)``, ``jacobian(x, out)`` and ``m``)."""
+        'finite_sum', 'f_star', 'L', 'residuals' (a sum of squares f = c sum_i r_i(x)^2 whose
+        ``extra`` holds the compiled ``residuals(x, out)``, ``jacobian(x, out)`` and ``m``, and
+        c as ``residual_scale`` when it is not 1; see :mod:`optbench.solvers.least_squares`)."""
         caps = {"f"}
         flags = {"grad": self.gradient, "hess": self.has_hessian, "labelled": self.labelled,
                  "1d": self.dim == 1,
