@@ -51,7 +51,7 @@ _CAPABILITY_TEXT = {
     "1d": "a one-dimensional x", "quadratic": "a quadratic objective (constant Hessian)",
     "finite_sum": "a finite-sum objective with per-batch gradients",
     "f_star": "a known optimal value f*", "L": "a known Lipschitz constant L of the gradient",
-    "residuals": "least-squares structure (extra: residuals, jacobian, m; residual_scale)",
+    "residuals": "least-squares structure (residuals and their Jacobian, in extra)",
 }
 
 
