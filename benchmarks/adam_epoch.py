@@ -46,26 +46,9 @@ SEED = 0
 SIZES = (64, 32, 10)
 
 
-def numpy_gradient(x, G, Xb, Tb):
-    """Mean softmax cross-entropy of the batch; its gradient into G (optbench's layout)."""
-    layers, grads = bl.unpack_mlp(x, SIZES), bl.unpack_mlp(G, SIZES)
-    acts = [Xb]
-    for W, b in layers[:-1]:
-        acts.append(np.tanh(acts[-1] @ W.T + b))
-    W, b = layers[-1]
-    Z = acts[-1] @ W.T + b
-    Z -= Z.max(axis=1, keepdims=True)
-    E = np.exp(Z)
-    S = E.sum(axis=1, keepdims=True)
-    loss = float(np.mean(np.log(S[:, 0]) - (Tb * Z).sum(axis=1)))
-    D = (E / S - Tb) / Xb.shape[0]
-    for (W, _), (gW, gb), A in zip(reversed(layers), reversed(grads), reversed(acts),
-                                   strict=True):
-        np.matmul(D.T, A, out=gW)
-        D.sum(axis=0, out=gb)
-        if A is not Xb:
-            D = (D @ W) * (1.0 - A * A)
-    return loss
+def numpy_gradient(x, G, Xb, Tb, loss=False):
+    """Mean softmax cross-entropy of the batch (when ``loss``); its gradient into G."""
+    return bl.numpy_mlp_gradient(x, G, Xb, Tb, SIZES, loss)
 
 
 class NumpyAdam:
@@ -98,7 +81,7 @@ class NumpyAdam:
             tmp *= LR / (1 - BETA1 ** self.t)
             x -= tmp
         if self.full:  # the full f and gradient optbench records after each epoch
-            return numpy_gradient(x, G, self.X, self.T)
+            return numpy_gradient(x, G, self.X, self.T, loss=True)
         return None
 
 

@@ -160,10 +160,10 @@ def unpack_mlp(x, sizes):
     return layers
 
 
-def numpy_mlp_epoch(x, X, T, sizes, eta):
-    """One full-batch GD epoch in place on x: tanh hidden layers, softmax + mean CE."""
-    layers = unpack_mlp(x, sizes)
-    m = X.shape[0]
+def numpy_mlp_gradient(x, G, X, T, sizes, loss=False):
+    """The gradient of the mean softmax cross-entropy of a tanh MLP (optbench's layout) into
+    G, by BLAS products; the loss too when ``loss`` (else None)."""
+    layers, grads = unpack_mlp(x, sizes), unpack_mlp(G, sizes)
     acts = [X]
     for W, b in layers[:-1]:
         acts.append(np.tanh(acts[-1] @ W.T + b))
@@ -171,15 +171,23 @@ def numpy_mlp_epoch(x, X, T, sizes, eta):
     Z = acts[-1] @ W.T + b
     Z -= Z.max(axis=1, keepdims=True)
     E = np.exp(Z)
-    D = E / E.sum(axis=1, keepdims=True) - T
-    D /= m
-    for (W, b), A in zip(reversed(layers), reversed(acts), strict=True):
-        gW = D.T @ A
-        gb = D.sum(axis=0)
+    S = E.sum(axis=1, keepdims=True)
+    value = float(np.mean(np.log(S[:, 0]) - (T * Z).sum(axis=1))) if loss else None
+    D = (E / S - T) / X.shape[0]
+    for (W, _), (gW, gb), A in zip(reversed(layers), reversed(grads), reversed(acts),
+                                   strict=True):
+        np.matmul(D.T, A, out=gW)
+        D.sum(axis=0, out=gb)
         if A is not X:
             D = (D @ W) * (1.0 - A * A)
-        W -= eta * gW
-        b -= eta * gb
+    return value
+
+
+def numpy_mlp_epoch(x, X, T, sizes, eta):
+    """One full-batch GD epoch in place on x: tanh hidden layers, softmax + mean CE."""
+    G = np.empty_like(x)
+    numpy_mlp_gradient(x, G, X, T, sizes)
+    x -= eta * G
     return x
 
 
