@@ -80,7 +80,9 @@ def test_pocket_runs_the_perceptron_and_obeys_novikoff():
     mistakes = rule.table["mistakes"].sum()
     np.testing.assert_allclose(pocket.x, rule.x, rtol=0,
                                atol=2 * mistakes * np.finfo(float).eps * mistakes * R)
-    gamma = p.extra["margin"] / np.sqrt(2.0)  # w* = (w, 0) normalised against (x, 1)
+    X, y = p.oracle.args
+    gamma = np.min(y * (X @ p.extra["w_true"]))  # (w*, 0): a unit vector on the points (x, 1)
+    assert gamma >= p.extra["margin"] * (1 - 1e-12)
     assert 0 < pocket.table["mistakes"].sum() <= (p.extra["radius"] / gamma) ** 2
     assert pocket.table["errors"].iloc[-1] == 0
 

@@ -67,12 +67,40 @@ def test_perceptron_reaches_zero_mistakes_on_separable_data():
 
 
 def test_perceptron_mistake_bound():
-    """Novikoff: at most (R/gamma)^2 updates in all (R for the augmented points (x, 1))."""
+    """Novikoff: at most (R/gamma)^2 updates in all, R = max |(x_i, 1)| and gamma the margin
+    of a unit (w*, b*) on the augmented points. The data's w* is a unit vector through the
+    origin, so (w*, 0) is a unit vector with the same margin (checked here, not trusted)."""
     p = optbench.make_problem("perceptron", samples=300, dim=2, margin=0.2, seed=5)
+    X, y = p.oracle.args
+    w = np.asarray(p.extra["w_true"])
+    assert np.linalg.norm(w) == pytest.approx(1.0)
+    gamma = np.min(y * (X @ w))
+    assert gamma >= p.extra["margin"] * (1 - 1e-12)
+    R = np.sqrt(1.0 + np.max(np.sum(X * X, axis=1)))
     res = optbench.run(p, "perceptron", max_iter=1000)
-    gamma = p.extra["margin"] / np.sqrt(2.0)  # w* = (w, 0) normalised against (x, 1)
+    assert res.status == "converged"
     total = res.table["mistakes"].sum()
-    assert 0 < total <= (p.extra["radius"] / gamma) ** 2
+    assert 0 < total <= (R / gamma) ** 2
+
+
+@pytest.mark.parametrize("d", [3, 6])
+def test_perceptron_mistakes_near_the_novikoff_bound(d):
+    """Points +e_i (label +1) and -e_i (label -1): the best margin is 1/sqrt(d) (w* = ones /
+    sqrt(d), b* = 0, by symmetry) and R = sqrt(2), so the bound is 2d mistakes; each of the
+    d coordinates of w must be learned from a mistake, so at least d are made."""
+    from optbench import Problem
+
+    X = np.vstack([np.eye(d), -np.eye(d)])
+    y = np.concatenate([np.ones(d), -np.ones(d)])
+    o = optbench.make_problem("perceptron").oracle
+    p = Problem(name="axes", family="perceptron", oracle=o._replace(args=(X, y)),
+                x0=np.zeros(d + 1), formula="perceptron criterion on +-e_i", labelled=True,
+                smooth=False, convex=True)
+    for seed in range(4):
+        res = optbench.run(p, "perceptron", seed=seed, max_iter=100)
+        assert res.status == "converged" and perceptron_mistakes(X, y, res.x) == 0
+        total = res.table["mistakes"].sum()
+        assert d <= total <= (np.sqrt(2.0) * np.sqrt(d)) ** 2 * (1 + 1e-12)
 
 
 def test_same_seed_same_table():

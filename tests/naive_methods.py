@@ -1,0 +1,107 @@
+"""NumPy transcriptions of first- and second-order methods, written from their textbook
+formulas (never from optbench's kernels): the step-for-step references of
+tests/test_method_references.py. Each returns the iterates x_0 ... x_k as rows."""
+
+import numpy as np
+
+
+def heavy_ball(grad, x0, step, beta, iterations):
+    """x_{k+1} = x_k - step grad f(x_k) + beta (x_k - x_{k-1}), x_{-1} = x_0 (Polyak 1964)."""
+    xs = [np.array(x0, dtype=float)]
+    prev = xs[0]
+    for _ in range(iterations):
+        x = xs[-1]
+        xs.append(x - step * grad(x) + beta * (x - prev))
+        prev = x
+    return np.array(xs)
+
+
+def nesterov(grad, x0, step, momentum, iterations):
+    """y_k = x_k + b_k (x_k - x_{k-1}), x_{k+1} = y_k - step grad f(y_k), b_k = momentum(k)
+    for k = 0, 1, ... (Nesterov 2018, 2.2)."""
+    xs = [np.array(x0, dtype=float)]
+    prev = xs[0]
+    for k in range(iterations):
+        x = xs[-1]
+        y = x + momentum(k) * (x - prev)
+        xs.append(y - step * grad(y))
+        prev = x
+    return np.array(xs)
+
+
+def barzilai_borwein(grad, x0, t0, variant, t_min, t_max, iterations):
+    """Gradient descent with t_0 = t0, then t_k = s's/s'y (variant 1) or s'y/y'y (variant 2)
+    clipped to [t_min, t_max], the previous step kept when s'y <= 0. Also returns the
+    unclipped steps (to check that the clipping was exercised)."""
+    xs, steps, raw = [np.array(x0, dtype=float)], [], []
+    g_prev = None
+    t = t0
+    for k in range(iterations):
+        x, g = xs[-1], grad(xs[-1])
+        if k > 0:
+            s, y = x - xs[-2], g - g_prev
+            if s @ y > 0:
+                t = (s @ s) / (s @ y) if variant == 1 else (s @ y) / (y @ y)
+            raw.append(t)
+            t = min(max(t, t_min), t_max)
+        steps.append(t)
+        xs.append(x - t * g)
+        g_prev = g
+    return np.array(xs), np.array(steps), np.array(raw)
+
+
+def polyak(f, grad, x0, f_star, iterations):
+    """x_{k+1} = x_k - (f(x_k) - f*) / ||g_k||^2 g_k (Polyak 1987, 5.3)."""
+    xs = [np.array(x0, dtype=float)]
+    for _ in range(iterations):
+        x = xs[-1]
+        g = grad(x)
+        xs.append(x - (f(x) - f_star) / (g @ g) * g)
+    return np.array(xs)
+
+
+def damped_newton(grad, hess, x0, alpha, iterations):
+    """x_{k+1} = x_k - alpha H(x_k)^{-1} grad f(x_k)."""
+    xs = [np.array(x0, dtype=float)]
+    for _ in range(iterations):
+        x = xs[-1]
+        xs.append(x - alpha * np.linalg.solve(hess(x), grad(x)))
+    return np.array(xs)
+
+
+def newton_backtracking(f, grad, hess, x0, c, shrink, iterations):
+    """d = -H^{-1} g; the first t in 1, shrink, shrink^2 ... with f(x + t d) <= f(x) + c t g'd
+    (Nocedal & Wright 2006, Algorithm 3.1 with the Newton direction)."""
+    xs = [np.array(x0, dtype=float)]
+    for _ in range(iterations):
+        x = xs[-1]
+        g = grad(x)
+        d = -np.linalg.solve(hess(x), g)
+        t, fx, slope = 1.0, f(x), g @ d
+        while f(x + t * d) > fx + c * t * slope:
+            t *= shrink
+        xs.append(x + t * d)
+    return np.array(xs)
+
+
+def full_batch_sgd(grad, x0, lr, decay_power, momentum, epochs):
+    """One step per epoch on the full gradient: v <- momentum v + grad f(x),
+    x <- x - lr / (t + 1)^decay_power v (t the epoch, from 0)."""
+    xs = [np.array(x0, dtype=float)]
+    v = np.zeros_like(xs[0])
+    for t in range(epochs):
+        x = xs[-1]
+        v = momentum * v + grad(x)
+        xs.append(x - lr / (t + 1.0) ** decay_power * v)
+    return np.array(xs)
+
+
+def ncg_direction(rule, g_new, g_old, d_old):
+    """The next nonlinear-CG direction -g_new + beta d_old: Fletcher-Reeves
+    beta = |g_new|^2/|g_old|^2, Polak-Ribiere+ beta = max(0, g_new'(g_new - g_old)/|g_old|^2)
+    (Nocedal & Wright 2006, (5.41a), (5.45))."""
+    if rule == "fr":
+        beta = (g_new @ g_new) / (g_old @ g_old)
+    else:
+        beta = max(0.0, g_new @ (g_new - g_old) / (g_old @ g_old))
+    return -g_new + beta * d_old
