@@ -61,8 +61,9 @@ class ProblemCheck:
 @dataclass
 class SolverReport:
     """The checks of one solver: one :class:`ProblemCheck` per problem it fits, and the
-    problems left out (``(name, reason)``: it does not fit them, or no small instance could
-    be built)."""
+    problems left out (``(name, reason)``: it does not fit them, no small instance could be
+    built, or the solver's default parameters refuse the instance, e.g. a batch larger than
+    its data)."""
 
     solver: str
     checks: list[ProblemCheck] = field(default_factory=list)
@@ -268,7 +269,11 @@ def check_solver(solver, *, problems=None, max_iter: int = MAX_ITER,
         if reason:
             report.left_out.append((name, reason))
             continue
-        check = _check_problem(solver, problem, max_iter)
+        try:
+            check = _check_problem(solver, problem, max_iter)
+        except InvalidValueError as exc:  # the solver's defaults refuse this instance
+            report.left_out.append((name, f"its default parameters do not fit: {exc}"))
+            continue
         report.checks.append(check)
         if on_check is not None:
             on_check(check)
@@ -283,6 +288,8 @@ def _check_problem(solver: Solver, problem, max_iter: int) -> ProblemCheck:
     for _ in range(2):
         try:
             runs.append(run(problem, solver, max_iter=max_iter, tol=_TOL))
+        except InvalidValueError:  # refused before any work: the caller leaves it out
+            raise
         except KeyboardInterrupt:
             raise
         except Exception as exc:  # noqa: BLE001 - any error of the run is the check's finding
