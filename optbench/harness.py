@@ -189,8 +189,10 @@ def run(problem, solver, *, dim: int | None = None, seed: int | None = None,
     >>> res.status
     'converged'
     """
-    given = (max_iter, tol, gap_tol, time_limit, record_every, record_x, rtol, ftol,
-             ftol_window)
+    named = {"max_iter": max_iter, "tol": tol, "gap_tol": gap_tol, "time_limit": time_limit,
+             "record_every": record_every, "record_x": record_x, "rtol": rtol, "ftol": ftol,
+             "ftol_window": ftol_window}
+    given = tuple(named[name] for name in _RUN_OPTION_NAMES)  # in the order of RUN_OPTIONS
     key = _prepared_key(problem, solver, dim, seed, given, problem_params, solver_params,
                         more_solver_params)
     prep = _prepared.get(key) if key is not None else None
