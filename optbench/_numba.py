@@ -86,8 +86,6 @@ def prepare(fn) -> None:
 
 
 _INT64 = (-(2**63), 2**63)
-_pinned: dict[int, tuple] = {}  # id of a tuple holding compiled functions -> (it, key, arrays)
-_PINNED_MAX = 256
 
 
 def _array_key(a: np.ndarray) -> tuple:
@@ -96,19 +94,17 @@ def _array_key(a: np.ndarray) -> tuple:
             flags.writeable, flags.aligned)
 
 
-def _key(value, arrays: list | None):
-    """The type key of ``value`` (None: unknown kind), noting the arrays met in ``arrays``."""
+def _key(value):
+    """The type key of ``value`` (None: a kind not handled here)."""
     kind = type(value)
     if kind is float or kind is bool or value is None:
         return kind
     if kind is int:
         return int if _INT64[0] <= value < _INT64[1] else None  # numba: int64 or not
     if kind is np.ndarray:
-        if arrays is not None:
-            arrays.append((value, value.flags.writeable))
         return _array_key(value)
     if isinstance(value, tuple):
-        keys = [_key(v, arrays) for v in value]
+        keys = [_key(v) for v in value]
         return None if None in keys else (kind, tuple(keys))
     if kind is str or isinstance(value, np.generic):
         return kind
@@ -117,35 +113,20 @@ def _key(value, arrays: list | None):
     return None
 
 
-def _tuple_key(value: tuple):
-    """The key of a tuple holding compiled functions (a problem's oracle), kept per tuple
-    object: such tuples live long and are passed to every run. Only the arrays' writeable
-    flags can change on the same objects, so they are checked again."""
-    seen = _pinned.get(id(value))
-    if seen is not None and seen[0] is value and \
-            all(a.flags.writeable == w for a, w in seen[2]):
-        return seen[1]
-    arrays: list = []
-    key = _key(value, arrays)
-    if len(_pinned) >= _PINNED_MAX:
-        _pinned.clear()
-    _pinned[id(value)] = (value, key, arrays)
-    return key
-
-
 def type_key(args: tuple):
-    """A hashable stand-in for the numba types of ``args``, cheap to compute: equal keys
-    mean equal numba types (an unknown kind gives None: no shortcut)."""
-    keys = []
-    for value in args:
-        if isinstance(value, tuple) and value and hasattr(value[0], "py_func"):
-            k = _tuple_key(value)
-        else:
-            k = _key(value, None)
-        if k is None:
-            return None
-        keys.append(k)
-    return tuple(keys)
+    """A hashable stand-in for the numba types of ``args``, cheaper than numba's typing:
+    equal keys mean equal numba types (an unhandled kind gives None: no shortcut)."""
+    return _key(tuple(args))
+
+
+def writeable_flags(value) -> tuple:
+    """The writeable flags of the arrays in ``value`` (nested tuples): of everything in a
+    type key, the one thing that can change on the same objects."""
+    if type(value) is np.ndarray:
+        return (value.flags.writeable,)
+    if isinstance(value, tuple):
+        return tuple(flag for v in value for flag in writeable_flags(v))
+    return ()
 
 
 _code: dict = {}  # (dispatcher, type key) -> entry point of its compiled code for those types

@@ -7,6 +7,7 @@ import math
 import os
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -200,23 +201,21 @@ def run(problem, solver, *, dim: int | None = None, seed: int | None = None,
         prep = _prepare(problem, solver, dim, seed, given, problem_params, solver_params,
                         more_solver_params)
         if key is not None and prep.reusable:
-            if len(_prepared) >= _PREPARED_MAX:
-                _prepared.clear()
-            _prepared[key] = prep
+            _keep(key, prep)
     prob, slv, plan = prep.problem, prep.solver, prep.plan
     start = _start_point(x0, prob)
     control = prep.control._replace(board=new_board())  # every run has its own board
 
     with _about_user_code(prob, slv, plan.entry):
-        oracle_key = _numba.type_key((prob.oracle,))  # its arrays' flags may have changed
-        if prep.code is not None and oracle_key == prep.oracle_key:
+        flags = _numba.writeable_flags(prob.oracle)  # may have changed since the last run
+        if prep.code is not None and flags == prep.flags:
             compile_seconds, cache_hit, code = 0.0, False, prep.code
         else:
             compile_seconds, cache_hit, code = _warm_up(
                 plan.entry, (prob.oracle, start, *plan.args, control._replace(max_iter=0)),
                 on_compile, f"{slv.name} for {prob.name}")
             if prep.reusable:  # start, plan.args and control: the same types every run
-                prep.code, prep.oracle_key = code, oracle_key
+                prep.code, prep.flags = code, flags
         with watch(control.board, progress, prep.label) as seen:
             t = time.perf_counter()
             x, history, reason, iterations, *said = code(prob.oracle, start, *plan.args,
@@ -239,12 +238,13 @@ class _Prepared:
     options and parameters validated, the plan, a Control template and, once known, the
     compiled code. Runs with the same arguments on the same Problem instance reuse it."""
 
-    __slots__ = ("problem", "solver", "opts", "values", "plan", "control", "label",
-                 "identity", "state", "reusable", "code", "oracle_key")
+    __slots__ = ("_problem", "solver", "opts", "values", "plan", "control", "label",
+                 "identity", "state", "reusable", "code", "flags", "__weakref__")
 
     def __init__(self, problem: Problem, solver: Solver, opts: dict, values: dict,
                  plan, control, seed):
-        self.problem, self.solver, self.opts, self.values = problem, solver, opts, values
+        self._problem = problem  # a weak reference once kept for reuse (see _keep)
+        self.solver, self.opts, self.values = solver, opts, values
         self.plan, self.control = plan, control
         self.label = f"{solver.name} on {problem.name}"
         self.identity = {"problem": problem.name, "solver": solver.name, "dim": problem.dim,
@@ -255,7 +255,12 @@ class _Prepared:
         # arrays or state a run could change)
         self.reusable = _numba.is_compiled(plan.entry) and all(
             type(a) in (int, float, bool, str) or a is None for a in plan.args)
-        self.code = self.oracle_key = None
+        self.code = self.flags = None
+
+    @property
+    def problem(self) -> Problem:
+        p = self._problem
+        return p() if isinstance(p, weakref.ref) else p
 
     def still_for(self, problem) -> bool:
         """Whether ``problem`` (the instance given to run) is unchanged since preparing."""
@@ -273,8 +278,18 @@ def _problem_state(problem: Problem) -> tuple:
             tuple(m.tobytes() for m in problem.minimizers))
 
 
-_prepared: dict = {}  # _prepared_key(...) -> _Prepared
+_prepared: dict = {}  # _prepared_key(...) -> _Prepared, while its problem lives
 _PREPARED_MAX = 256
+
+
+def _keep(key, prep: _Prepared) -> None:
+    """Keep ``prep`` for reuse while its problem lives (the caller holds the problem: a
+    kept preparation holds it weakly, so that no problem's data outlives its user)."""
+    if len(_prepared) >= _PREPARED_MAX:
+        _prepared.clear()
+    _prepared[key] = prep
+    weakref.finalize(prep.problem, _prepared.pop, key, None)  # its id may be reused
+    prep._problem = weakref.ref(prep.problem)
 
 
 def _prepared_key(problem, solver, dim, seed, given, problem_params, solver_params, more):

@@ -6,10 +6,12 @@ References: numba's own dispatch on the same inputs (the same compiled code: equ
 a NumPy transcription of gradient descent, ``numba.typeof`` for the type keys, and a
 column-by-column pandas table (what build_table did before) for the table."""
 
+import gc
 import importlib.util
 import math
 import sys
 import textwrap
+import weakref
 from collections import namedtuple
 
 import numba
@@ -218,3 +220,13 @@ def test_user_problem_edited_on_disk_is_not_served_stale(tmp_path, monkeypatch):
     # x_{k+1} - c = (x_k - c)(1 - 2 * 0.25): after 3 steps from 0, x = c (1 - 1/8)
     np.testing.assert_allclose([r.x[0] for r in results], [0.875, 0.875, 1.75, 1.75],
                                rtol=1e-15)
+
+
+def test_a_reused_preparation_keeps_no_problem_alive():
+    problem = optbench.make_problem("quadratic", dim=3, cond=10, seed=2)
+    for _ in range(2):
+        optbench.run(problem, "gd", step=0.1, max_iter=5)  # the Results are dropped
+    ref = weakref.ref(problem)
+    del problem
+    gc.collect()
+    assert ref() is None  # its data is freed with it
