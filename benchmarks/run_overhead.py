@@ -8,12 +8,15 @@ For each case, in one process and interleaved round by round, per call:
                   the compiled entry, its history allocation and the boxing of its results)
   solve           the iterations alone, timed inside the compiled loop
                   (``summary["solve_seconds"]``)
-  python          run (instance) - call: validation, dispatch, signal watch, summary
+  python          run (instance) - call, per call: validation, dispatch, signal watch,
+                  summary (the Python side of a run)
   table           building ``Result.table`` (pandas) from the history
 
 Cases: a 2-D quadratic with gd, 200 iterations (tol=0: all iterations run), and one larger
-case (quadratic, dim=200, 200 iterations). Every figure is the minimum over rounds of the
-mean over ``--calls`` calls; compilation happens before timing. Only the public API is used,
+case (quadratic, dim=200, 200 iterations). Each call is timed on its own; every figure is
+the minimum over rounds of the median over the round's calls (a shared machine preempts
+some calls: medians are steadier than means). Compilation happens before timing. Only the
+public API is used,
 so the same script measures another checkout: ``PYTHONPATH=/path/to/checkout python
 benchmarks/run_overhead.py``.
 
@@ -29,6 +32,7 @@ import os
 for _var in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
+import statistics  # noqa: E402
 import time  # noqa: E402
 
 import optbench  # noqa: E402
@@ -37,11 +41,14 @@ from optbench.registry import make_problem  # noqa: E402
 CASES = (("quadratic", 2, "gd", 200), ("quadratic", 200, "gd", 200))
 
 
-def _mean_seconds(fn, calls: int) -> float:
-    t = time.perf_counter()
+def _timed(fn, calls: int) -> list[float]:
+    """Seconds of each of ``calls`` calls of ``fn``."""
+    out = []
     for _ in range(calls):
+        t = time.perf_counter()
         fn()
-    return (time.perf_counter() - t) / calls
+        out.append(time.perf_counter() - t)
+    return out
 
 
 def measure(name: str, dim: int, solver: str, iterations: int, calls: int, rounds: int):
@@ -50,7 +57,8 @@ def measure(name: str, dim: int, solver: str, iterations: int, calls: int, round
     first = optbench.run(problem, solver, **options)  # compiles (or loads) before timing
     assert first.iterations == iterations, first.summary_line()
     _ = first.table  # pandas imported before timing
-    best = dict.fromkeys(("instance", "name", "call", "solve", "table"), float("inf"))
+    best = dict.fromkeys(("instance", "name", "call", "solve", "python", "table"),
+                         float("inf"))
     results = []
 
     def by_instance():
@@ -66,12 +74,18 @@ def measure(name: str, dim: int, solver: str, iterations: int, calls: int, round
 
     for _ in range(rounds):
         results.clear()
-        best["instance"] = min(best["instance"], _mean_seconds(by_instance, calls))
-        best["name"] = min(best["name"], _mean_seconds(by_name, max(calls // 10, 1)))
-        best["call"] = min(best["call"], min(r.summary["call_seconds"] for r in results))
-        best["solve"] = min(best["solve"], min(r.summary["solve_seconds"] for r in results))
-        best["table"] = min(best["table"], _mean_seconds(table, max(calls // 10, 1)))
-    best["python"] = best["instance"] - best["call"]
+        walls = _timed(by_instance, calls)
+        figures = {
+            "instance": walls,
+            "name": _timed(by_name, max(calls // 10, 1)),
+            "call": [r.summary["call_seconds"] for r in results],
+            "solve": [r.summary["solve_seconds"] for r in results],
+            "python": [w - r.summary["call_seconds"] for w, r in zip(walls, results,
+                                                                     strict=True)],
+            "table": _timed(table, max(calls // 10, 1)),
+        }
+        for key, values in figures.items():
+            best[key] = min(best[key], statistics.median(values))
     return best, len(first.table)
 
 
@@ -84,7 +98,7 @@ def main(argv=None) -> None:
     print("threads: " + ", ".join(f"{v}={os.environ[v]}" for v in (
         "NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")))
     print(f"{args.rounds} rounds of {args.calls} calls (by name and table: a tenth); "
-          "microseconds per call, minimum over rounds")
+          "microseconds per call, minimum over rounds of the median")
     header = ("case", "rows", "run(inst)", "run(name)", "call", "solve", "python", "table")
     print(f"{header[0]:<28}" + "".join(f"{h:>11}" for h in header[1:]))
     for name, dim, solver, iterations in CASES:

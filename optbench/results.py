@@ -110,6 +110,8 @@ def _frame(columns: dict[str, np.ndarray], constants: dict[str, Any], rows: int)
             groups.setdefault(values.dtype, []).append((i, values))
         elif type(values) in _CONSTANT_DTYPES:
             groups.setdefault(_CONSTANT_DTYPES[type(values)], []).append((i, values))
+        elif isinstance(values, np.generic) and values.dtype.kind in "biuf":
+            groups.setdefault(values.dtype, []).append((i, values))
         elif isinstance(values, str):
             blocks.append((_repeated_text(values, rows), np.array([i])))
         else:  # None, or another kind of value: an object column

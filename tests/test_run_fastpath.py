@@ -163,7 +163,9 @@ def test_table_equals_the_column_by_column_table(quad, options, tmp_path):
 def test_table_kinds_of_constant_values(quad):
     res = optbench.run(quad, "gd", max_iter=3)
     identity = dict(res.identity, seed=None)
-    params = {"word": "w", "number": 0.5, "count": 3, "flag": True, "unset": None}
+    params = {"word": "w", "number": 0.5, "count": 3, "flag": True, "unset": None,
+              "single": np.float32(0.25), "i8": np.int8(-3), "u4": np.uint32(7),
+              "np_flag": np.bool_(False)}
     pd.testing.assert_frame_equal(
         build_table(res.history, res.extra_columns, None, identity, params),
         _reference_table(res.history, res.extra_columns, None, identity, params),
