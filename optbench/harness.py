@@ -197,7 +197,7 @@ def run(problem, solver, *, dim: int | None = None, seed: int | None = None,
     key = _prepared_key(problem, solver, dim, seed, given, problem_params, solver_params,
                         more_solver_params)
     prep = _prepared.get(key) if key is not None else None
-    if prep is None or not prep.still_for(problem):
+    if prep is None or not prep.still_for(problem, solver):
         prep = _prepare(problem, solver, dim, seed, given, problem_params, solver_params,
                         more_solver_params)
         if key is not None and prep.reusable:
@@ -262,9 +262,11 @@ class _Prepared:
         p = self._problem
         return p() if isinstance(p, weakref.ref) else p
 
-    def still_for(self, problem) -> bool:
-        """Whether ``problem`` (the instance given to run) is unchanged since preparing."""
-        return problem is self.problem and _problem_state(problem) == self.state
+    def still_for(self, problem, solver) -> bool:
+        """Whether ``problem`` (the instance given to run) is unchanged since preparing, and
+        ``solver`` (a name: as registered now) is the same solver."""
+        return problem is self.problem and _resolve_solver(solver) is self.solver and \
+            _problem_state(problem) == self.state
 
 
 def _problem_state(problem: Problem) -> tuple:
@@ -298,12 +300,18 @@ def _prepared_key(problem, solver, dim, seed, given, problem_params, solver_para
     if not isinstance(problem, Problem):
         return None
     try:
-        key = (id(problem), solver if isinstance(solver, str) else id(solver), dim, seed,
-               given, _frozen(problem_params), _frozen(solver_params), _frozen(more))
+        key = (id(problem), solver if isinstance(solver, str) else id(solver),
+               _typed((dim, seed, *given)), _frozen(problem_params), _frozen(solver_params),
+               _frozen(more))
         hash(key)
     except TypeError:
         return None
     return key
+
+
+def _typed(values) -> tuple:
+    """``values`` with their types: True and 1, 1 and 1.0 are validated apart."""
+    return tuple((type(v), v) for v in values)
 
 
 def _frozen(params):

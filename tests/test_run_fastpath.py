@@ -21,7 +21,7 @@ import pytest
 
 import optbench
 from optbench import _numba
-from optbench.errors import InvalidValueError
+from optbench.errors import InvalidTypeError, InvalidValueError
 from optbench.params import coerce_all
 from optbench.registry import get_solver
 from optbench.results import build_table, load_table, measure_columns, save_table
@@ -66,6 +66,9 @@ def test_bad_input_refused_after_a_prepared_run(quad):
         optbench.run(quad, "gd", max_iter=5, step=-1.0)
     with pytest.raises(InvalidValueError, match="x0"):
         optbench.run(quad, "gd", max_iter=5, x0=[0.0, math.nan, 0.0])
+    optbench.run(quad, "gd", max_iter=1, record_x=False)
+    with pytest.raises(InvalidTypeError, match="max_iter"):  # True == 1, but not an integer
+        optbench.run(quad, "gd", max_iter=True, record_x=False)
 
 
 def test_changed_problem_fields_are_seen(quad):
