@@ -1,19 +1,27 @@
-"""The few places where optbench reads numba's cache files through numba's private classes.
+"""The few places where optbench uses numba's internals: its cache files, and calling a
+compiled function's code without numba typing the arguments on every call.
 
 Numba keeps, per compiled function, an index file (a pickle: numba's version, then the
 freshness stamp and a dict from key to data file name) and one data file per compiled
 version. A key is ``(signature, target magic tuple, (sha256 of the bytecode, sha256 of the
 pickled closure values))``. These helpers read and rewrite that index for pruning
 (:mod:`optbench.cache`); numba is pinned to a minor range for them (and for ``_jit``).
+
+Calling a dispatcher types every argument (for a problem's oracle, a tuple of compiled
+functions and arrays: ~0.1 ms). :func:`compiled_code` returns, once a dispatcher has compiled
+code for some argument types, that code's entry point, found by a cheap key of the types
+(:func:`type_key`): a run of a few microseconds is not dominated by typing.
 """
 
 from __future__ import annotations
 
 import hashlib
 
+import numpy as np
 from numba.core.serialize import dumps
 
-__all__ = ["read_index", "write_index", "live_entries"]
+__all__ = ["read_index", "write_index", "live_entries", "is_compiled", "cache_hits",
+           "prepare", "type_key", "compiled_code", "remember_code"]
 
 
 def _cache_file(fn):
@@ -58,3 +66,86 @@ def live_entries(fns) -> dict:
                 not any(is_stale(d) for d in dispatchers_in(sig)):
             kept[key] = name
     return kept
+
+
+# -- calling compiled code without typing its arguments -------------------------------------
+def is_compiled(fn) -> bool:
+    """True for a numba dispatcher (not a Python function, nor anything under
+    ``NUMBA_DISABLE_JIT=1``)."""
+    return hasattr(fn, "overloads")
+
+
+def cache_hits(fn) -> int:
+    """How many times ``fn`` loaded compiled code from the disk cache in this process."""
+    return sum(fn.stats.cache_hits.values())
+
+
+def prepare(fn) -> None:
+    """Numba's one-off set-up of the compiling target in this process (not compilation)."""
+    fn.targetctx.refresh()
+
+
+_INT64 = (-(2**63), 2**63)
+
+
+def _array_key(a: np.ndarray) -> tuple:
+    flags = a.flags
+    return ("a", a.dtype.str, a.ndim, flags.c_contiguous, flags.f_contiguous,
+            flags.writeable, flags.aligned)
+
+
+def _key(value):
+    """The type key of ``value`` (None: a kind not handled here)."""
+    kind = type(value)
+    if kind is float or kind is bool or value is None:
+        return kind
+    if kind is int:
+        return int if _INT64[0] <= value < _INT64[1] else None  # numba: int64 or not
+    if kind is np.ndarray:
+        return _array_key(value)
+    if isinstance(value, tuple):
+        keys = [_key(v) for v in value]
+        return None if None in keys else (kind, tuple(keys))
+    if kind is str or isinstance(value, np.generic):
+        return kind
+    if hasattr(value, "py_func"):  # a compiled function: its type is its identity
+        return ("f", value)  # holds it, so that its id is never reused while keyed
+    return None
+
+
+def type_key(args: tuple):
+    """A hashable stand-in for the numba types of ``args``, cheaper than numba's typing:
+    equal keys mean equal numba types (an unhandled kind gives None: no shortcut)."""
+    return _key(tuple(args))
+
+
+def writeable_flags(value) -> tuple:
+    """The writeable flags of the arrays in ``value`` (nested tuples): of everything in a
+    type key, the one thing that can change on the same objects."""
+    if type(value) is np.ndarray:
+        return (value.flags.writeable,)
+    if isinstance(value, tuple):
+        return tuple(flag for v in value for flag in writeable_flags(v))
+    return ()
+
+
+_code: dict = {}  # (dispatcher, type key) -> entry point of its compiled code for those types
+
+
+def compiled_code(fn, key):
+    """The entry point of ``fn``'s compiled code for arguments of type key ``key``, or None
+    when :func:`remember_code` has not seen it."""
+    return None if key is None else _code.get((fn, key))
+
+
+def remember_code(fn, args: tuple, key):
+    """After ``fn(*args)`` compiled (or loaded) code for these arguments: remember its
+    entry point under ``key`` and return it (``fn`` itself when numba has no such overload,
+    e.g. when it was compiled for other types, or the key is None)."""
+    if key is None:
+        return fn
+    overload = fn.overloads.get(tuple(fn.typeof_pyval(a) for a in args))
+    if overload is None:
+        return fn
+    _code[fn, key] = overload.entry_point
+    return overload.entry_point

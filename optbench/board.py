@@ -16,6 +16,7 @@ solvers from the user's own code never stop: nothing writes their board.
 
 from __future__ import annotations
 
+import _signal
 import contextlib
 import os
 import select
@@ -97,6 +98,78 @@ class Watch:
 active: np.ndarray | None = None  # the board of the run being watched (None between runs)
 
 
+class _Watcher:
+    """The process's one watcher thread: it sleeps on the signal wake-up pipe (waking every
+    50 ms only while a progress line is wanted), copies a stop signal into the active board
+    and writes the progress line. Made on first use, so that a run pays no thread start."""
+
+    def __init__(self):
+        self.pid = os.getpid()
+        self.read_fd, self.write_fd = os.pipe()
+        os.set_blocking(self.read_fd, False)
+        os.set_blocking(self.write_fd, False)
+        self.lock = threading.Lock()  # guards board, show and the progress line
+        self.board: np.ndarray | None = None
+        self.show = False
+        self.label = ""
+        self.started = 0.0
+        self.shown = 0.0  # when the progress line was last written (0: not on screen)
+        threading.Thread(target=self._loop, name="optbench-watch", daemon=True).start()
+
+    def begin(self, board: np.ndarray, show: bool, label: str) -> None:
+        with self.lock:
+            self._drain()  # bytes of signals that came between runs are not this run's
+            self.board, self.show, self.label = board, show, label
+            self.started, self.shown = time.monotonic(), 0.0
+        if show:
+            os.write(self.write_fd, b"\0")  # wake the thread: it now polls for progress
+
+    def end(self) -> None:
+        with self.lock:
+            self.board = None
+            self.show = False
+            if self.shown:
+                sys.stderr.write("\r\033[K")
+                sys.stderr.flush()
+                self.shown = 0.0
+
+    def _drain(self) -> bytes:
+        try:
+            return os.read(self.read_fd, 64)
+        except BlockingIOError:
+            return b""
+
+    def _loop(self) -> None:
+        while True:
+            select.select([self.read_fd], [], [], PROGRESS_POLL if self.show else None)
+            with self.lock:
+                data, board = self._drain(), self.board
+                if board is not None:
+                    for number in data:
+                        if number in STOP_SIGNALS and not board[STOP]:
+                            board[STOP] = number
+                self._progress()
+
+    def _progress(self) -> None:
+        now = time.monotonic()
+        if self.show and now - self.started >= PROGRESS_AFTER and \
+                (not self.shown or now - self.shown >= PROGRESS_EVERY):
+            sys.stderr.write("\r" + progress_line(self.board, self.label) + "\033[K")
+            sys.stderr.flush()
+            self.shown = now
+
+
+_watcher: _Watcher | None = None
+PROGRESS_POLL = 0.05  # seconds between the watcher's looks at the clock for progress lines
+
+
+def _the_watcher() -> _Watcher:
+    global _watcher
+    if _watcher is None or _watcher.pid != os.getpid():  # none yet, or made before a fork
+        _watcher = _Watcher()
+    return _watcher
+
+
 @contextlib.contextmanager
 def watch(board: np.ndarray, progress: bool = False, label: str = ""):
     """While the block runs the compiled loop: SIGINT / SIGTERM stop it at its next
@@ -104,42 +177,31 @@ def watch(board: np.ndarray, progress: bool = False, label: str = ""):
     a line on stderr (a terminal only) shows the run once it has lasted a second.
 
     Outside the main thread (where signal handlers cannot be set), and in sweep worker
-    processes (``WATCH_SIGNALS`` off: their parent kills them), nothing is connected."""
+    processes (``WATCH_SIGNALS`` off: their parent kills them), nothing is connected.
+    Handlers are set through ``_signal`` (what ``signal`` wraps in enums, at ~10x the cost)."""
     seen = Watch()
     if not WATCH_SIGNALS or threading.current_thread() is not threading.main_thread():
         yield seen
         return
-    read_fd, write_fd = os.pipe()
-    os.set_blocking(read_fd, False)
-    os.set_blocking(write_fd, False)
-    previous = {s: signal.getsignal(s) for s in STOP_SIGNALS}
 
     def record(signum, frame):  # runs when the compiled call has returned, or at once
         seen.signal = seen.signal or signum  # in a Python solver (optbench.external),
         board[STOP] = board[STOP] or signum  # which reads the board itself
 
-    done = threading.Event()
-    show = progress and _is_terminal()
-    thread = threading.Thread(target=_watcher, args=(read_fd, board, done, show, label),
-                              name="optbench-watch", daemon=True)
+    watcher = _the_watcher()
+    watcher.begin(board, progress and _is_terminal(), label)
+    previous = [(s, _signal.signal(s, record)) for s in STOP_SIGNALS]
+    old_wakeup = _signal.set_wakeup_fd(watcher.write_fd, warn_on_full_buffer=False)
     global active
-    old_wakeup = signal.set_wakeup_fd(write_fd, warn_on_full_buffer=False)
     try:
-        for s in STOP_SIGNALS:
-            signal.signal(s, record)
-        thread.start()
         active = board
         yield seen
     finally:
         active = None
-        done.set()
-        if thread.is_alive():
-            thread.join()
-        signal.set_wakeup_fd(old_wakeup)
-        for s, handler in previous.items():
-            signal.signal(s, handler)
-        os.close(read_fd)
-        os.close(write_fd)
+        _signal.set_wakeup_fd(old_wakeup)
+        for s, handler in previous:
+            _signal.signal(s, handler)
+        watcher.end()
         if not seen.signal and board[STOP]:
             seen.signal = int(board[STOP])
 
@@ -149,30 +211,6 @@ def _is_terminal() -> bool:
         return sys.stderr.isatty()
     except (AttributeError, ValueError):
         return False
-
-
-def _watcher(read_fd: int, board: np.ndarray, done: threading.Event, show: bool,
-             label: str) -> None:
-    started = time.monotonic()
-    shown = 0.0  # when the progress line was last written (0: never)
-    while not done.is_set():
-        ready, _, _ = select.select([read_fd], [], [], 0.05)
-        if ready:
-            try:
-                data = os.read(read_fd, 64)
-            except BlockingIOError:
-                data = b""
-            for number in data:
-                if number in STOP_SIGNALS and not board[STOP]:
-                    board[STOP] = number
-        if show and time.monotonic() - started >= PROGRESS_AFTER and \
-                (not shown or time.monotonic() - shown >= PROGRESS_EVERY):
-            sys.stderr.write("\r" + progress_line(board, label) + "\033[K")
-            sys.stderr.flush()
-            shown = time.monotonic()
-    if shown:
-        sys.stderr.write("\r\033[K")
-        sys.stderr.flush()
 
 
 def progress_line(board: np.ndarray, label: str = "") -> str:

@@ -7,12 +7,14 @@ import math
 import os
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from .board import signal_name, watch
+from . import _numba
+from .board import new_board, signal_name, watch
 from .errors import InvalidTypeError, InvalidValueError, OptbenchError
 from .params import coerce_all
 from .problem import Problem
@@ -109,41 +111,22 @@ def _about_user_code(problem: Problem, solver: Solver, entry=None):
             + "\n  (optbench --debug, or OPTBENCH_DEBUG=1, shows the full error)") from exc
 
 
-# (entry, argument-type key) -> the compiled function for those types, in this process
-_compiled: dict = {}
-
-
-def _type_key(value):
-    """A hashable stand-in for the numba type of ``value``, cheap to compute: equal keys
-    mean equal numba types (unknown kinds give None: no shortcut)."""
-    if isinstance(value, np.ndarray):
-        return ("a", value.dtype.str, value.ndim, value.flags.c_contiguous,
-                value.flags.f_contiguous, value.flags.writeable)
-    if isinstance(value, tuple):
-        keys = tuple(_type_key(v) for v in value)
-        return None if None in keys else (type(value), keys)
-    if isinstance(value, bool | int | float | str | np.generic) or value is None:
-        return type(value)
-    if hasattr(value, "py_func"):  # a compiled function: its identity is its type
-        return ("f", id(value))
-    return None
-
-
 def _warm_up(entry, args: tuple, on_compile: Callable[[str], None] | None,
              label: str) -> tuple[float, bool, Callable]:
     """Compile (or load from the disk cache) a compiled entry for these argument types.
 
     Returns the seconds that took, whether it came from the disk cache, and the compiled
-    function for these types: calling it directly skips numba's typing of the arguments
-    (about 0.3 ms per call for an oracle tuple; it matters in sweeps of short runs). Nothing
-    to do when this process has already compiled the entry for arguments of these types."""
-    if not hasattr(entry, "overloads"):  # a Python solver (optbench.external): no compiling
+    code for these types: calling it directly skips numba's typing of the arguments (about
+    0.1 ms per call for an oracle tuple; see :mod:`optbench._numba`). Nothing to do when
+    this process has already compiled the entry for arguments of these types."""
+    if not _numba.is_compiled(entry):  # a Python solver (optbench.external): no compiling
         return 0.0, False, entry
-    key = _type_key(args)
-    if key is not None and (entry, key) in _compiled:
-        return 0.0, False, _compiled[entry, key]
-    entry.targetctx.refresh()  # numba's one-off set-up per process: not compilation
-    hits_before = sum(entry.stats.cache_hits.values())
+    key = _numba.type_key(args)
+    code = _numba.compiled_code(entry, key)
+    if code is not None:
+        return 0.0, False, code
+    _numba.prepare(entry)
+    hits_before = _numba.cache_hits(entry)
     timer = None
     if on_compile is not None:
         timer = threading.Timer(COMPILE_NOTICE_AFTER, on_compile, args=(label,))
@@ -156,12 +139,8 @@ def _warm_up(entry, args: tuple, on_compile: Callable[[str], None] | None,
         if timer is not None:
             timer.cancel()
     seconds = time.perf_counter() - t
-    compiled = entry
-    if key is not None:
-        overload = entry.overloads.get(tuple(entry.typeof_pyval(a) for a in args))
-        compiled = entry if overload is None else overload.entry_point
-        _compiled[entry, key] = compiled
-    return seconds, sum(entry.stats.cache_hits.values()) > hits_before, compiled
+    code = _numba.remember_code(entry, args, key)
+    return seconds, _numba.cache_hits(entry) > hits_before, code
 
 
 def run(problem, solver, *, dim: int | None = None, seed: int | None = None,
@@ -197,6 +176,13 @@ def run(problem, solver, *, dim: int | None = None, seed: int | None = None,
         The solver's parameters, as a dict or as keywords (``step=0.1``); a solver parameter
         named like an argument of ``run`` (the shuffling solvers' ``seed``) goes in the dict.
 
+    Notes
+    -----
+    Called again with the same ``Problem`` instance and the same arguments, ``run`` reuses
+    what it validated and planned the first time (while the problem's fields, its oracle
+    and its minimizers are unchanged), so that a short run costs tens of microseconds of
+    Python; a problem given by name is built on every call.
+
     Raises
     ------
     Interrupted
@@ -211,16 +197,153 @@ def run(problem, solver, *, dim: int | None = None, seed: int | None = None,
     >>> res.status
     'converged'
     """
+    named = {"max_iter": max_iter, "tol": tol, "gap_tol": gap_tol, "time_limit": time_limit,
+             "record_every": record_every, "record_x": record_x, "rtol": rtol, "ftol": ftol,
+             "ftol_window": ftol_window}
+    given = tuple(named[name] for name in _RUN_OPTION_NAMES)  # in the order of RUN_OPTIONS
+    key = _prepared_key(problem, solver, dim, seed, given, problem_params, solver_params,
+                        more_solver_params)
+    prep = _prepared.get(key) if key is not None else None
+    if prep is None or not prep.still_for(problem, solver):
+        prep = _prepare(problem, solver, dim, seed, given, problem_params, solver_params,
+                        more_solver_params)
+        start = _start_point(x0, prep.problem)
+        check_problem(prep.problem)  # a user's problem: its functions checked once
+        if key is not None and prep.reusable:
+            _keep(key, prep)
+    else:
+        start = _start_point(x0, prep.problem)
+    prob, slv, plan = prep.problem, prep.solver, prep.plan
+    control = prep.control._replace(board=new_board())  # every run has its own board
+
+    with _about_user_code(prob, slv, plan.entry):
+        flags = _numba.writeable_flags(prob.oracle)  # may have changed since the last run
+        if prep.code is not None and flags == prep.flags:
+            compile_seconds, cache_hit, code = 0.0, False, prep.code
+        else:
+            compile_seconds, cache_hit, code = _warm_up(
+                plan.entry, (prob.oracle, start, *plan.args, control._replace(max_iter=0)),
+                on_compile, f"{slv.name} for {prob.name}")
+            if prep.reusable:  # start, plan.args and control: the same types every run
+                prep.code, prep.flags = code, flags
+        with watch(control.board, progress, prep.label) as seen:
+            t = time.perf_counter()
+            x, history, reason, iterations, *said = code(prob.oracle, start, *plan.args,
+                                                         control)
+            call_seconds = time.perf_counter() - t
+    result = _result(prep, x, history, reason, iterations, said[0] if said else "",
+                     seen.signal, call_seconds, compile_seconds, cache_hit)
+    if seen.signal:  # stopped at a checkpoint, or the signal came as the run ended
+        raise Interrupted(seen.signal, result)
+    return result
+
+
+_RUN_OPTION_NAMES = tuple(p.name for p in RUN_OPTIONS)
+_WHERE = {p.name: f"option {p.name} (--{p.name.replace('_', '-')})" for p in RUN_OPTIONS}
+_ROW = {name: i for i, name in enumerate(HISTORY_COLUMNS)}  # history column positions
+
+
+class _Prepared:
+    """What a run needs besides its start point and board: the problem and solver resolved,
+    options and parameters validated, the plan, a Control template and, once known, the
+    compiled code. Runs with the same arguments on the same Problem instance reuse it."""
+
+    __slots__ = ("_problem", "solver", "opts", "values", "plan", "control", "label",
+                 "identity", "state", "reusable", "code", "flags", "__weakref__")
+
+    def __init__(self, problem: Problem, solver: Solver, opts: dict, values: dict,
+                 plan, control, seed):
+        self._problem = problem  # a weak reference once kept for reuse (see _keep)
+        self.solver, self.opts, self.values = solver, opts, values
+        self.plan, self.control = plan, control
+        self.label = f"{solver.name} on {problem.name}"
+        self.identity = {"problem": problem.name, "solver": solver.name, "dim": problem.dim,
+                         "seed": problem.params.get("seed", seed),
+                         "seeded": "seed" in problem.params}
+        self.state = _problem_state(problem)
+        # reused only for a compiled solver whose extra arguments are plain numbers (no
+        # arrays or state a run could change)
+        self.reusable = _numba.is_compiled(plan.entry) and all(
+            type(a) in (int, float, bool, str) or a is None for a in plan.args)
+        self.code = self.flags = None
+
+    @property
+    def problem(self) -> Problem:
+        p = self._problem
+        return p() if isinstance(p, weakref.ref) else p
+
+    def still_for(self, problem, solver) -> bool:
+        """Whether ``problem`` (the instance given to run) is unchanged since preparing, and
+        ``solver`` (a name: as registered now) is the same solver."""
+        return problem is self.problem and _resolve_solver(solver) is self.solver and \
+            _problem_state(problem) == self.state
+
+
+def _problem_state(problem: Problem) -> tuple:
+    """What the validation, the plan and the Control template read from a Problem, cheaply
+    compared: its fields, the identities of its oracle, x0 (copied at every run) and extra,
+    and the minimizers' values (the Control holds a copy of them)."""
+    return (problem.name, id(problem.oracle), id(problem.x0), problem.f_star,
+            problem.f_star_tol, problem.L, problem.mu, problem.convex, problem.smooth,
+            problem.labelled, problem.gradient, problem.quadratic, problem.samples,
+            id(problem.extra), id(problem.params),
+            tuple(m.tobytes() for m in problem.minimizers))
+
+
+_prepared: dict = {}  # _prepared_key(...) -> _Prepared, while its problem lives
+_PREPARED_MAX = 256
+
+
+def _keep(key, prep: _Prepared) -> None:
+    """Keep ``prep`` for reuse while its problem lives (the caller holds the problem: a
+    kept preparation holds it weakly, so that no problem's data outlives its user)."""
+    if len(_prepared) >= _PREPARED_MAX:
+        _prepared.clear()
+    _prepared[key] = prep
+    weakref.finalize(prep.problem, _prepared.pop, key, None)  # its id may be reused
+    prep._problem = weakref.ref(prep.problem)
+
+
+def _prepared_key(problem, solver, dim, seed, given, problem_params, solver_params, more):
+    """The key under which a run's preparation is reused, or None: only for a Problem
+    instance (a name builds a new problem on every run) and hashable plain arguments."""
+    if not isinstance(problem, Problem):
+        return None
+    try:
+        key = (id(problem), solver if isinstance(solver, str) else id(solver),
+               _typed((dim, seed, *given)), _frozen(problem_params), _frozen(solver_params),
+               _frozen(more))
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
+def _typed(values) -> tuple:
+    """``values`` with their types: True and 1, 1 and 1.0 are validated apart."""
+    return tuple((type(v), v) for v in values)
+
+
+def _frozen(params):
+    if params is None or not params:
+        return None
+    if not isinstance(params, dict):
+        raise TypeError  # refused with its message by _prepare
+    return tuple(sorted((k, type(v), v) for k, v in params.items()))
+
+
+def _prepare(problem, solver, dim, seed, given, problem_params, solver_params,
+             more_solver_params) -> _Prepared:
+    """Resolve and validate everything a run takes but its start point (refusing bad input
+    before any work; a user's problem is checked by the caller, after the start point)."""
     problem_opts = problem_options(dim, seed, problem_params)  # dim and seed given either way
     prob = _resolve_problem(problem, problem_opts)
     slv = _resolve_solver(solver)
     check_fits(slv, prob)
-    given = {"max_iter": max_iter, "tol": tol, "gap_tol": gap_tol, "time_limit": time_limit,
-             "record_every": record_every, "record_x": record_x, "rtol": rtol, "ftol": ftol,
-             "ftol_window": ftol_window}
-    opts = {p.name: p.coerce(p.default if given[p.name] is None else given[p.name], "run",
-                             where=f"option {p.name} (--{p.name.replace('_', '-')})")
-            for p in RUN_OPTIONS}
+    opts = {p.name: p.coerce(p.default if value is None else value, "run",
+                             where=_WHERE[p.name])
+            for p, value in zip(RUN_OPTIONS, given, strict=True)}
+    gap_tol = given[_RUN_OPTION_NAMES.index("gap_tol")]
     # the gap test counts from the lowest f* can be, so that it never stops above the optimum
     f_low = None if prob.f_star is None else prob.f_star - prob.f_star_tol
     control = make_control(opts["max_iter"], opts["tol"], gap_tol, f_low, opts["time_limit"],
@@ -239,56 +362,43 @@ def run(problem, solver, *, dim: int | None = None, seed: int | None = None,
     values = coerce_all(slv.params, values, f"solver {slv.name!r}")
     plan = slv.plan(prob, values)
     values = plan.values if plan.values is not None else values
-    start = _start_point(x0, prob)
     _check_history_size(opts["max_iter"], opts["record_every"],
                         len(HISTORY_COLUMNS) + len(plan.columns)
                         + (prob.dim if opts["record_x"] else 0))
+    return _Prepared(prob, slv, opts, values, plan, control, seed)
 
-    check_problem(prob)  # a user's problem: its functions checked once (usercode.py)
 
-    label = f"{slv.name} for {prob.name}"
-    with _about_user_code(prob, slv, plan.entry):
-        compile_seconds, cache_hit, compiled = _warm_up(
-            plan.entry, (prob.oracle, start, *plan.args, control._replace(max_iter=0)),
-            on_compile, label)
-        with watch(control.board, progress, f"{slv.name} on {prob.name}") as seen:
-            t = time.perf_counter()
-            x, history, reason, iterations, *said = compiled(prob.oracle, start, *plan.args,
-                                                             control)
-            call_seconds = time.perf_counter() - t
-
-    last = dict(zip(HISTORY_COLUMNS, history[-1], strict=False))  # extras follow
-    status, message = describe(reason, said[0] if said else "", iteration=iterations,
-                               grad_norm=last["grad_norm"], signal=signal_name(seen.signal),
-                               **opts)
-    f0 = float(history[0, 1])
-    solved = _solved(float(last["f"]), f0, prob)
-    if reason in (GRAD_TOL, REL_GRAD_TOL) and _far_above(float(last["f"]), f0, prob, opts,
-                                                         float(history[0, 2])):
-        message += (f"; but f - f* = {float(last['f']) - prob.f_star:.3g}, far above the known "
+def _result(prep: _Prepared, x, history, reason, iterations, said: str, signal: int,
+            call_seconds: float, compile_seconds: float, cache_hit: bool) -> Result:
+    """The Result of a run: its status and message, and the summary from the last row."""
+    prob, opts = prep.problem, prep.opts
+    last = history[-1].tolist()  # Python floats, one conversion
+    f, grad_norm = last[_ROW["f"]], last[_ROW["grad_norm"]]
+    status, message = describe(reason, said, iteration=iterations, grad_norm=grad_norm,
+                               signal=signal_name(signal) if signal else "", **opts)
+    f0 = float(history[0, _ROW["f"]])
+    if reason in (GRAD_TOL, REL_GRAD_TOL) and _far_above(f, f0, prob, opts,
+                                                         float(history[0, _ROW["grad_norm"]])):
+        message += (f"; but f - f* = {f - prob.f_star:.3g}, far above the known "
                     "optimum (a plateau, or another stationary point): not solved")
-    identity = {"problem": prob.name, "solver": slv.name, "dim": prob.dim,
-                "seed": prob.params.get("seed", seed), "seeded": "seed" in prob.params}
-    solve_seconds = float(last["time"])  # read inside the compiled loop: no dispatch cost
+    solve_seconds = last[_ROW["time"]]  # read inside the compiled loop: no dispatch cost
+    iterations = int(iterations)
     summary = {
-        "iterations": int(iterations), "f": float(last["f"]),
-        "gap": float(last["f"] - prob.f_star) if prob.f_star is not None else math.nan,
-        "grad_norm": float(last["grad_norm"]), "dist": float(last["dist"]), "solved": solved,
+        "iterations": iterations, "f": f,
+        "gap": f - prob.f_star if prob.f_star is not None else math.nan,
+        "grad_norm": grad_norm, "dist": last[_ROW["dist"]], "solved": _solved(f, f0, prob),
         "f_star_tol": prob.f_star_tol,
-        "nfev": float(last["nfev"]), "ngev": float(last["ngev"]), "nhev": float(last["nhev"]),
+        "nfev": last[_ROW["nfev"]], "ngev": last[_ROW["ngev"]], "nhev": last[_ROW["nhev"]],
         "solve_seconds": solve_seconds,
-        "seconds_per_iter": solve_seconds / max(int(iterations), 1),
+        "seconds_per_iter": solve_seconds / max(iterations, 1),
         "call_seconds": call_seconds,
         "compile_seconds": compile_seconds, "cache_hit": cache_hit,
-        "python": not hasattr(plan.entry, "overloads"),
+        "python": not _numba.is_compiled(prep.plan.entry),
         "status": status, "message": message,
     }
-    result = Result(prob.name, slv.name, x, status, message, history, plan.columns,
-                    prob.f_star, identity, values, summary,
-                    gradient_at=prob.grad if prob.gradient else None)
-    if seen.signal:  # stopped at a checkpoint, or the signal came as the run ended
-        raise Interrupted(seen.signal, result)
-    return result
+    return Result(prob.name, prep.solver.name, x, status, message, history,
+                  prep.plan.columns, prob.f_star, dict(prep.identity), prep.values, summary,
+                  gradient_at=prob.grad if prob.gradient else None)
 
 
 SOLVED = 1e-6  # tau of the More-Wild test, as sweeps use by default (grid.DEFAULT_SOLVED)

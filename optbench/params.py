@@ -65,30 +65,41 @@ class Param:
         """Return ``value`` as this parameter's kind, or raise naming ``owner`` and the name.
 
         ``where`` replaces the default "parameter NAME of OWNER" in messages."""
-        where = where or f"parameter {self.name!r} of {owner}"
+        kind = self.kind
+        if type(value) is kind and kind is not str and self.choices is None:  # the usual case
+            if kind is bool or not self._out_of_bounds(value):
+                return value
+            raise InvalidValueError(self._refusal(value, owner, where))
         if value is None and self.default is None:  # an optional parameter left unset
             return None
-        expected = self.describe_bounds()
         if self.names and isinstance(value, str) and value.strip() in self.names:
             return value.strip()
         try:
             out = self._convert(value)
         except (TypeError, ValueError, OverflowError):
-            raise InvalidTypeError(f"{where} must be {expected}; got {shown(value)}.") \
-                from None
+            raise InvalidTypeError(self._refusal(value, owner, where)) from None
         if self.choices is not None:
             if out not in self.choices:
-                raise InvalidValueError(f"{where} must be {expected}; got {shown(value)}.")
+                raise InvalidValueError(self._refusal(value, owner, where))
             return out
-        if self.kind in (float, int):
-            bad = (isinstance(out, float) and (math.isnan(out) or (self.finite and
-                                                                  math.isinf(out)))) or (
-                self.low is not None and (out <= self.low if self.strict else out < self.low)
-            ) or (self.high is not None and out > self.high) or (
-                self.kind is int and abs(out) > INT_LIMIT)
-            if bad:
-                raise InvalidValueError(f"{where} must be {expected}; got {shown(value)}.")
+        if self.kind in (float, int) and self._out_of_bounds(out):
+            raise InvalidValueError(self._refusal(value, owner, where))
         return out
+
+    def _out_of_bounds(self, out) -> bool:
+        if self.kind is float:
+            if out != out or (self.finite and (out == math.inf or out == -math.inf)):
+                return True  # NaN, or an infinity where only finite numbers are taken
+        elif abs(out) > INT_LIMIT:
+            return True
+        low, high = self.low, self.high
+        return (low is not None and (out <= low if self.strict else out < low)) or (
+            high is not None and out > high)
+
+    def _refusal(self, value, owner: str, where: str | None) -> str:
+        """The message refusing ``value`` (built only when refusing: it is not cheap)."""
+        where = where or f"parameter {self.name!r} of {owner}"
+        return f"{where} must be {self.describe_bounds()}; got {shown(value)}."
 
     def _convert(self, value):
         if self.kind is bool:
