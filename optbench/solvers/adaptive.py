@@ -24,7 +24,7 @@ import math
 from .._jit import jit
 from ..params import Param
 from ..registry import Plan, Solver, register_solver
-from ._loop import drive
+from ._loop import drive_without_fg
 from .stochastic import (
     COLUMNS,
     DECAY,
@@ -151,7 +151,7 @@ def adam(oracle, x0, samples, batch_size, lr, decay_power, beta1, beta2, eps, we
     """
     params = Stochastic(samples, batch_size, lr, decay_power, seed, 3,
                         (beta1, beta2, eps, weight_decay, amsgrad))
-    return drive(oracle, x0, params, stochastic_init, _adam_epoch, 3, control)
+    return drive_without_fg(oracle, x0, params, stochastic_init, _adam_epoch, 3, control)
 
 
 @jit
@@ -161,7 +161,7 @@ def adam_steps(oracle, x0, samples, batch_size, lr, decay_power, beta1, beta2, e
     iterates, recorded after every step, the full f and gradient evaluated after each."""
     params = Stochastic(samples, batch_size, lr, decay_power, seed, 3,
                         (beta1, beta2, eps, weight_decay, amsgrad))
-    return drive(oracle, x0, params, stochastic_init, _adam_step, 3, control)
+    return drive_without_fg(oracle, x0, params, stochastic_init, _adam_step, 3, control)
 
 
 @jit
@@ -179,14 +179,14 @@ def adagrad(oracle, x0, samples, batch_size, lr, decay_power, eps, seed, control
     stochastic optimization*, JMLR 12 (2011), section 1 (diagonal update).
     """
     params = Stochastic(samples, batch_size, lr, decay_power, seed, 1, (eps,))
-    return drive(oracle, x0, params, stochastic_init, _adagrad_epoch, 3, control)
+    return drive_without_fg(oracle, x0, params, stochastic_init, _adagrad_epoch, 3, control)
 
 
 @jit
 def adagrad_steps(oracle, x0, samples, batch_size, lr, decay_power, eps, seed, control):
     """:func:`adagrad` with one iteration per mini-batch step."""
     params = Stochastic(samples, batch_size, lr, decay_power, seed, 1, (eps,))
-    return drive(oracle, x0, params, stochastic_init, _adagrad_step, 3, control)
+    return drive_without_fg(oracle, x0, params, stochastic_init, _adagrad_step, 3, control)
 
 
 @jit
@@ -203,14 +203,14 @@ def rmsprop(oracle, x0, samples, batch_size, lr, decay_power, beta2, eps, seed, 
     Reference: Tieleman & Hinton, *Neural networks for machine learning*, lecture 6.5 (2012).
     """
     params = Stochastic(samples, batch_size, lr, decay_power, seed, 1, (beta2, eps))
-    return drive(oracle, x0, params, stochastic_init, _rmsprop_epoch, 3, control)
+    return drive_without_fg(oracle, x0, params, stochastic_init, _rmsprop_epoch, 3, control)
 
 
 @jit
 def rmsprop_steps(oracle, x0, samples, batch_size, lr, decay_power, beta2, eps, seed, control):
     """:func:`rmsprop` with one iteration per mini-batch step."""
     params = Stochastic(samples, batch_size, lr, decay_power, seed, 1, (beta2, eps))
-    return drive(oracle, x0, params, stochastic_init, _rmsprop_step, 3, control)
+    return drive_without_fg(oracle, x0, params, stochastic_init, _rmsprop_step, 3, control)
 
 
 # -- registration ----------------------------------------------------------------------------------
