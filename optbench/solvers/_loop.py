@@ -16,14 +16,14 @@ method's cost, nothing else is):
   whose own work is not the full gradient: linear CG's recurrence, mini-batch and perceptron
   rules; ``init`` may skip them too).
 
-What the step does not leave, the loop evaluates itself at the rows the table keeps (the
-first, every ``record_every``-th, the last), through an uncounted oracle
-(:func:`optbench.oracle.observed`) and with the clock stopped: it is neither counted in
-nfev/ngev nor in the ``time`` column (nor in ``time_limit``). The tests that need it run at
-those rows only: the gap and ``ftol`` tests for ``drive_without_f`` (``ftol`` then compares
-the last ``ftol_window`` rows), every test for ``drive_without_fg``. The gradient-norm test
-always uses the gradient at the point returned as the iterate, so a ``converged`` status is
-a statement about the returned x.
+What the step does not leave, the loop evaluates itself, "aside": through an uncounted oracle
+(:func:`optbench.oracle.observed`) and with the clock stopped, so it is counted neither in
+nfev/ngev nor in the ``time`` column (nor in ``time_limit``). It does so after every
+iteration when a stopping test needs it (the gap or ``ftol`` test needs f; tol or rtol the
+gradient), so every test fires where it would with :func:`drive`; otherwise only at the rows
+the table keeps (the first, every ``record_every``-th, the last), where a non-finite f then
+shows. The gradient-norm test always uses the gradient
+at the point returned as the iterate, so ``converged`` is a statement about the returned x.
 
 The loop owns the iterate ``x`` and the gradient ``g``; ``work`` is a tuple of any further
 arrays the method needs, allocated once by ``init`` (empty for gradient descent), so nothing
@@ -320,11 +320,13 @@ def _loop(oracle, x0, params, init, step, n_extra, control, observe, f_at_rows, 
     last_k = 0
     last_t = 0.0
     gtol2, relative = _gradient_threshold(gsq, control)
+    # evaluate aside after every iteration, not only at rows, when a test needs it
+    each = ((f_at_rows and (control.ftol >= 0.0 or (control.gap_tol > -np.inf
+                                                      and not np.isnan(control.f_star))))
+            or (g_at_rows and gtol2 >= 0.0))
     recent = np.empty(control.ftol_window)  # the last f seen, for ftol
-    n_seen = 0  # f values seen by the ftol test (iterations, or rows when f_at_rows)
-    if not f_at_rows:
-        _stalled(recent, n_seen, fx, control)
-        n_seen += 1
+    _stalled(recent, 0, fx, control)
+    n_seen = 1  # f values seen by the ftol test
     reason = _stop_reason(fx, gsq, gtol2, relative, control, True, True)
     while reason == RUNNING:
         if k >= control.max_iter:
@@ -342,10 +344,15 @@ def _loop(oracle, x0, params, init, step, n_extra, control, observe, f_at_rows, 
                 fx = new_f
             if not g_at_rows:
                 gsq = sumsq(g)
+            if each:  # a test needs what the step did not leave: evaluated aside
+                started = now()
+                fx = observe(oracle, x, g, fx)
+                aside += now() - started
+                gsq = sumsq(g)
             if reason == RUNNING:
-                reason = _stop_reason(fx, gsq, gtol2, relative, control, not f_at_rows,
-                                      not g_at_rows)
-            if control.ftol >= 0.0 and reason == RUNNING and not f_at_rows:
+                reason = _stop_reason(fx, gsq, gtol2, relative, control,
+                                      each or not f_at_rows, each or not g_at_rows)
+            if control.ftol >= 0.0 and reason == RUNNING and (each or not f_at_rows):
                 if _stalled(recent, n_seen, fx, control):
                     reason = F_TOL
                 n_seen += 1
@@ -363,7 +370,7 @@ def _loop(oracle, x0, params, init, step, n_extra, control, observe, f_at_rows, 
         if k == next_record or (reason != RUNNING and hist[rows - 1, 0] != k):
             if k == next_record:
                 next_record += every
-            if f_at_rows or g_at_rows:  # the table's values, and the tests that need them
+            if (f_at_rows or g_at_rows) and not each:  # the table's values, and their tests
                 started = now()
                 fx = observe(oracle, x, g, fx)
                 aside += now() - started
@@ -381,7 +388,7 @@ def _loop(oracle, x0, params, init, step, n_extra, control, observe, f_at_rows, 
             rows += 1
     if hist[rows - 1, 0] != k:  # the last iterate, when max_iter ended the run off a row
         t = now() - t0 - aside
-        if f_at_rows or g_at_rows:
+        if (f_at_rows or g_at_rows) and not each:
             fx = observe(oracle, x, g, fx)
             gsq = sumsq(g)
         if rows == hist.shape[0]:

@@ -11,7 +11,7 @@ from .._jit import jit
 from ..kernels import sumsq
 from ..oracle import charge, gradient, hessian, value_and_grad
 from ..params import Param
-from ..registry import Solver, register_solver
+from ..registry import AT_ROWS, Solver, register_solver
 from ..status import GRAD_TOL, NEGATIVE_CURVATURE, RUNNING
 from ._loop import drive, drive_without_fg
 from .wolfe import DEFAULT_MAX_EVALS, strong_wolfe, wolfe_params, wolfe_prepare
@@ -208,7 +208,7 @@ _CG = register_solver(Solver(
     summary="linear conjugate gradients for SPD quadratics (solves A x = b)",
     formula="x_{k+1} = x_k + alpha_k p_k, alpha_k = r'r / p'Ap, p_{k+1} = r_{k+1} + beta p_k",
     reference="Nocedal & Wright, Numerical Optimization (2006), Algorithm 5.2",
-    needs=frozenset({"grad", "hess", "quadratic"}),
+    needs=frozenset({"grad", "hess", "quadratic"}), table_point=AT_ROWS,
 ))
 
 _NCG_PARAMS = (Param("beta", "pr+", str, "conjugacy rule: fr (Fletcher-Reeves) or pr+ "

@@ -288,6 +288,8 @@ GD = register_solver(Solver(
     formula="x_{k+1} = x_k - t_k grad f(x_k)",
     reference="Nesterov, Lectures on Convex Optimization (2018), 2.1.5",
     prepare=_plan_gd,
+    table_point="x_k; grad_norm: the method's gradient; f: the method's with step=armijo or "
+                "polyak, else evaluated by the loop, uncounted and untimed",
 ))
 
 for _name, _rule, _needs, _summary in (

@@ -11,7 +11,7 @@ from .._jit import jit
 from ..errors import IncompatibleError
 from ..oracle import gradient
 from ..params import Param
-from ..registry import Plan, Solver, register_solver
+from ..registry import GRAD_AT_ITERATE, Plan, Solver, register_solver
 from ..status import RUNNING
 from ._loop import drive_without_f
 
@@ -148,7 +148,7 @@ register_solver(Solver(
     summary="Polyak's heavy-ball momentum",
     formula="x_{k+1} = x_k - t grad f(x_k) + beta (x_k - x_{k-1})",
     reference="Polyak (1964)",
-    prepare=_plan_heavy_ball,
+    prepare=_plan_heavy_ball, table_point=GRAD_AT_ITERATE,
 ))
 
 register_solver(Solver(
@@ -163,4 +163,7 @@ register_solver(Solver(
     formula="y = x_k + b_k (x_k - x_{k-1}); x_{k+1} = y - t grad f(y)",
     reference="Nesterov, Lectures on Convex Optimization (2018), 2.2",
     prepare=_plan_nesterov,
+    table_point="y_k = x_k + b_k (x_k - x_{k-1}), where the gradient is evaluated (the "
+                "returned x is y); grad_norm: the method's gradient; f: evaluated by the "
+                "loop, uncounted and untimed",
 ))

@@ -20,7 +20,7 @@ from .._jit import jit
 from ..kernels import copy_into
 from ..oracle import gradient, hessian, value_and_grad
 from ..params import Param
-from ..registry import Solver, register_solver
+from ..registry import GRAD_AT_ITERATE, Solver, register_solver
 from ..status import ROOT_FOUND, RUNNING, SINGULAR, ZERO_DERIVATIVE
 from ._loop import drive, drive_without_f, without_grad_test
 from .line_search import accept, backtracking
@@ -344,6 +344,7 @@ register_solver(Solver(
     summary="Newton's method with a constant damping factor",
     formula="x_{k+1} = x_k - alpha * H(x_k)^{-1} grad f(x_k)",
     reference="Nocedal & Wright, Numerical Optimization (2006), 3.3", **_NEWTON,
+    table_point=GRAD_AT_ITERATE,
 ))
 register_solver(Solver(
     name="newton-ls", entry=newton_ls, params=_LINE_SEARCH_PARAMS,

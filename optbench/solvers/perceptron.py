@@ -23,7 +23,7 @@ from ..errors import IncompatibleError
 from ..kernels import add_scaled_row, affine_score
 from ..oracle import charge
 from ..params import Param
-from ..registry import Plan, Solver, register_solver
+from ..registry import AT_ROWS, Plan, Solver, register_solver
 from ..status import NO_MISTAKES, RUNNING
 from ._loop import drive_without_fg, without_grad_test
 from .step_sizes import diminishing
@@ -105,7 +105,7 @@ def _register(name, entry, params, columns, **fields):
     register_solver(Solver(
         name=name, entry=entry, family="perceptron", params=params, columns=columns,
         needs=frozenset({"labelled"}), prepare=partial(_linear_prepare, name, entry, columns),
-        **fields))
+        table_point=AT_ROWS, **fields))
 
 
 # -- Rosenblatt ------------------------------------------------------------------------------
@@ -536,7 +536,7 @@ def _madaline_prepare(problem, values) -> Plan:
 
 
 register_solver(Solver(
-    name="madaline", entry=madaline, family="perceptron",
+    name="madaline", entry=madaline, family="perceptron", table_point=AT_ROWS,
     params=(Param("eta", 1.0, float, "alpha-LMS rate of the adapted hidden units", low=0.0,
                   strict=True), _SEED),
     summary="MADALINE by MRII: greedy minimal-disturbance training of threshold units",

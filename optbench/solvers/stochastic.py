@@ -33,7 +33,7 @@ from .._jit import jit
 from ..errors import InvalidValueError
 from ..oracle import batch
 from ..params import Param
-from ..registry import Plan, Solver, register_solver
+from ..registry import AT_ROWS, Plan, Solver, register_solver
 from ..status import RUNNING
 from ._loop import drive_without_fg
 from .step_sizes import diminishing
@@ -249,7 +249,7 @@ SGD = register_solver(Solver(
     formula="v <- beta v + mean_{i in B} grad f_i(x); x <- x - eta_t v  (eta_t per epoch t)",
     reference="Robbins & Monro (1951); Bottou, Curtis & Nocedal, SIAM Review (2018)",
     needs=frozenset({"grad", "finite_sum"}),
-    columns=COLUMNS, prepare=_prepare,
+    columns=COLUMNS, prepare=_prepare, table_point=AT_ROWS,
 ))
 
 register_solver(SGD.with_defaults(
