@@ -10,8 +10,9 @@ A solver is a pair of small compiled kernels plus a public entry point::
 method's cost, nothing else is):
 
 * :func:`drive`: f(x_{k+1}) and grad f(x_{k+1}), as above (methods that need both);
-* :func:`drive_without_f`: only g = grad f(x_{k+1}); the step returns NaN for f (methods
-  that need no f: constant-step gradient descent, heavy ball, Nesterov, pure Newton);
+* :func:`drive_without_f`: only g = grad f(x_{k+1}); the step returns NaN for f, and its
+  ``fx`` is the last f the loop evaluated (methods that need no f: constant-step gradient
+  descent, heavy ball, Nesterov, pure Newton);
 * :func:`drive_without_fg`: neither; the step leaves ``g`` alone and returns NaN (methods
   whose own work is not the full gradient: linear CG's recurrence, mini-batch and perceptron
   rules; ``init`` may skip them too).
@@ -19,11 +20,12 @@ method's cost, nothing else is):
 What the step does not leave, the loop evaluates itself, "aside": through an uncounted oracle
 (:func:`optbench.oracle.observed`) and with the clock stopped, so it is counted neither in
 nfev/ngev nor in the ``time`` column (nor in ``time_limit``). It does so after every
-iteration when a stopping test needs it (the gap or ``ftol`` test needs f; tol or rtol the
-gradient), so every test fires where it would with :func:`drive`; otherwise only at the rows
-the table keeps (the first, every ``record_every``-th, the last), where a non-finite f then
-shows. The gradient-norm test always uses the gradient
-at the point returned as the iterate, so ``converged`` is a statement about the returned x.
+iteration when a stopping test needs it (the gap or ``ftol`` test needs f; a positive tol or
+rtol the gradient), so every test fires where it would with :func:`drive`; otherwise only at
+the rows the table keeps (the first, every ``record_every``-th, the last), where a
+non-finite f, or with ``tol=0`` an exactly zero gradient, then shows. The gradient-norm
+test always uses the gradient at the point returned as the iterate, so ``converged`` is a
+statement about the returned x.
 
 The loop owns the iterate ``x`` and the gradient ``g``; ``work`` is a tuple of any further
 arrays the method needs, allocated once by ``init`` (empty for gradient descent), so nothing
@@ -323,7 +325,7 @@ def _loop(oracle, x0, params, init, step, n_extra, control, observe, f_at_rows, 
     # evaluate aside after every iteration, not only at rows, when a test needs it
     each = ((f_at_rows and (control.ftol >= 0.0 or (control.gap_tol > -np.inf
                                                       and not np.isnan(control.f_star))))
-            or (g_at_rows and gtol2 >= 0.0))
+            or (g_at_rows and gtol2 > 0.0))
     recent = np.empty(control.ftol_window)  # the last f seen, for ftol
     _stalled(recent, 0, fx, control)
     n_seen = 1  # f values seen by the ftol test
