@@ -56,11 +56,12 @@ _CAPABILITY_TEXT = {
 
 
 # Which point a solver's f and grad_norm columns refer to (Solver.table_point).
-AT_ITERATE = "x_k; f and grad_norm: the method's own evaluations there"
-_ASIDE = ("evaluated by the loop, uncounted and untimed (at recorded rows, or every "
-          "iteration when a stopping test needs it)")
+AT_ITERATE = "x_k; f and grad_norm: the method's own evaluations"
+_ASIDE = "the loop's, uncounted and untimed"
 GRAD_AT_ITERATE = f"x_k; grad_norm: the method's gradient; f: {_ASIDE}"
 AT_ROWS = f"x_k; f and grad_norm: {_ASIDE}"
+AT_CALLBACK = ("x_k, the iterate at each callback; f and grad_norm: the solver's own "
+               "evaluations there, else the harness's, uncounted and untimed")
 
 @dataclass(frozen=True)
 class ProblemFamily:

@@ -289,7 +289,7 @@ GD = register_solver(Solver(
     reference="Nesterov, Lectures on Convex Optimization (2018), 2.1.5",
     prepare=_plan_gd,
     table_point="x_k; grad_norm: the method's gradient; f: the method's with step=armijo or "
-                "polyak, else evaluated by the loop, uncounted and untimed",
+                "polyak, else the loop's, uncounted and untimed",
 ))
 
 for _name, _rule, _needs, _summary in (

@@ -164,6 +164,6 @@ register_solver(Solver(
     reference="Nesterov, Lectures on Convex Optimization (2018), 2.2",
     prepare=_plan_nesterov,
     table_point="y_k = x_k + b_k (x_k - x_{k-1}), where the gradient is evaluated (the "
-                "returned x is y); grad_norm: the method's gradient; f: evaluated by the "
-                "loop, uncounted and untimed",
+                "returned x is y); grad_norm: the method's gradient; f: the loop's, "
+                "uncounted and untimed",
 ))

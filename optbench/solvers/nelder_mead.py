@@ -272,4 +272,6 @@ register_solver(Solver(
     reference="Lagarias, Reeds, Wright & Wright, SIAM J. Optim. 9 (1998) 112-147, section 2; "
               "Gao & Han, Comput. Optim. Appl. 51 (2012) 259-277 (adaptive)",
     needs=frozenset(), columns=_COLUMNS, prepare=_prepare,
+    table_point="x_k, the best vertex; f: the method's; grad_norm: evaluated in the step at "
+                "the rows the table keeps, uncounted (but timed)",
 ))
