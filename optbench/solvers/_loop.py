@@ -13,6 +13,8 @@ method's cost, nothing else is):
 * :func:`drive_without_f`: only g = grad f(x_{k+1}); the step returns NaN for f, and its
   ``fx`` is the last f the loop evaluated (methods that need no f: constant-step gradient
   descent, heavy ball, Nesterov, pure Newton);
+* :func:`drive_without_g`: only f(x_{k+1}); the step leaves ``g`` alone (derivative-free
+  methods: Nelder-Mead);
 * :func:`drive_without_fg`: neither; the step leaves ``g`` alone and returns NaN (methods
   whose own work is not the full gradient: linear CG's recurrence, mini-batch and perceptron
   rules; ``init`` may skip them too).
@@ -61,7 +63,7 @@ from .._clock import now
 from .._jit import jit
 from ..board import new_board, publish, stop_requested
 from ..kernels import norm2, sumsq
-from ..oracle import N_COUNTS, counted, evaluations, observed, value, value_and_grad
+from ..oracle import N_COUNTS, counted, evaluations, gradient, observed, value, value_and_grad
 from ..params import Param
 from ..status import (
     F_TOL,
@@ -77,7 +79,8 @@ from ..status import (
 )
 
 __all__ = ["Control", "RUN_OPTIONS", "make_control", "without_grad_test", "drive",
-           "drive_without_f", "drive_without_fg", "norm2", "sumsq", "HISTORY_COLUMNS"]
+           "drive_without_f", "drive_without_g", "drive_without_fg", "norm2", "sumsq",
+           "HISTORY_COLUMNS"]
 
 HISTORY_COLUMNS = ("iteration", "f", "grad_norm", "step", "time", "nfev", "ngev", "nhev",
                    "dist")
@@ -194,6 +197,13 @@ def _observe_f(oracle, x, g, fx):
 
 
 @jit(inline=True)
+def _observe_g(oracle, x, g, fx):
+    """g <- grad f(x) for the table, uncounted; f is the step's"""
+    gradient(observed(oracle), x, g)
+    return fx
+
+
+@jit(inline=True)
 def _observe_fg(oracle, x, g, fx):
     """f(x) and g <- grad f(x) for the table, uncounted"""
     return value_and_grad(observed(oracle), x, g)
@@ -282,6 +292,13 @@ def drive_without_f(oracle, x0, params, init, step, n_extra, control):
     """:func:`drive` for a step that leaves only grad f(x_{k+1}) (and returns NaN for f):
     f is evaluated at the recorded rows only, uncounted and untimed."""
     return _loop(oracle, x0, params, init, step, n_extra, control, _observe_f, True, False)
+
+
+@jit(inline=True)
+def drive_without_g(oracle, x0, params, init, step, n_extra, control):
+    """:func:`drive` for a step that leaves only f(x_{k+1}) (and leaves ``g`` alone): the
+    gradient is evaluated aside, uncounted and untimed."""
+    return _loop(oracle, x0, params, init, step, n_extra, control, _observe_g, False, True)
 
 
 @jit(inline=True)
