@@ -135,6 +135,8 @@ def _cmd_list(args) -> int:
                         f"-p {p.name}={_fmt(p.default)}" for p in changed) or "(a second name)"))
                 elif s.params:
                     print(f"  {'':<18}   {_defaults(s.params)}")
+                if not s.shortcut_of:
+                    print(f"  {'':<18}   table at {s.table_point}")
     return 0
 
 

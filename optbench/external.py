@@ -343,7 +343,7 @@ def python_solver(name: str, solve: Callable, *, params=(), needs=("grad",), sum
     requires of a problem (``"grad"``; ``"hess"`` and ``"residuals"`` add keywords; an empty
     tuple for derivative-free methods). ``setup()``, when given, runs before the clock starts
     (importing the library the solver calls, say), so that its cost is not the method's."""
-    from .registry import Plan, Solver, register_solver
+    from .registry import AT_CALLBACK, Plan, Solver, register_solver
 
     params = tuple(params)
     needs = frozenset(needs)
@@ -356,5 +356,6 @@ def python_solver(name: str, solve: Callable, *, params=(), needs=("grad",), sum
         return Plan(entry, (*(values[p.name] for p in params), more))
 
     solver = Solver(name=name, entry=entry, params=params, family=family, summary=summary,
-                    formula=formula, reference=reference, needs=needs, prepare=prepare)
+                    formula=formula, reference=reference, needs=needs, prepare=prepare,
+                    table_point=AT_CALLBACK)
     return register_solver(solver) if register else solver

@@ -12,9 +12,10 @@ columns of optimization benchmarking:
 * a mini-batch of b samples of a finite sum f = 1/m sum_i f_i counts b/m of a function and
   of a gradient evaluation (a full pass over the data is one evaluation);
 * what the harness computes only to fill its table or test its stopping rule is not charged
-  to the method: a solver evaluates those through :func:`observed`, the same oracle without
-  counts (for example the full f and gradient recorded after each epoch of SGD, or after
-  each step of linear CG).
+  to the method: the shared loop evaluates those through :func:`observed`, the same oracle
+  without counts, with its clock stopped (f for gradient-only methods such as gd and
+  Nesterov, the full f and gradient of SGD or linear CG: see
+  :mod:`optbench.solvers._loop`).
 
 Kernels that read the data themselves (the perceptron rules pass over the samples) say what
 their pass costs with :func:`charge`.

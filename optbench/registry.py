@@ -55,6 +55,14 @@ _CAPABILITY_TEXT = {
 }
 
 
+# Which point a solver's f and grad_norm columns refer to (Solver.table_point).
+AT_ITERATE = "x_k; f and grad_norm: the method's own evaluations"
+_ASIDE = "the loop's, uncounted and untimed"
+GRAD_AT_ITERATE = f"x_k; grad_norm: the method's gradient; f: {_ASIDE}"
+AT_ROWS = f"x_k; f and grad_norm: {_ASIDE}"
+AT_CALLBACK = ("x_k, the iterate at each callback; f and grad_norm: the solver's own "
+               "evaluations there, else the harness's, uncounted and untimed")
+
 @dataclass(frozen=True)
 class ProblemFamily:
     """A registered problem: a builder taking the declared parameters, returning a Problem."""
@@ -91,7 +99,9 @@ class Solver:
     ``prepare(problem, values) -> Plan``, when given, replaces that default call: it checks
     what depends on the problem (a known L, f*...) and picks the compiled entry (a step-size
     rule, a variant) with its arguments. ``source`` is where it was registered
-    (``file.py:line``, set by :func:`register_solver`).
+    (``file.py:line``, set by :func:`register_solver`). ``table_point`` says which point the
+    history's f and grad_norm refer to, and whether the method evaluated them (one of the
+    ``AT_*`` texts here, or the solver's own).
 
     A plain ``numba.njit`` entry (given here or by ``prepare``) is compiled by
     :func:`optbench.jit` instead, which gives it an identity by content (see
@@ -110,6 +120,7 @@ class Solver:
     prepare: Callable[[Problem, dict], Plan] | None = field(default=None, compare=False)
     shortcut_of: str = ""
     source: str = field(default="", compare=False)
+    table_point: str = AT_ITERATE
 
     def plan(self, problem: Problem, values: dict) -> Plan:
         if self.prepare is not None:

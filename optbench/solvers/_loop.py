@@ -6,6 +6,29 @@ A solver is a pair of small compiled kernels plus a public entry point::
     step(oracle, x, g, fx, work, params, k, extras) -> (f, step, reason)
                                         x <- x_{k+1} in place, g <- grad f(x_{k+1}); fx = f(x_k)
 
+**What the step leaves** (one entry point per case; the step's own evaluations are the
+method's cost, nothing else is):
+
+* :func:`drive`: f(x_{k+1}) and grad f(x_{k+1}), as above (methods that need both);
+* :func:`drive_without_f`: only g = grad f(x_{k+1}); the step returns NaN for f, and its
+  ``fx`` is the last f the loop evaluated (methods that need no f: constant-step gradient
+  descent, heavy ball, Nesterov, pure Newton);
+* :func:`drive_without_g`: only f(x_{k+1}); the step leaves ``g`` alone (derivative-free
+  methods: Nelder-Mead);
+* :func:`drive_without_fg`: neither; the step leaves ``g`` alone and returns NaN (methods
+  whose own work is not the full gradient: linear CG's recurrence, mini-batch and perceptron
+  rules; ``init`` may skip them too).
+
+What the step does not leave, the loop evaluates itself, "aside": through an uncounted oracle
+(:func:`optbench.oracle.observed`) and with the clock stopped, so it is counted neither in
+nfev/ngev nor in the ``time`` column (nor in ``time_limit``). It does so after every
+iteration when a stopping test needs it (the gap or ``ftol`` test needs f; a positive tol or
+rtol the gradient), so every test fires where it would with :func:`drive`; otherwise only at
+the rows the table keeps (the first, every ``record_every``-th, the last), where a
+non-finite f, or with ``tol=0`` an exactly zero gradient, then shows. The gradient-norm
+test always uses the gradient at the point returned as the iterate, so ``converged`` is a
+statement about the returned x.
+
 The loop owns the iterate ``x`` and the gradient ``g``; ``work`` is a tuple of any further
 arrays the method needs, allocated once by ``init`` (empty for gradient descent), so nothing
 is allocated per iteration. ``extras`` is a float array the step fills with the method's own
@@ -40,7 +63,7 @@ from .._clock import now
 from .._jit import jit
 from ..board import new_board, publish, stop_requested
 from ..kernels import norm2, sumsq
-from ..oracle import N_COUNTS, counted, evaluations
+from ..oracle import N_COUNTS, counted, evaluations, gradient, observed, value, value_and_grad
 from ..params import Param
 from ..status import (
     F_TOL,
@@ -55,8 +78,9 @@ from ..status import (
     TIME_LIMIT,
 )
 
-__all__ = ["Control", "RUN_OPTIONS", "make_control", "without_grad_test", "drive", "norm2",
-           "sumsq", "HISTORY_COLUMNS"]
+__all__ = ["Control", "RUN_OPTIONS", "make_control", "without_grad_test", "drive",
+           "drive_without_f", "drive_without_g", "drive_without_fg", "norm2", "sumsq",
+           "HISTORY_COLUMNS"]
 
 HISTORY_COLUMNS = ("iteration", "f", "grad_norm", "step", "time", "nfev", "ngev", "nhev",
                    "dist")
@@ -138,16 +162,51 @@ def without_grad_test(control):
 
 
 @jit(inline=True)
-def _stop_reason(fx, gsq, gtol2, relative, control):
-    """The test after every iteration (gsq = ||g||^2; gtol2 the squared gradient threshold,
-    relative when rtol set it; max_iter and time are batch tests)."""
-    if not (np.isfinite(fx) and np.isfinite(gsq)):
+def _stop_reason(fx, gsq, gtol2, relative, control, test_f, test_g):
+    """The tests on f (when ``test_f``) and on gsq = ||g||^2 (when ``test_g``); gtol2 the
+    squared gradient threshold, relative when rtol set it; max_iter and time are batch tests."""
+    if (test_f and not np.isfinite(fx)) or (test_g and not np.isfinite(gsq)):
         return NOT_FINITE
-    if gsq <= gtol2:
+    if test_g and gsq <= gtol2:
         return REL_GRAD_TOL if relative else GRAD_TOL
-    if fx - control.f_star <= control.gap_tol:
+    if test_f and fx - control.f_star <= control.gap_tol:
         return GAP_TOL
     return RUNNING
+
+
+@jit(inline=True)
+def _stalled(recent, i, fx, control):
+    """The ftol test at the i-th f seen (recent holds the last ftol_window ones); records fx."""
+    window = recent.shape[0]
+    slot = i % window
+    stalled = i >= window and recent[slot] - fx <= control.ftol * max(
+        abs(fx), abs(recent[slot]), 1.0)
+    recent[slot] = fx
+    return stalled
+
+
+@jit(inline=True)
+def _observe_nothing(oracle, x, g, fx):
+    return fx
+
+
+@jit(inline=True)
+def _observe_f(oracle, x, g, fx):
+    """f(x) for the table, uncounted"""
+    return value(observed(oracle), x)
+
+
+@jit(inline=True)
+def _observe_g(oracle, x, g, fx):
+    """g <- grad f(x) for the table, uncounted; f is the step's"""
+    gradient(observed(oracle), x, g)
+    return fx
+
+
+@jit(inline=True)
+def _observe_fg(oracle, x, g, fx):
+    """f(x) and g <- grad f(x) for the table, uncounted"""
+    return value_and_grad(observed(oracle), x, g)
 
 
 @jit(inline=True)
@@ -218,12 +277,41 @@ def _next_spacing(spacing, iterations, seconds):
 
 @jit(inline=True)
 def drive(oracle, x0, params, init, step, n_extra, control):
-    """Run ``init`` then ``step`` until a stopping test fires.
+    """Run ``init`` then ``step`` until a stopping test fires; the step leaves f and g.
 
     Returns ``(x, history, reason, iterations)``: the last iterate, a float array with one row
     per recorded iteration (columns ``HISTORY_COLUMNS``, then ``n_extra`` extras, then x when
     ``control.record_x``) and the reason code of :mod:`optbench.status`.
     """
+    return _loop(oracle, x0, params, init, step, n_extra, control, _observe_nothing, False,
+                 False)
+
+
+@jit(inline=True)
+def drive_without_f(oracle, x0, params, init, step, n_extra, control):
+    """:func:`drive` for a step that leaves only grad f(x_{k+1}) (and returns NaN for f):
+    f is evaluated at the recorded rows only, uncounted and untimed."""
+    return _loop(oracle, x0, params, init, step, n_extra, control, _observe_f, True, False)
+
+
+@jit(inline=True)
+def drive_without_g(oracle, x0, params, init, step, n_extra, control):
+    """:func:`drive` for a step that leaves only f(x_{k+1}) (and leaves ``g`` alone): the
+    gradient is evaluated aside, uncounted and untimed."""
+    return _loop(oracle, x0, params, init, step, n_extra, control, _observe_g, False, True)
+
+
+@jit(inline=True)
+def drive_without_fg(oracle, x0, params, init, step, n_extra, control):
+    """:func:`drive` for a step that leaves neither f nor g: both are evaluated at the
+    recorded rows only, uncounted and untimed, and every stopping test runs there."""
+    return _loop(oracle, x0, params, init, step, n_extra, control, _observe_fg, True, True)
+
+
+@jit(inline=True)
+def _loop(oracle, x0, params, init, step, n_extra, control, observe, f_at_rows, g_at_rows):
+    """The loop of :func:`drive`; ``observe(oracle, x, g, fx) -> f`` evaluates at the rows
+    what the step does not leave (f when ``f_at_rows``, also g when ``g_at_rows``)."""
     t0 = now()
     counts = np.zeros(N_COUNTS)  # evaluations, counted where the problem is called (oracle.py)
     oracle = counted(oracle, counts)
@@ -231,12 +319,18 @@ def drive(oracle, x0, params, init, step, n_extra, control):
     g = np.empty_like(x)
     extras = np.full(n_extra, np.nan)
     work, fx = init(oracle, x, g, params)
+    aside = 0.0  # seconds spent evaluating for the table only: left out of every time
+    if f_at_rows or g_at_rows:
+        started = now()
+        fx = observe(oracle, x, g, fx)
+        aside += now() - started
     gsq = sumsq(g)
     every = control.record_every
     n_x = x.shape[0] if control.record_x else 0
     # rows are written whole by _record; only the first `rows` ever leave this function
     hist = np.empty((min(control.max_iter // every + 2, _FIRST_ROWS), _N_BASE + n_extra + n_x))
-    _record(hist, 0, 0, fx, gsq, np.nan, now() - t0, counts, control.minimizers, extras, x, n_x)
+    _record(hist, 0, 0, fx, gsq, np.nan, now() - t0 - aside, counts, control.minimizers,
+            extras, x, n_x)
     rows = 1
     k = 0
     taken = np.nan
@@ -245,10 +339,14 @@ def drive(oracle, x0, params, init, step, n_extra, control):
     last_k = 0
     last_t = 0.0
     gtol2, relative = _gradient_threshold(gsq, control)
-    window = control.ftol_window
-    recent = np.empty(window)  # f over the last ftol_window iterations, for ftol
-    recent[0] = fx
-    reason = _stop_reason(fx, gsq, gtol2, relative, control)
+    # evaluate aside after every iteration, not only at rows, when a test needs it
+    each = ((f_at_rows and (control.ftol >= 0.0 or (control.gap_tol > -np.inf
+                                                      and not np.isnan(control.f_star))))
+            or (g_at_rows and gtol2 > 0.0))
+    recent = np.empty(control.ftol_window)  # the last f seen, for ftol
+    _stalled(recent, 0, fx, control)
+    n_seen = 1  # f values seen by the ftol test
+    reason = _stop_reason(fx, gsq, gtol2, relative, control, True, True)
     while reason == RUNNING:
         if k >= control.max_iter:
             reason = MAX_ITER
@@ -260,18 +358,26 @@ def drive(oracle, x0, params, init, step, n_extra, control):
             if reason >= FIRST_REFUSAL:  # the step could not be taken: x and g unchanged
                 break
             k += 1
-            fx, gsq, taken = new_f, sumsq(g), new_taken
+            taken = new_taken
+            if not f_at_rows:
+                fx = new_f
+            if not g_at_rows:
+                gsq = sumsq(g)
+            if each:  # a test needs what the step did not leave: evaluated aside
+                started = now()
+                fx = observe(oracle, x, g, fx)
+                aside += now() - started
+                gsq = sumsq(g)
             if reason == RUNNING:
-                reason = _stop_reason(fx, gsq, gtol2, relative, control)
-            if control.ftol >= 0.0 and reason == RUNNING:
-                slot = k % window
-                if k >= window and recent[slot] - fx <= control.ftol * max(
-                        abs(fx), abs(recent[slot]), 1.0):
+                reason = _stop_reason(fx, gsq, gtol2, relative, control,
+                                      each or not f_at_rows, each or not g_at_rows)
+            if control.ftol >= 0.0 and reason == RUNNING and (each or not f_at_rows):
+                if _stalled(recent, n_seen, fx, control):
                     reason = F_TOL
-                recent[slot] = fx
+                n_seen += 1
             if reason != RUNNING:
                 break
-        t = now() - t0
+        t = now() - t0 - aside
         if k - last_k >= spacing or t - last_t >= CHECK_SECONDS:  # not at every row
             spacing = _next_spacing(spacing, k - last_k, t - last_t)
             last_k, last_t = k, t
@@ -283,14 +389,29 @@ def drive(oracle, x0, params, init, step, n_extra, control):
         if k == next_record or (reason != RUNNING and hist[rows - 1, 0] != k):
             if k == next_record:
                 next_record += every
+            if (f_at_rows or g_at_rows) and not each:  # the table's values, and their tests
+                started = now()
+                fx = observe(oracle, x, g, fx)
+                aside += now() - started
+                gsq = sumsq(g)
+                if reason == RUNNING:
+                    reason = _stop_reason(fx, gsq, gtol2, relative, control, f_at_rows,
+                                          g_at_rows)
+                if control.ftol >= 0.0 and reason == RUNNING:
+                    if _stalled(recent, n_seen, fx, control):
+                        reason = F_TOL
+                    n_seen += 1
             if rows == hist.shape[0]:
                 hist = _grown(hist, rows + 1)
             _record(hist, rows, k, fx, gsq, taken, t, counts, control.minimizers, extras, x, n_x)
             rows += 1
     if hist[rows - 1, 0] != k:  # the last iterate, when max_iter ended the run off a row
+        t = now() - t0 - aside
+        if (f_at_rows or g_at_rows) and not each:
+            fx = observe(oracle, x, g, fx)
+            gsq = sumsq(g)
         if rows == hist.shape[0]:
             hist = _grown(hist, rows + 1)
-        _record(hist, rows, k, fx, gsq, taken, now() - t0, counts, control.minimizers,
-                extras, x, n_x)
+        _record(hist, rows, k, fx, gsq, taken, t, counts, control.minimizers, extras, x, n_x)
         rows += 1
     return x, hist[:rows], reason, k

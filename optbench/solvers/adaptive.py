@@ -23,8 +23,8 @@ import math
 
 from .._jit import jit
 from ..params import Param
-from ..registry import Plan, Solver, register_solver
-from ._loop import drive
+from ..registry import AT_ROWS, Plan, Solver, register_solver
+from ._loop import drive_without_fg
 from .stochastic import (
     COLUMNS,
     DECAY,
@@ -151,7 +151,7 @@ def adam(oracle, x0, samples, batch_size, lr, decay_power, beta1, beta2, eps, we
     """
     params = Stochastic(samples, batch_size, lr, decay_power, seed, 3,
                         (beta1, beta2, eps, weight_decay, amsgrad))
-    return drive(oracle, x0, params, stochastic_init, _adam_epoch, 3, control)
+    return drive_without_fg(oracle, x0, params, stochastic_init, _adam_epoch, 3, control)
 
 
 @jit
@@ -161,7 +161,7 @@ def adam_steps(oracle, x0, samples, batch_size, lr, decay_power, beta1, beta2, e
     iterates, recorded after every step, the full f and gradient evaluated after each."""
     params = Stochastic(samples, batch_size, lr, decay_power, seed, 3,
                         (beta1, beta2, eps, weight_decay, amsgrad))
-    return drive(oracle, x0, params, stochastic_init, _adam_step, 3, control)
+    return drive_without_fg(oracle, x0, params, stochastic_init, _adam_step, 3, control)
 
 
 @jit
@@ -179,14 +179,14 @@ def adagrad(oracle, x0, samples, batch_size, lr, decay_power, eps, seed, control
     stochastic optimization*, JMLR 12 (2011), section 1 (diagonal update).
     """
     params = Stochastic(samples, batch_size, lr, decay_power, seed, 1, (eps,))
-    return drive(oracle, x0, params, stochastic_init, _adagrad_epoch, 3, control)
+    return drive_without_fg(oracle, x0, params, stochastic_init, _adagrad_epoch, 3, control)
 
 
 @jit
 def adagrad_steps(oracle, x0, samples, batch_size, lr, decay_power, eps, seed, control):
     """:func:`adagrad` with one iteration per mini-batch step."""
     params = Stochastic(samples, batch_size, lr, decay_power, seed, 1, (eps,))
-    return drive(oracle, x0, params, stochastic_init, _adagrad_step, 3, control)
+    return drive_without_fg(oracle, x0, params, stochastic_init, _adagrad_step, 3, control)
 
 
 @jit
@@ -203,14 +203,14 @@ def rmsprop(oracle, x0, samples, batch_size, lr, decay_power, beta2, eps, seed, 
     Reference: Tieleman & Hinton, *Neural networks for machine learning*, lecture 6.5 (2012).
     """
     params = Stochastic(samples, batch_size, lr, decay_power, seed, 1, (beta2, eps))
-    return drive(oracle, x0, params, stochastic_init, _rmsprop_epoch, 3, control)
+    return drive_without_fg(oracle, x0, params, stochastic_init, _rmsprop_epoch, 3, control)
 
 
 @jit
 def rmsprop_steps(oracle, x0, samples, batch_size, lr, decay_power, beta2, eps, seed, control):
     """:func:`rmsprop` with one iteration per mini-batch step."""
     params = Stochastic(samples, batch_size, lr, decay_power, seed, 1, (beta2, eps))
-    return drive(oracle, x0, params, stochastic_init, _rmsprop_step, 3, control)
+    return drive_without_fg(oracle, x0, params, stochastic_init, _rmsprop_step, 3, control)
 
 
 # -- registration ----------------------------------------------------------------------------------
@@ -264,7 +264,8 @@ register_solver(Solver(
             "shuffled epochs of mini-batches",
     formula="m, v <- EMAs of g, g^2; x <- x - eta_t m^/(sqrt(v^) + eps), m^ = m/(1-b1^t), "
             "v^ = v/(1-b2^t)",
-    reference=_ADAM_REFERENCE, needs=_NEEDS, columns=COLUMNS, prepare=_plan_adam,
+    reference=_ADAM_REFERENCE, needs=_NEEDS, columns=COLUMNS, table_point=AT_ROWS,
+    prepare=_plan_adam,
 ))
 
 register_solver(Solver(
@@ -274,7 +275,7 @@ register_solver(Solver(
     formula="x <- x - eta_t m^/(sqrt(v^) + eps) - (eta_t/lr) wd x  (m, v as Adam's, from g "
             "alone)",
     reference="Loshchilov & Hutter, ICLR (2019), algorithm 2; " + _ADAM_REFERENCE,
-    needs=_NEEDS, columns=COLUMNS, prepare=_plan_adam,
+    needs=_NEEDS, columns=COLUMNS, table_point=AT_ROWS, prepare=_plan_adam,
 ))
 
 register_solver(Solver(
@@ -284,7 +285,7 @@ register_solver(Solver(
     summary="AdaGrad: steps scaled per coordinate by the root of the summed squared gradients",
     formula="s <- s + g^2; x <- x - eta_t g/(sqrt(s) + eps)",
     reference="Duchi, Hazan & Singer, JMLR 12 (2011)",
-    needs=_NEEDS, columns=COLUMNS, prepare=_plan_adagrad,
+    needs=_NEEDS, columns=COLUMNS, table_point=AT_ROWS, prepare=_plan_adagrad,
 ))
 
 register_solver(Solver(
@@ -294,5 +295,5 @@ register_solver(Solver(
     summary="RMSProp: steps scaled per coordinate by a running root mean square of gradients",
     formula="v <- b2 v + (1-b2) g^2; x <- x - eta_t g/(sqrt(v) + eps)",
     reference="Tieleman & Hinton, Neural Networks for Machine Learning, lecture 6.5 (2012)",
-    needs=_NEEDS, columns=COLUMNS, prepare=_plan_rmsprop,
+    needs=_NEEDS, columns=COLUMNS, table_point=AT_ROWS, prepare=_plan_rmsprop,
 ))

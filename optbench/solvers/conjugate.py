@@ -9,11 +9,11 @@ import numpy as np
 
 from .._jit import jit
 from ..kernels import sumsq
-from ..oracle import charge, hessian, observed, value_and_grad
+from ..oracle import charge, gradient, hessian, value_and_grad
 from ..params import Param
-from ..registry import Solver, register_solver
+from ..registry import AT_ROWS, Solver, register_solver
 from ..status import GRAD_TOL, NEGATIVE_CURVATURE, RUNNING
-from ._loop import drive
+from ._loop import drive, drive_without_fg
 from .wolfe import DEFAULT_MAX_EVALS, strong_wolfe, wolfe_params, wolfe_prepare
 
 __all__ = ["cg", "ncg"]
@@ -22,11 +22,11 @@ __all__ = ["cg", "ncg"]
 # -- linear CG ----------------------------------------------------------------------------------
 @jit(inline=True)
 def _cg_init(oracle, x, g, params):
-    """A = Hessian (read once); r = -g = b - A x; p = r; state = [r.r]."""
+    """A = Hessian (read once); r = -g = b - A x (one gradient; no f); p = r; state = [r.r]."""
     n = x.shape[0]
     A = np.empty((n, n))
     hessian(oracle, x, A)
-    fx = value_and_grad(oracle, x, g)
+    gradient(oracle, x, g)
     r = np.empty(n)
     p = np.empty(n)
     for i in range(n):
@@ -34,7 +34,7 @@ def _cg_init(oracle, x, g, params):
         p[i] = -g[i]
     state = np.empty(1)
     state[0] = sumsq(r)
-    return (A, r, p, np.empty(n), state), fx
+    return (A, r, p, np.empty(n), state), math.nan
 
 
 @jit(inline=True)
@@ -63,10 +63,10 @@ def _cg_step(oracle, x, g, fx, work, params, k, extras):
     for i in range(n):
         p[i] = r[i] + beta * p[i]
     state[0] = rr_new
-    # the method's cost: the product A p, as much as one gradient of the quadratic; f and g
-    # from the problem itself are for the table and the stopping test (the true residual)
+    # the method's cost: the product A p, as much as one gradient of the quadratic; the
+    # table's f and true gradient (for the stopping test) are the loop's, at its rows
     charge(oracle, 0.0, 1.0, 0.0)
-    return value_and_grad(observed(oracle), x, g), alpha, RUNNING
+    return math.nan, alpha, RUNNING
 
 
 @jit
@@ -82,9 +82,11 @@ def cg(oracle, x0, control):
     many as A has distinct eigenvalues), and ``||x_k - x*||_A <= 2 ((sqrt(kappa) - 1) /
     (sqrt(kappa) + 1))^k ||x_0 - x*||_A``; in floating point the finite termination is lost
     for badly conditioned A with spread eigenvalues, the rate bound is kept. A is read once
-    (``oracle.hess``); the residual is updated by the recurrence, while the table's f and
-    gradient (and the stopping test) come from the problem's own oracle, so each iteration
-    costs two products with A. ``p'Ap <= 0`` (A not positive definite) ends the run
+    (``oracle.hess``); the residual is updated by the recurrence: one product with A per
+    iteration, counted as one gradient. The table's f and gradient (and so every stopping
+    test) are the problem's own, evaluated at the recorded rows only, uncounted and untimed;
+    the gradient test thus sees the true residual b - A x, not the recurrence's.
+    ``p'Ap <= 0`` (A not positive definite) ends the run
     ``failed``.
 
     Compiled; callable from your own ``@njit`` code::
@@ -95,7 +97,7 @@ def cg(oracle, x0, control):
     Reference: Nocedal & Wright, *Numerical Optimization* (2006), Algorithm 5.2 and (5.36);
     Hestenes & Stiefel (1952).
     """
-    return drive(oracle, x0, (), _cg_init, _cg_step, 0, control)
+    return drive_without_fg(oracle, x0, (), _cg_init, _cg_step, 0, control)
 
 
 # -- nonlinear CG -------------------------------------------------------------------------------
@@ -206,7 +208,7 @@ _CG = register_solver(Solver(
     summary="linear conjugate gradients for SPD quadratics (solves A x = b)",
     formula="x_{k+1} = x_k + alpha_k p_k, alpha_k = r'r / p'Ap, p_{k+1} = r_{k+1} + beta p_k",
     reference="Nocedal & Wright, Numerical Optimization (2006), Algorithm 5.2",
-    needs=frozenset({"grad", "hess", "quadratic"}),
+    needs=frozenset({"grad", "hess", "quadratic"}), table_point=AT_ROWS,
 ))
 
 _NCG_PARAMS = (Param("beta", "pr+", str, "conjugacy rule: fr (Fletcher-Reeves) or pr+ "

@@ -6,22 +6,27 @@ Barzilai-Borwein or Polyak. Each rule is an ``init``/``step`` kernel pair run by
 loop (:mod:`._loop`) with a public compiled entry point; the registered solver ``gd`` picks
 the entry from its ``step`` parameter (``-p step=armijo``), and ``gd-armijo``, ``gd-bb`` ...
 are shortcuts with that default.
+
+Cost per iteration: one gradient (constant, 1/L, diminishing, exact, Barzilai-Borwein: no f,
+the table's f is evaluated at its rows only, uncounted); Polyak: f and the gradient (its step
+needs f); Armijo: the search's f evaluations and one gradient at the accepted point.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import numpy as np
 
 from .._jit import jit
 from ..errors import IncompatibleError
 from ..kernels import copy_into, sumsq
-from ..oracle import hessian, value_and_grad
+from ..oracle import gradient, hessian, value_and_grad
 from ..params import Param
 from ..registry import Plan, Solver, register_solver
 from ..status import NOT_DESCENT, RUNNING
-from ._loop import drive
+from ._loop import drive, drive_without_f
 from .line_search import accept, backtracking
 from .step_sizes import barzilai_borwein, diminishing, exact_quadratic, polyak
 
@@ -30,17 +35,25 @@ __all__ = ["gd", "gd_diminishing", "gd_armijo", "gd_exact", "gd_bb", "gd_polyak"
 
 @jit(inline=True)
 def descend(oracle, x, g, t):
-    """x <- x - t g, then g <- grad f(x); returns f(x).
+    """x <- x - t g, then g <- grad f(x) (no f: returns NaN, for :func:`._loop.drive_without_f`).
 
     Inlined at numba's IR level, like every helper that calls the problem's functions: as a
     separate compiled function it was not inlined by LLVM and cost 3x on a 2-D quadratic."""
     for i in range(x.shape[0]):
         x[i] -= t * g[i]
-    return value_and_grad(oracle, x, g)
+    gradient(oracle, x, g)
+    return math.nan
 
 
 @jit(inline=True)
 def _gd_init(oracle, x, g, params):
+    """g <- grad f(x0), the first step's gradient (the rules here need no f)"""
+    gradient(oracle, x, g)
+    return (), math.nan
+
+
+@jit(inline=True)
+def _polyak_init(oracle, x, g, params):
     return (), value_and_grad(oracle, x, g)
 
 
@@ -66,7 +79,7 @@ def gd(oracle, x0, step, control):
 
     Reference: Nesterov, *Lectures on Convex Optimization* (2018), section 2.1.5.
     """
-    return drive(oracle, x0, (step,), _gd_init, _constant_step, 0, control)
+    return drive_without_f(oracle, x0, (step,), _gd_init, _constant_step, 0, control)
 
 
 # -- diminishing steps --------------------------------------------------------------------------
@@ -87,7 +100,7 @@ def gd_diminishing(oracle, x0, t0, power, control):
 
     Reference: Bertsekas, *Nonlinear Programming* (1999), 1.2.
     """
-    return drive(oracle, x0, (t0, power), _gd_init, _diminishing_step, 0, control)
+    return drive_without_f(oracle, x0, (t0, power), _gd_init, _diminishing_step, 0, control)
 
 
 # -- Armijo backtracking ------------------------------------------------------------------------
@@ -130,7 +143,8 @@ def _exact_init(oracle, x, g, params):
     n = x.shape[0]
     H = np.empty((n, n))
     hessian(oracle, x, H)
-    return (H, np.empty(n)), value_and_grad(oracle, x, g)
+    gradient(oracle, x, g)
+    return (H, np.empty(n)), math.nan
 
 
 @jit(inline=True)
@@ -152,7 +166,7 @@ def gd_exact(oracle, x0, control):
 
     Reference: Nocedal & Wright (2006), section 3.3 (steepest descent).
     """
-    return drive(oracle, x0, (), _exact_init, _exact_step, 0, control)
+    return drive_without_f(oracle, x0, (), _exact_init, _exact_step, 0, control)
 
 
 # -- Barzilai-Borwein ---------------------------------------------------------------------------
@@ -160,8 +174,8 @@ def gd_exact(oracle, x0, control):
 def _bb_init(oracle, x, g, params):
     n = x.shape[0]
     state = np.zeros(1)  # the previous step
-    return (np.empty(n), np.empty(n), np.empty(n), np.empty(n), state), \
-        value_and_grad(oracle, x, g)
+    gradient(oracle, x, g)
+    return (np.empty(n), np.empty(n), np.empty(n), np.empty(n), state), math.nan
 
 
 @jit(inline=True)
@@ -192,7 +206,8 @@ def gd_bb(oracle, x0, variant, t0, t_min, t_max, control):
 
     Reference: Barzilai & Borwein, IMA J. Numer. Anal. 8 (1988).
     """
-    return drive(oracle, x0, (variant, t0, t_min, t_max), _bb_init, _bb_step, 0, control)
+    return drive_without_f(oracle, x0, (variant, t0, t_min, t_max), _bb_init, _bb_step, 0,
+                           control)
 
 
 # -- Polyak -------------------------------------------------------------------------------------
@@ -201,7 +216,9 @@ def _polyak_step(oracle, x, g, fx, work, params, k, extras):
     """x <- x - (f - f*) / ||g||^2 * g"""
     (f_star,) = params
     t = polyak(fx, f_star, sumsq(g))
-    return descend(oracle, x, g, t), t, RUNNING
+    for i in range(x.shape[0]):
+        x[i] -= t * g[i]
+    return value_and_grad(oracle, x, g), t, RUNNING
 
 
 @jit
@@ -212,7 +229,7 @@ def gd_polyak(oracle, x0, f_star, control):
 
     Reference: Polyak, *Introduction to Optimization* (1987), 5.3.
     """
-    return drive(oracle, x0, (f_star,), _gd_init, _polyak_step, 0, control)
+    return drive(oracle, x0, (f_star,), _polyak_init, _polyak_step, 0, control)
 
 
 # -- the registered solver ----------------------------------------------------------------------
@@ -271,6 +288,8 @@ GD = register_solver(Solver(
     formula="x_{k+1} = x_k - t_k grad f(x_k)",
     reference="Nesterov, Lectures on Convex Optimization (2018), 2.1.5",
     prepare=_plan_gd,
+    table_point="x_k; grad_norm: the method's gradient; f: the method's with step=armijo or "
+                "polyak, else the loop's, uncounted and untimed",
 ))
 
 for _name, _rule, _needs, _summary in (

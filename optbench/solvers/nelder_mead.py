@@ -28,11 +28,11 @@ import numpy as np
 
 from .._jit import jit
 from ..errors import IncompatibleError
-from ..oracle import gradient, observed, value
+from ..oracle import value
 from ..params import Param
 from ..registry import Plan, Solver, register_solver
 from ..status import RUNNING, SIMPLEX_TOL
-from ._loop import drive, without_grad_test
+from ._loop import drive_without_g, without_grad_test
 
 __all__ = ["nelder_mead", "REFLECT", "EXPAND", "CONTRACT_OUTSIDE", "CONTRACT_INSIDE", "SHRINK"]
 
@@ -40,10 +40,9 @@ __all__ = ["nelder_mead", "REFLECT", "EXPAND", "CONTRACT_OUTSIDE", "CONTRACT_INS
 REFLECT, EXPAND, CONTRACT_OUTSIDE, CONTRACT_INSIDE, SHRINK = 1, 2, 3, 4, 5
 
 Simplex = namedtuple("Simplex", ["rho", "chi", "psi", "sigma", "xatol", "fatol", "perturb",
-                                 "zero_perturb", "every", "max_iter", "f_star", "gap_tol"])
+                                 "zero_perturb"])
 Simplex.__doc__ = """Nelder-Mead's parameters: the coefficients rho, chi, psi, sigma, the
-simplex test's xatol and fatol, the initial simplex's perturb and zero_perturb, and the run's
-record_every, max_iter, f_star and gap_tol (to know which iterations the table keeps)."""
+simplex test's xatol and fatol, the initial simplex's perturb and zero_perturb."""
 
 
 @jit(inline=True)
@@ -68,7 +67,7 @@ def _sort(F, order):
 @jit(inline=True)
 def _nelder_mead_init(oracle, x, g, params):
     """vertices x0 and x0 with x0_i scaled by 1 + perturb (zero_perturb where x0_i = 0);
-    f at each (n + 1 evaluations), sorted; g <- grad f(x0) uncounted, for the table"""
+    f at each (n + 1 evaluations), sorted (no gradient: the table's is the loop's)"""
     n = x.shape[0]
     S = np.empty((n + 1, n))
     F = np.empty(n + 1)
@@ -81,9 +80,7 @@ def _nelder_mead_init(oracle, x, g, params):
         F[j] = value(oracle, S[j])
     order = np.arange(n + 1)
     _sort(F, order)
-    state = np.zeros(3)  # shrinks so far; 1.0 while g is the gradient at x; x's row of S
-    state[1] = 1.0  # x = x0 = S[0]
-    gradient(observed(oracle), x, g)
+    state = np.zeros(2)  # shrinks so far; x's row of S (x = x0 = S[0])
     work = (S, F, order, np.empty(n), np.empty(n), np.empty(n), state)
     return work, F[0]
 
@@ -103,8 +100,8 @@ def _nelder_mead_step(oracle, x, g, fx, work, params, k, extras):
     n = x.shape[0]
     rho, chi, psi = params.rho, params.chi, params.psi
     w = order[n]
-    if state[2] != order[0]:  # x = x0 is not the best vertex (the first step): its row
-        state[2] = -1.0       # may be rewritten below
+    if state[1] != order[0]:  # x = x0 is not the best vertex (the first step): its row
+        state[1] = -1.0       # may be rewritten below
     for i in range(n):
         xbar[i] = 0.0
     for r in range(n):
@@ -166,13 +163,12 @@ def _nelder_mead_step(oracle, x, g, fx, work, params, k, extras):
         order[p + 1] = w
     b = order[0]
     moved = 0.0
-    if b != state[2]:  # a new best vertex
-        state[2] = b
+    if b != state[1]:  # a new best vertex
+        state[1] = b
         for i in range(n):
             d = S[b, i] - x[i]
             moved += d * d
             x[i] = S[b, i]
-        state[1] = 0.0
     fb = F[b]
     size = 0.0
     f_spread = 0.0
@@ -188,12 +184,6 @@ def _nelder_mead_step(oracle, x, g, fx, work, params, k, extras):
     extras[2] = op
     extras[3] = state[0]
     reason = SIMPLEX_TOL if size <= params.xatol and f_spread <= params.fatol else RUNNING
-    # the gradient, for the table only, at the rows the table surely keeps
-    due = ((k + 1) % params.every == 0 or k + 1 >= params.max_iter or reason != RUNNING
-           or fb - params.f_star <= params.gap_tol)
-    if due and state[1] == 0.0:
-        gradient(observed(oracle), x, g)
-        state[1] = 1.0
     return fb, math.sqrt(moved), reason
 
 
@@ -214,10 +204,8 @@ def nelder_mead(oracle, x0, adaptive, xatol, fatol, perturb, zero_perturb, contr
     n + 1 for the start simplex, 1 to 2 per iteration, n more per shrink). The iterate of
     row k is the best vertex after iteration k (row 0: x0, f(x0)); ``step`` is how far the
     best vertex moved; ``grad_norm`` is ||grad f|| at the best vertex for the table only,
-    evaluated uncounted (as :func:`optbench.oracle.observed`) at the rows the table keeps
-    for sure: every ``record_every``-th iteration, the last of ``max_iter``, the one that
-    meets the simplex test or gap_tol; a run that another test stops between those (ftol,
-    time_limit, a signal) shows there the gradient at the best vertex of the last row kept.
+    evaluated by the loop at the rows the table keeps, uncounted and untimed
+    (:func:`._loop.drive_without_g`).
     Extra columns: ``size`` = max_j ||x_j - x_1||_inf and ``f_spread`` = max_j |f_j - f_1|
     (the two sides of the simplex test),
     ``operation`` (1 reflect, 2 expand, 3 contract outside, 4 contract inside, 5 shrink),
@@ -234,10 +222,9 @@ def nelder_mead(oracle, x0, adaptive, xatol, fatol, perturb, zero_perturb, contr
         rho, chi, psi, sigma = 1.0, 1.0 + 2.0 / n, 0.75 - 1.0 / (2.0 * n), 1.0 - 1.0 / n
     else:
         rho, chi, psi, sigma = 1.0, 2.0, 0.5, 0.5
-    params = Simplex(rho, chi, psi, sigma, xatol, fatol, perturb, zero_perturb,
-                     control.record_every, control.max_iter, control.f_star, control.gap_tol)
-    return drive(oracle, x0, params, _nelder_mead_init, _nelder_mead_step, 4,
-                 without_grad_test(control))
+    params = Simplex(rho, chi, psi, sigma, xatol, fatol, perturb, zero_perturb)
+    return drive_without_g(oracle, x0, params, _nelder_mead_init, _nelder_mead_step, 4,
+                           without_grad_test(control))
 
 
 # -- registration -------------------------------------------------------------------------------
@@ -272,4 +259,6 @@ register_solver(Solver(
     reference="Lagarias, Reeds, Wright & Wright, SIAM J. Optim. 9 (1998) 112-147, section 2; "
               "Gao & Han, Comput. Optim. Appl. 51 (2012) 259-277 (adaptive)",
     needs=frozenset(), columns=_COLUMNS, prepare=_prepare,
+    table_point="x_k, the best vertex; f: the method's; grad_norm: the loop's, at the rows "
+                "the table keeps, uncounted and untimed",
 ))

@@ -18,11 +18,11 @@ import numpy as np
 
 from .._jit import jit
 from ..kernels import copy_into
-from ..oracle import hessian, value_and_grad
+from ..oracle import gradient, hessian, value_and_grad
 from ..params import Param
-from ..registry import Solver, register_solver
+from ..registry import GRAD_AT_ITERATE, Solver, register_solver
 from ..status import ROOT_FOUND, RUNNING, SINGULAR, ZERO_DERIVATIVE
-from ._loop import drive, without_grad_test
+from ._loop import drive, drive_without_f, without_grad_test
 from .line_search import accept, backtracking
 
 __all__ = ["newton", "newton_ls", "newton_safe", "newton_root", "newton_direction",
@@ -120,8 +120,10 @@ def cholesky_solve(C, g, d):
 # -- Newton with constant damping ---------------------------------------------------------------
 @jit(inline=True)
 def _newton_init(oracle, x, g, params):
+    """g <- grad f(x0) (pure Newton needs no f)"""
     n = x.shape[0]
-    return (np.empty((n, n)), np.empty((n, n)), np.empty(n)), value_and_grad(oracle, x, g)
+    gradient(oracle, x, g)
+    return (np.empty((n, n)), np.empty((n, n)), np.empty(n)), math.nan
 
 
 @jit(inline=True)
@@ -134,7 +136,8 @@ def _newton_step(oracle, x, g, fx, work, params, k, extras):
         return fx, np.nan, SINGULAR
     for i in range(x.shape[0]):
         x[i] -= alpha * d[i]
-    return value_and_grad(oracle, x, g), alpha, RUNNING
+    gradient(oracle, x, g)
+    return math.nan, alpha, RUNNING
 
 
 @jit
@@ -144,7 +147,8 @@ def newton(oracle, x0, alpha, control):
     ``alpha = 1`` is the pure Newton step: one step solves a quadratic, and convergence is
     quadratic near a minimizer with a positive definite Hessian. A singular Hessian ends the
     run with status ``failed`` (history kept). On indefinite problems the pure step heads for
-    the nearest stationary point, saddle or maximum included.
+    the nearest stationary point, saddle or maximum included. One gradient and one Hessian
+    per iteration, no f (the table's f is evaluated at its rows only, uncounted).
 
     Compiled; callable from your own ``@njit`` code like :func:`optbench.solvers.gd`::
 
@@ -152,7 +156,7 @@ def newton(oracle, x0, alpha, control):
 
     Reference: Nocedal & Wright, *Numerical Optimization* (2006), section 3.3.
     """
-    return drive(oracle, x0, (alpha,), _newton_init, _newton_step, 0, control)
+    return drive_without_f(oracle, x0, (alpha,), _newton_init, _newton_step, 0, control)
 
 
 # -- Newton direction + backtracking ------------------------------------------------------------
@@ -340,6 +344,7 @@ register_solver(Solver(
     summary="Newton's method with a constant damping factor",
     formula="x_{k+1} = x_k - alpha * H(x_k)^{-1} grad f(x_k)",
     reference="Nocedal & Wright, Numerical Optimization (2006), 3.3", **_NEWTON,
+    table_point=GRAD_AT_ITERATE,
 ))
 register_solver(Solver(
     name="newton-ls", entry=newton_ls, params=_LINE_SEARCH_PARAMS,

@@ -6,8 +6,9 @@ as misclassified when y_i (w.x_i + b) <= 0. Their tables have the columns ``mist
 (misclassified points met during the epoch), ``errors`` (points misclassified by the row's x)
 and ``margin`` = min_i y_i (w.x_i + b) / ||w|| (the signed distance of the worst point to
 the hyperplane: negative while some point is misclassified; NaN for w = 0). The table's f and
-grad_norm are the problem's (the perceptron criterion on the ``perceptron`` problem); the
-gradient-norm test is off, the rules' own test is an epoch without mistakes.
+grad_norm are the problem's (the perceptron criterion on the ``perceptron`` problem),
+evaluated by the loop at the rows it keeps, uncounted and untimed; the gradient-norm test is
+off, the rules' own test is an epoch without mistakes.
 """
 
 from __future__ import annotations
@@ -20,11 +21,11 @@ import numpy as np
 from .._jit import jit
 from ..errors import IncompatibleError
 from ..kernels import add_scaled_row, affine_score
-from ..oracle import charge, observed, value_and_grad
+from ..oracle import charge
 from ..params import Param
-from ..registry import Plan, Solver, register_solver
+from ..registry import AT_ROWS, Plan, Solver, register_solver
 from ..status import NO_MISTAKES, RUNNING
-from ._loop import drive, without_grad_test
+from ._loop import drive_without_fg, without_grad_test
 from .step_sizes import diminishing
 from .stochastic import DECAY
 
@@ -85,7 +86,7 @@ def _count_errors(X, y, w):
 def _shuffled_init(oracle, x, g, params):
     """seed the shuffling; work = (order,)"""
     np.random.seed(params[-1])
-    return (np.arange(oracle.args[0].shape[0]),), value_and_grad(observed(oracle), x, g)
+    return (np.arange(oracle.args[0].shape[0]),), math.nan
 
 
 def _linear_prepare(name, entry, columns, problem, values) -> Plan:
@@ -104,7 +105,7 @@ def _register(name, entry, params, columns, **fields):
     register_solver(Solver(
         name=name, entry=entry, family="perceptron", params=params, columns=columns,
         needs=frozenset({"labelled"}), prepare=partial(_linear_prepare, name, entry, columns),
-        **fields))
+        table_point=AT_ROWS, **fields))
 
 
 # -- Rosenblatt ------------------------------------------------------------------------------
@@ -121,8 +122,7 @@ def _perceptron_step(oracle, x, g, fx, work, params, k, extras):
     extras[0] = mistakes
     extras[1] = errors
     extras[2] = margin
-    fx = value_and_grad(observed(oracle), x, g)
-    return fx, eta, NO_MISTAKES if mistakes == 0 else RUNNING
+    return math.nan, eta, NO_MISTAKES if mistakes == 0 else RUNNING
 
 
 @jit
@@ -143,7 +143,7 @@ def perceptron(oracle, x0, eta, seed, control):
 
     Reference: Rosenblatt (1958); Novikoff, *On convergence proofs for perceptrons* (1962).
     """
-    return drive(oracle, x0, (eta, seed), _shuffled_init, _perceptron_step, 3,
+    return drive_without_fg(oracle, x0, (eta, seed), _shuffled_init, _perceptron_step, 3,
                  without_grad_test(control))
 
 
@@ -159,7 +159,7 @@ _register(
 # -- batch perceptron ------------------------------------------------------------------------
 @jit(inline=True)
 def _batch_init(oracle, x, g, params):
-    return (np.empty(x.shape[0]),), value_and_grad(observed(oracle), x, g)
+    return (np.empty(x.shape[0]),), math.nan
 
 
 @jit(inline=True)
@@ -183,7 +183,7 @@ def _batch_step(oracle, x, g, fx, work, params, k, extras):
     extras[0] = mistakes
     extras[1] = errors
     extras[2] = margin
-    return value_and_grad(observed(oracle), x, g), eta, NO_MISTAKES if mistakes == 0 else RUNNING
+    return math.nan, eta, NO_MISTAKES if mistakes == 0 else RUNNING
 
 
 @jit
@@ -203,7 +203,8 @@ def batch_perceptron(oracle, x0, eta, control):
 
     Reference: Duda, Hart & Stork, *Pattern Classification* (2001), 5.5.1 (algorithm 3).
     """
-    return drive(oracle, x0, (eta,), _batch_init, _batch_step, 3, without_grad_test(control))
+    return drive_without_fg(oracle, x0, (eta,), _batch_init, _batch_step, 3,
+                            without_grad_test(control))
 
 
 _register(
@@ -225,7 +226,7 @@ def _pocket_init(oracle, x, g, params):
     state = np.zeros(4, dtype=np.int64)
     state[0] = _count_errors(X, y, x)
     state[3] = state[0]
-    return (np.arange(X.shape[0]), x.copy(), state), value_and_grad(observed(oracle), x, g)
+    return (np.arange(X.shape[0]), x.copy(), state), math.nan
 
 
 @jit(inline=True)
@@ -269,7 +270,7 @@ def _pocket_step(oracle, x, g, fx, work, params, k, extras):
     extras[1] = errors
     extras[2] = state[3]
     extras[3] = margin
-    return value_and_grad(observed(oracle), x, g), eta, NO_MISTAKES if mistakes == 0 else RUNNING
+    return math.nan, eta, NO_MISTAKES if mistakes == 0 else RUNNING
 
 
 @jit
@@ -292,7 +293,7 @@ def pocket(oracle, x0, eta, seed, control):
     Reference: Gallant, *Perceptron-based learning algorithms*, IEEE Trans. Neural Networks
     1(2) (1990).
     """
-    return drive(oracle, x0, (eta, seed), _pocket_init, _pocket_step, 4,
+    return drive_without_fg(oracle, x0, (eta, seed), _pocket_init, _pocket_step, 4,
                  without_grad_test(control))
 
 
@@ -327,7 +328,7 @@ def _adaline_step(oracle, x, g, fx, work, params, k, extras):
     extras[1] = errors
     extras[2] = mse
     extras[3] = margin
-    return value_and_grad(observed(oracle), x, g), eta, RUNNING
+    return math.nan, eta, RUNNING
 
 
 @jit
@@ -352,7 +353,7 @@ def adaline(oracle, x0, eta, decay_power, seed, control):
     Reference: Widrow & Hoff, *Adaptive switching circuits*, IRE WESCON (1960); Widrow &
     Lehr, *30 years of adaptive neural networks*, Proc. IEEE 78(9) (1990).
     """
-    return drive(oracle, x0, (eta, decay_power, seed), _shuffled_init, _adaline_step, 4,
+    return drive_without_fg(oracle, x0, (eta, decay_power, seed), _shuffled_init, _adaline_step, 4,
                  without_grad_test(control))
 
 
@@ -458,7 +459,7 @@ def _madaline_init(oracle, x, g, params):
     np.random.seed(params[-1])
     X, H = oracle.args[0], oracle.args[2]
     work = (np.arange(X.shape[0]), np.empty(H), np.empty(H), np.empty(H, dtype=np.int64))
-    return work, value_and_grad(observed(oracle), x, g)
+    return work, math.nan
 
 
 @jit(inline=True)
@@ -493,7 +494,7 @@ def _madaline_step(oracle, x, g, fx, work, params, k, extras):
     extras[0] = mistakes
     extras[1] = errors
     extras[2] = margin
-    return value_and_grad(observed(oracle), x, g), eta, NO_MISTAKES if mistakes == 0 else RUNNING
+    return math.nan, eta, NO_MISTAKES if mistakes == 0 else RUNNING
 
 
 @jit
@@ -520,7 +521,7 @@ def madaline(oracle, x0, eta, seed, control):
     Reference: Winter & Widrow, *MADALINE RULE II: a training algorithm for neural networks*,
     IEEE ICNN (1988); Widrow & Lehr, Proc. IEEE 78(9) (1990), section V.
     """
-    return drive(oracle, x0, (eta, seed), _madaline_init, _madaline_step, 3,
+    return drive_without_fg(oracle, x0, (eta, seed), _madaline_init, _madaline_step, 3,
                  without_grad_test(control))
 
 
@@ -535,7 +536,7 @@ def _madaline_prepare(problem, values) -> Plan:
 
 
 register_solver(Solver(
-    name="madaline", entry=madaline, family="perceptron",
+    name="madaline", entry=madaline, family="perceptron", table_point=AT_ROWS,
     params=(Param("eta", 1.0, float, "alpha-LMS rate of the adapted hidden units", low=0.0,
                   strict=True), _SEED),
     summary="MADALINE by MRII: greedy minimal-disturbance training of threshold units",

@@ -3,11 +3,12 @@ and the shared pieces every stochastic method is built from.
 
 The problem's ``batch(x, args, idx, out)`` gives the mean of f_i and of grad f_i over the
 samples ``idx`` (see :class:`optbench.Oracle`). One iteration is one epoch: a pass over the
-samples in a freshly shuffled order, in mini-batches; the full f and grad f are recorded at
-the end of each epoch (for the table only: the method's cost is its batches, b/m of an
-evaluation each, see :mod:`optbench.oracle`). ``sgd_steps`` records every mini-batch step
-instead (one iteration per step, with the full f and gradient evaluated after every step:
-meant for small problems).
+samples in a freshly shuffled order, in mini-batches; the method's cost is its batches, b/m
+of an evaluation each (see :mod:`optbench.oracle`). The full f and grad f of the table are
+evaluated by the loop at the rows it keeps (:func:`._loop.drive_without_fg`: uncounted, the
+clock stopped), so every stopping test runs at those rows. ``sgd_steps`` counts every
+mini-batch step as an iteration instead (with ``record_every=1`` the full f and gradient
+are evaluated after every step: meant for small problems).
 
 A stochastic method is an **update rule** plugged into these pieces: the epoch, the single
 step, the seeded shuffling, the mini-batches and the learning-rate decay are written once
@@ -23,17 +24,18 @@ inlined into the loop like every kernel). SGD's rule is heavy ball;
 
 from __future__ import annotations
 
+import math
 from collections import namedtuple
 
 import numpy as np
 
 from .._jit import jit
 from ..errors import InvalidValueError
-from ..oracle import batch, observed, value_and_grad
+from ..oracle import batch
 from ..params import Param
-from ..registry import Plan, Solver, register_solver
+from ..registry import AT_ROWS, Plan, Solver, register_solver
 from ..status import RUNNING
-from ._loop import drive
+from ._loop import drive_without_fg
 from .step_sizes import diminishing
 
 __all__ = ["sgd", "sgd_steps", "DECAY", "Stochastic", "SAMPLING_PARAMS", "COLUMNS",
@@ -53,7 +55,7 @@ constants ``hyper`` (a tuple)."""
 @jit(inline=True)
 def stochastic_init(oracle, x, g, params):
     """order = 0..m-1, batch index buffers, the batch gradient, counters, the rule's memory
-    (slots x n zeros); f(x0) and grad f(x0) for the table only"""
+    (slots x n zeros); no evaluation (the loop's drive_without_fg evaluates the table's)"""
     np.random.seed(params.seed)
     n = x.shape[0]
     m, batch_size = params.samples, params.batch_size
@@ -63,7 +65,7 @@ def stochastic_init(oracle, x, g, params):
     state = np.zeros(3, dtype=np.int64)  # position in the order, epochs done, steps done
     memory = np.zeros((params.slots, n))
     work = (order, idx_full, idx_last, np.empty(n), state, memory)
-    return work, value_and_grad(observed(oracle), x, g)  # the table's first row only
+    return work, math.nan  # f and g for the table: the loop's, at its rows
 
 
 @jit(inline=True)
@@ -83,8 +85,8 @@ def _minibatch_step(oracle, x, work, pos, params, eta, schedule, rule):
 
 @jit(inline=True)
 def epoch(oracle, x, g, work, params, k, extras, rule):
-    """one epoch of mini-batch ``rule`` steps in a fresh order; g <- grad f at the epoch's end
-    (the step kernel's result: f, the epoch's rate eta, RUNNING)"""
+    """one epoch of mini-batch ``rule`` steps in a fresh order (the step kernel's result: NaN
+    for f, the epoch's rate eta, RUNNING)"""
     order, state = work[0], work[4]
     m = params.samples
     eta = diminishing(params.lr, params.decay_power, k)
@@ -100,12 +102,12 @@ def epoch(oracle, x, g, work, params, k, extras, rule):
     extras[0] = state[1]
     extras[1] = state[2]
     extras[2] = seen / m
-    return value_and_grad(observed(oracle), x, g), eta, RUNNING  # the table's
+    return math.nan, eta, RUNNING  # f and g for the table: the loop's, at its rows
 
 
 @jit(inline=True)
 def one_step(oracle, x, g, work, params, extras, rule):
-    """one mini-batch ``rule`` step (a new shuffled order at each epoch's start); g <- grad f"""
+    """one mini-batch ``rule`` step (a new shuffled order at each epoch's start)"""
     order, state = work[0], work[4]
     m = params.samples
     pos = state[0]
@@ -122,7 +124,7 @@ def one_step(oracle, x, g, work, params, extras, rule):
     extras[0] = state[1] + pos / m
     extras[1] = state[2]
     extras[2] = fb
-    return value_and_grad(observed(oracle), x, g), eta, RUNNING  # the table's
+    return math.nan, eta, RUNNING  # f and g for the table: the loop's, at its rows
 
 
 @jit(inline=True)
@@ -174,7 +176,7 @@ def sgd(oracle, x0, samples, batch_size, lr, decay_power, momentum, seed, contro
     Nocedal, *Optimization methods for large-scale machine learning*, SIAM Review (2018),
     sections 4-5; Polyak (1964) for the momentum term.
     """
-    return drive(oracle, x0, Stochastic(samples, batch_size, lr, decay_power, seed, 1,
+    return drive_without_fg(oracle, x0, Stochastic(samples, batch_size, lr, decay_power, seed, 1,
                                         (momentum,)), stochastic_init, _sgd_epoch, 3, control)
 
 
@@ -183,8 +185,9 @@ def sgd_steps(oracle, x0, samples, batch_size, lr, decay_power, momentum, seed, 
     """:func:`sgd` with one iteration per mini-batch step instead of per epoch.
 
     The same iterates as :func:`sgd` for the same arguments (the same shuffled orders and the
-    same per-epoch rates), recorded after every step: ``max_iter`` counts steps, and the full
-    f and grad f are evaluated after each step (m / batch_size times the cost of the step).
+    same per-epoch rates), one iteration per step: ``max_iter`` counts steps, and the full
+    f and grad f are evaluated at every recorded row (untimed, uncounted; m / batch_size
+    times the cost of a step).
     The ``epochs`` column is fractional (samples seen / m); ``batch_f`` is the step's batch.
 
     Compiled; callable from your own ``@njit`` code like :func:`sgd`::
@@ -194,7 +197,7 @@ def sgd_steps(oracle, x0, samples, batch_size, lr, decay_power, momentum, seed, 
 
     Reference: Bottou, Curtis & Nocedal (2018), algorithm 4.1.
     """
-    return drive(oracle, x0, Stochastic(samples, batch_size, lr, decay_power, seed, 1,
+    return drive_without_fg(oracle, x0, Stochastic(samples, batch_size, lr, decay_power, seed, 1,
                                         (momentum,)), stochastic_init, _sgd_step, 3, control)
 
 
@@ -246,7 +249,7 @@ SGD = register_solver(Solver(
     formula="v <- beta v + mean_{i in B} grad f_i(x); x <- x - eta_t v  (eta_t per epoch t)",
     reference="Robbins & Monro (1951); Bottou, Curtis & Nocedal, SIAM Review (2018)",
     needs=frozenset({"grad", "finite_sum"}),
-    columns=COLUMNS, prepare=_prepare,
+    columns=COLUMNS, prepare=_prepare, table_point=AT_ROWS,
 ))
 
 register_solver(SGD.with_defaults(
