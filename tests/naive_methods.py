@@ -18,15 +18,15 @@ def heavy_ball(grad, x0, step, beta, iterations):
 
 def nesterov(grad, x0, step, momentum, iterations):
     """y_k = x_k + b_k (x_k - x_{k-1}), x_{k+1} = y_k - step grad f(y_k), b_k = momentum(k)
-    for k = 0, 1, ... (Nesterov 2018, 2.2)."""
-    xs = [np.array(x0, dtype=float)]
-    prev = xs[0]
-    for k in range(iterations):
-        x = xs[-1]
+    for k = 0, 1, ... (Nesterov 2018, 2.2). Returns the points y_0 ... y_k, where the method
+    evaluates its gradient (y_0 = x_0)."""
+    x = prev = np.array(x0, dtype=float)
+    ys = []
+    for k in range(iterations + 1):
         y = x + momentum(k) * (x - prev)
-        xs.append(y - step * grad(y))
-        prev = x
-    return np.array(xs)
+        ys.append(y)
+        prev, x = x, y - step * grad(y)
+    return np.array(ys)
 
 
 def barzilai_borwein(grad, x0, t0, variant, t_min, t_max, iterations):

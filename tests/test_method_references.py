@@ -73,6 +73,7 @@ def test_nesterov_every_variant(quad, variant, step_factor):
     step = step_factor / quad.L
     res = optbench.run(quad, "nesterov", step=step, variant=variant, max_iter=25, tol=0.0,
                        record_x=True)
+    # the rows are the points y_k where the method evaluates its gradient
     assert_iterates(res, nesterov(quad.grad, quad.x0, step, momentum, 25), 4.0)
 
 
