@@ -18,16 +18,19 @@ from __future__ import annotations
 import io
 import math
 import re
+import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..errors import InvalidTypeError, InvalidValueError, MissingDependencyError
 from ..paths import output_file
-from ..results import Result
 from ..status import diverged
+
+if TYPE_CHECKING:
+    from ..results import Result
 
 INSTALL_HINT = 'pip install "optbench[plot]"'
 IMAGE_FORMATS = (".png", ".svg", ".pdf")
@@ -140,10 +143,17 @@ def _sweep_api():
     return optbench
 
 
+def is_result(value) -> bool:
+    """Whether ``value`` is an optbench Result, without importing optbench.results (which
+    loads the compiled solvers): no Result exists before that module is loaded."""
+    results = sys.modules.get("optbench.results")
+    return results is not None and isinstance(value, results.Result)
+
+
 def _as_results(data) -> list[Result] | None:
-    if isinstance(data, Result):
+    if is_result(data):
         return [data]
-    if isinstance(data, list | tuple) and data and all(isinstance(r, Result) for r in data):
+    if isinstance(data, list | tuple) and data and all(is_result(r) for r in data):
         return list(data)
     return None
 
