@@ -29,7 +29,15 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InvalidValueError
-from ._data import colours, linestyle, new_figure, ordered, plain_log_ticks, runs_table
+from ._data import (
+    colours,
+    figure_title,
+    linestyle,
+    new_figure,
+    ordered,
+    plain_log_ticks,
+    runs_table,
+)
 
 __all__ = ["cost_matrix", "performance_profile", "data_profile", "plot_profiles"]
 
@@ -171,7 +179,7 @@ def plot_profiles(data, *, cost: str = "iterations", kind: str = "both", title: 
     settings = list(matrix.columns)
     palette = colours(len(settings))
     kinds = ["performance", "data"] if kind == "both" else [kind]
-    fig, axes = new_figure(1, len(kinds), width=6.0, height=4.4)
+    fig, axes = new_figure(1, len(kinds), width=6.0, height=4.4, layout="fixed")
     n_problems = len(matrix)
     unit = COST_LABELS[cost]
     for ax, which in zip(axes[0], kinds, strict=True):
@@ -198,5 +206,5 @@ def plot_profiles(data, *, cost: str = "iterations", kind: str = "both", title: 
                          fontsize="medium")
     axes[0][-1].legend(loc="lower right", fontsize="small", title="setting")
     if title:
-        fig.suptitle(title)
+        figure_title(fig, title)
     return fig
