@@ -116,7 +116,11 @@ def performance_profile(runs, cost: str = "iterations", taus=None):
     >>> # costs {p1: A 10, B 20; p2: A 20, B 10; p3: A unsolved, B 40}
     >>> # rho_A(1) = 2/3 = rho_A(inf); rho_B(1) = 2/3, rho_B(2) = 1
     """
-    matrix = cost_matrix(runs, cost)
+    return _performance(cost_matrix(runs, cost), taus)
+
+
+def _performance(matrix, taus=None):
+    """performance_profile of a cost matrix."""
     best = matrix.min(axis=1).to_numpy()
     with np.errstate(invalid="ignore"):  # inf / inf where nobody solved p
         ratios = matrix.to_numpy() / best[:, None]
@@ -133,7 +137,11 @@ def data_profile(runs, cost: str = "iterations", budgets=None):
     """The More-Wild data profile: a long DataFrame ``setting, budget, fraction``.
 
     ``budgets`` defaults to every cost that occurs (the profile's breakpoints)."""
-    matrix = cost_matrix(runs, cost)
+    return _data(cost_matrix(runs, cost), budgets)
+
+
+def _data(matrix, budgets=None):
+    """data_profile of a cost matrix."""
     if budgets is None:
         values = matrix.to_numpy()
         budgets = np.unique(values[np.isfinite(values)])
@@ -184,7 +192,7 @@ def plot_profiles(data, *, cost: str = "iterations", kind: str = "both", title: 
     unit = COST_LABELS[cost]
     for ax, which in zip(axes[0], kinds, strict=True):
         if which == "performance":
-            prof = performance_profile(runs, cost)
+            prof = _performance(matrix)
             finite = prof["tau"].to_numpy()
             x_max = max(2.0, float(finite.max()) * 1.5)
             _draw(ax, prof, "tau", settings, palette, x_max)
@@ -194,7 +202,7 @@ def plot_profiles(data, *, cost: str = "iterations", kind: str = "both", title: 
             ax.set_title(f"Performance profile ({n_problems} problems, cost: {unit})",
                          fontsize="medium")
         else:
-            prof = data_profile(runs, cost)
+            prof = _data(matrix)
             b = prof["budget"].to_numpy()
             x_min = float(b.min()) / 1.5 if b.size else 1.0
             x_max = float(b.max()) * 1.5 if b.size else 10.0
