@@ -12,7 +12,8 @@ Steps (wall seconds of one ``python -m optbench ...`` process each):
   sweep warm     the same into a new DIR, the cache filled by the cold sweep
   report         optbench report DIR
   plot           optbench plot convergence DIR
-  (start-up of the other commands, warm: run quadratic gd, results DIR, plot profiles DIR)
+  (also, warm: the sweep in this process (--workers 1), run quadratic gd, results DIR and
+  plot profiles DIR)
 
 Each step runs ``--rounds`` times (the cold sweep ``--cold-rounds`` times) and the minimum is
 reported (the machine is shared: the minimum is the least disturbed). With several
@@ -33,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -50,11 +52,22 @@ class StepFailed(RuntimeError):
     pass
 
 
+CPU = []  # CPU seconds (user + system) of every process timed, its workers included
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def timed(cmd: list[str], env: dict) -> tuple[float, str]:
-    """Wall seconds of one process running ``cmd``, and its output; StepFailed if it fails."""
+    """Wall seconds of one process running ``cmd``, and its output; StepFailed if it fails.
+    Its CPU seconds (with those of the processes it waited for) go to ``CPU``."""
+    cpu = _children_cpu()
     start = time.perf_counter()
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
     seconds = time.perf_counter() - start
+    CPU.append(_children_cpu() - cpu)
     if proc.returncode != 0:
         raise StepFailed(f"{' '.join(cmd)} exited {proc.returncode}:\n{proc.stdout}\n"
                          f"{proc.stderr}")
@@ -96,9 +109,9 @@ class Tree:
         """Fill the cache and the results directory the warm steps read (untimed)."""
         _, self.summary = self.optbench(*SWEEP, "--out", self.results)
 
-    def sweep_warm(self) -> float:
+    def sweep_warm(self, *options) -> float:
         out = self.fresh("warm-results")
-        seconds, _ = self.optbench(*SWEEP, "--out", out)
+        seconds, _ = self.optbench(*SWEEP, "--out", out, *options)
         shutil.rmtree(out, ignore_errors=True)
         return seconds
 
@@ -109,6 +122,7 @@ class Tree:
                                             "-o", self.work / "report.html")[0],
             "plot convergence": lambda: self.optbench("plot", "convergence", self.results,
                                                       "-o", self.work / "convergence.png")[0],
+            "sweep warm -w 1": lambda: self.sweep_warm("--workers", "1"),
             "run quadratic gd": lambda: self.optbench("run", "quadratic", "gd")[0],
             "results": lambda: self.optbench("results", self.results)[0],
             "plot profiles": lambda: self.optbench("plot", "profiles", self.results,
@@ -260,6 +274,20 @@ def benchopt_job(cmd: str, scratch: Path, threads: int, rounds: int) -> dict[str
     return {"benchopt run (first)": first, "benchopt run (again)": again}
 
 
+def print_table(table: dict[str, list[float]], n: int) -> None:
+    head = "".join(f"{f'[{i}]':>9}" for i in range(n))
+    ratios = "".join(f"{f'[{i}]/[0]':>9}" for i in range(1, n))
+    print(f"{'step':<18}{head}{ratios}")
+    job = [0.0] * n
+    for name, row in table.items():
+        if name in ("sweep cold", "sweep warm", "report", "plot convergence"):
+            job = [a + b for a, b in zip(job, row, strict=True)]
+        print(f"{name:<18}" + "".join(f"{t:9.2f}" for t in row)
+              + "".join(f"{t / row[0]:9.2f}" for t in row[1:]))
+    print(f"{'job (sum of 4)':<18}" + "".join(f"{t:9.2f}" for t in job)
+          + "".join(f"{t / job[0]:9.2f}" for t in job[1:]))
+
+
 # -- main ----------------------------------------------------------------------------------------
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -283,34 +311,31 @@ def main(argv=None) -> int:
         print(f"python {sys.version.split()[0]}; {os.cpu_count()} cores; threads per process: "
               f"{args.threads} ({', '.join(THREAD_VARIABLES)}); sweep workers: optbench's "
               "default (one per core)")
-        best: dict[str, list[float]] = {}
+        best: dict[str, list[float]] = {}  # wall seconds, per step and tree
+        cpu: dict[str, list[float]] = {}  # CPU seconds of the same runs
+
+        def keep(name, i, step):
+            t = step()
+            row = best.setdefault(name, [float("inf")] * len(trees))
+            row[i] = min(row[i], t)
+            row = cpu.setdefault(name, [float("inf")] * len(trees))
+            row[i] = min(row[i], CPU[-1])
+
         for _ in range(args.cold_rounds):
             for i, tree in enumerate(trees):
-                t = tree.sweep_cold()
-                row = best.setdefault("sweep cold", [float("inf")] * len(trees))
-                row[i] = min(row[i], t)
+                keep("sweep cold", i, tree.sweep_cold)
         for tree in trees:
             tree.prepare()
         for _ in range(args.rounds):
             for name in trees[0].steps():
                 for i, tree in enumerate(trees):
-                    t = tree.steps()[name]()
-                    row = best.setdefault(name, [float("inf")] * len(trees))
-                    row[i] = min(row[i], t)
+                    keep(name, i, tree.steps()[name])
         for i, tree in enumerate(trees):
             print(f"\n[{i}] {tree.label}: the warm sweep's summary\n{tree.summary.rstrip()}")
-        print(f"\nseconds, minimum of {args.rounds} rounds (cold sweep: {args.cold_rounds})")
-        head = "".join(f"{f'[{i}]':>9}" for i in range(len(trees)))
-        ratios = "".join(f"{f'[{i}]/[0]':>9}" for i in range(1, len(trees)))
-        print(f"{'step':<18}{head}{ratios}")
-        job = [0.0] * len(trees)
-        for name, row in best.items():
-            if name in ("sweep cold", "sweep warm", "report", "plot convergence"):
-                job = [a + b for a, b in zip(job, row, strict=True)]
-            print(f"{name:<18}" + "".join(f"{t:9.2f}" for t in row)
-                  + "".join(f"{t / row[0]:9.2f}" for t in row[1:]))
-        print(f"{'job (sum of 4)':<18}" + "".join(f"{t:9.2f}" for t in job)
-              + "".join(f"{t / job[0]:9.2f}" for t in job[1:]))
+        for what, table in (("wall", best), ("CPU (user + system, workers included)", cpu)):
+            print(f"\n{what} seconds, minimum of {args.rounds} rounds (cold sweep: "
+                  f"{args.cold_rounds})")
+            print_table(table, len(trees))
         if args.benchopt:
             print("\nbenchopt, the same job (seconds):")
             for name, t in benchopt_job(args.benchopt, scratch, args.threads,
