@@ -232,3 +232,17 @@ def test_report_and_plots_of_a_directory_import_no_solvers(tmp_path):
     assert "could not be drawn" not in text
     for name in ("c.png", "p.png", "s.png"):
         assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_one_problem_gets_no_profiles_but_says_why(tmp_path):
+    """Profiles compare settings over problems: with one (one instance, one seed) each line
+    would only step from 0 to 1, so the report says so instead of drawing them."""
+    config = dict(CONFIG, seeds=[0], run={"max_iter": 60, "tol": 1e-9},
+                  problems=[{"name": "quadratic", "dim": 3, "params": {"cond": [10]}}])
+    optbench.sweep(config, out=tmp_path / "one", workers=1, progress=False)
+    optbench.sweep(dict(config, seeds=[0, 1]), out=tmp_path / "two", workers=1,
+                   progress=False)
+    one = section(optbench.write_report(tmp_path / "one").read_text(), "<h2>Profiles</h2>")
+    assert "No profiles" in one and "<img" not in one
+    two = section(optbench.write_report(tmp_path / "two").read_text(), "<h2>Profiles</h2>")
+    assert "No profiles" not in two and two.count("<img") == 2  # on iterations and on time
