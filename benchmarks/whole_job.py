@@ -278,13 +278,13 @@ def print_table(table: dict[str, list[float]], n: int) -> None:
     head = "".join(f"{f'[{i}]':>9}" for i in range(n))
     ratios = "".join(f"{f'[{i}]/[0]':>9}" for i in range(1, n))
     print(f"{'step':<18}{head}{ratios}")
-    job = [0.0] * n
+    job, parts = [0.0] * n, 0
     for name, row in table.items():
         if name in ("sweep cold", "sweep warm", "report", "plot convergence"):
-            job = [a + b for a, b in zip(job, row, strict=True)]
+            job, parts = [a + b for a, b in zip(job, row, strict=True)], parts + 1
         print(f"{name:<18}" + "".join(f"{t:9.2f}" for t in row)
               + "".join(f"{t / row[0]:9.2f}" for t in row[1:]))
-    print(f"{'job (sum of 4)':<18}" + "".join(f"{t:9.2f}" for t in job)
+    print(f"{f'job (sum of {parts})':<18}" + "".join(f"{t:9.2f}" for t in job)
           + "".join(f"{t / job[0]:9.2f}" for t in job[1:]))
 
 
