@@ -5,10 +5,17 @@
 >>> result = optbench.run("quadratic", "gd", dim=2, step=1.0)
 >>> result.table            # one row per recorded iteration
 >>> result.summary_line()
+
+``import optbench`` imports nothing heavy: each name below is imported from its module on
+first use, so reading a results directory (``optbench.load_runs``, ``optbench report``) never
+loads numba, scipy or the solver catalogue, and plotting never loads them unless it runs a
+solver.
 """
 
-from ._jit import jit
-from .checks import check_solver
+import importlib
+import sys
+import types
+
 from .errors import (
     IncompatibleError,
     InvalidTypeError,
@@ -16,30 +23,25 @@ from .errors import (
     OptbenchError,
     UnknownNameError,
 )
-from .external import python_solver
-from .harness import Interrupted, run
-from .params import Param
-from .problem import Oracle, Problem, value_and_grad
-from .registry import (
-    Plan,
-    Solver,
-    get_solver,
-    load_problem_dir,
-    load_solver_dir,
-    make_problem,
-    problem_names,
-    register_problem,
-    register_problem_set,
-    register_solver,
-    solver_names,
-)
-from .results import Result, load_table
-from .solvers import Control, make_control
-from .solvers._loop import drive
-from .store import load_history, load_runs, summarize
-from .sweep import sweep
 
 __version__ = "0.1.0"
+
+# public name -> the module (relative to optbench) that defines it
+_LAZY = {
+    "jit": "._jit", "check_solver": ".checks", "python_solver": ".external",
+    "Interrupted": ".harness", "run": ".harness", "Param": ".params",
+    "Oracle": ".problem", "Problem": ".problem", "value_and_grad": ".problem",
+    **dict.fromkeys(("Plan", "Solver", "get_solver", "load_problem_dir", "load_solver_dir",
+                     "make_problem", "problem_names", "register_problem",
+                     "register_problem_set", "register_solver", "solver_names"), ".registry"),
+    "Result": ".results", "load_table": ".results",
+    "Control": ".solvers", "make_control": ".solvers", "drive": ".solvers._loop",
+    "load_history": ".store", "load_runs": ".store", "summarize": ".store",
+    "sweep": ".sweep",
+    **dict.fromkeys(("plot_convergence", "plot_trajectories", "plot_sensitivity",
+                     "plot_profiles", "plot_theory", "plot_classification",
+                     "performance_profile", "data_profile", "write_report"), ".plots"),
+}
 
 __all__ = [
     "jit", "run", "Interrupted", "python_solver", "Param", "Oracle", "Problem",
@@ -50,16 +52,40 @@ __all__ = [
     "sweep", "load_runs", "load_history", "summarize",
     "OptbenchError", "UnknownNameError", "InvalidValueError", "InvalidTypeError",
     "IncompatibleError", "__version__",
-    *(_PLOTS := ("plot_convergence", "plot_trajectories", "plot_sensitivity", "plot_profiles",
-                 "plot_theory", "plot_classification", "performance_profile", "data_profile",
-                 "write_report")),
+    "plot_convergence", "plot_trajectories", "plot_sensitivity", "plot_profiles",
+    "plot_theory", "plot_classification", "performance_profile", "data_profile",
+    "write_report",
 ]
 
 
 def __getattr__(name):
-    """The plot functions, imported on first use (``import optbench`` stays matplotlib-free)."""
-    if name in _PLOTS:
-        from . import plots
-
-        return getattr(plots, name)
+    """A public name, imported from its module on first use (then kept in this module); a
+    submodule (``optbench.store``), imported."""
+    module = _LAZY.get(name)
+    if module is not None:
+        value = getattr(importlib.import_module(module, __name__), name)
+        globals()[name] = value
+        return value
+    if not name.startswith("__"):
+        try:
+            return importlib.import_module(f".{name}", __name__)
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{name}":
+                raise
     raise AttributeError(f"module 'optbench' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted({*globals(), *__all__})
+
+
+class _Package(types.ModuleType):
+    """Keeps ``optbench.sweep`` the function: importing the submodule ``optbench.sweep`` later
+    would otherwise bind the module over it (the name then resolves through __getattr__)."""
+
+    def __setattr__(self, name, value):
+        if not (name in _LAZY and isinstance(value, types.ModuleType)):
+            super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

@@ -18,13 +18,11 @@ import traceback
 
 import numpy as np
 
-from .board import signal_name
 from .cli_args import pairs, parse_x0, problem_params
 from .errors import InvalidValueError, OptbenchError
 from .faults import SweepError
 from .plots.commands import add_commands as add_plot_commands
 from .plots.commands import add_run_plot_option, finish_run_plot, prepare_run_plot
-from .solvers._loop import RUN_OPTIONS
 from .status import EXIT_BAD_INPUT, EXIT_ERRORS, EXIT_FAULT, EXIT_SIGNAL, NO_OUTCOME, exit_code
 
 EXIT_USAGE = EXIT_BAD_INPUT
@@ -37,7 +35,28 @@ _VALUES_MAY_START_WITH_MINUS = ("--x0",)
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line and exit status 2."""
+    """argparse, but a usage error is one line and exit status 2.
+
+    ``late(parser)`` adds the options whose definitions live in the compiled-solver modules
+    (the run options, check's defaults); it runs when this command is parsed or its help is
+    shown, so that ``optbench report`` and the like never import numba or the solvers."""
+
+    def __init__(self, *args, late=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._late = late
+
+    def _add_late_options(self) -> None:
+        if self._late is not None:
+            late, self._late = self._late, None
+            late(self)
+
+    def parse_known_args(self, args=None, namespace=None):
+        self._add_late_options()
+        return super().parse_known_args(args, namespace)
+
+    def format_help(self):
+        self._add_late_options()
+        return super().format_help()
 
     def error(self, message):  # noqa: D401 - argparse API
         raise OptbenchError(f"{message} (see `{self.prog} --help`)")
@@ -46,13 +65,13 @@ class _Parser(argparse.ArgumentParser):
 def _load_dirs(args) -> None:
     """The directories of problem and solver files named before the command or after it
     (merged into ``args.problems_dir`` / ``args.solvers_dir``), loaded."""
-    from .registry import load_code_dir
-
     for kind in ("problems", "solvers"):
         dirs = [*(getattr(args, f"{kind}_dir", None) or ()),
                 *(getattr(args, f"sub_{kind}_dir", None) or ())]
         setattr(args, f"{kind}_dir", dirs)
         for directory in dirs:
+            from .registry import load_code_dir  # only then: the registry loads the solvers
+
             load_code_dir(directory, kind)
 
 
@@ -221,6 +240,7 @@ def _format_table(columns: dict, rows: int) -> str:
 def _cmd_run(args) -> int:
     from .harness import Interrupted, run
     from .results import check_output_path
+    from .solvers._loop import RUN_OPTIONS
 
     def notify(label):
         print(f"optbench: compiling {label} (first run only; later runs load it from the "
@@ -257,6 +277,7 @@ def _cmd_run(args) -> int:
 
 def _cmd_sweep(args) -> int:
     from .grid import config_from_options, load_config
+    from .solvers._loop import RUN_OPTIONS
     from .store import format_summary, summarize
     from .sweep import sweep
 
@@ -312,13 +333,14 @@ def _cmd_check(args) -> int:
 
 
 def _cmd_results(args) -> int:
-    from .results import check_output_path, save_table
     from .store import format_summary, load_history, load_runs, summarize
 
     if args.history and args.out is None:
         raise OptbenchError("--history says what --out writes (every recorded iteration); "
                             "give --out FILE.csv|FILE.parquet with it")
-    if args.out is not None:
+    if args.out is not None:  # only then: optbench.results imports the compiled solvers
+        from .results import check_output_path, save_table
+
         check_output_path(args.out)
     runs = load_runs(args.dir)
     print(format_summary(summarize(runs)))
@@ -363,6 +385,8 @@ def _cmd_cache(args) -> int:
 def add_run_options(parser) -> None:
     """The run options (``RUN_OPTIONS``) as ``--max-iter N`` ...; booleans as plain flags.
     Unset options stay None, so that a sweep's config keeps its own values."""
+    from .solvers._loop import RUN_OPTIONS
+
     for opt in RUN_OPTIONS:
         flag = "--" + opt.name.replace("_", "-")
         if opt.kind is bool:
@@ -431,13 +455,12 @@ def build_parser() -> argparse.ArgumentParser:
     p_info.set_defaults(func=_cmd_info)
 
     p_run = sub.add_parser("run", help="run a solver on a problem, print the convergence table",
-                           epilog=_EXIT_HELP)
+                           epilog=_EXIT_HELP, late=add_run_options)
     p_run.add_argument("problem")
     p_run.add_argument("solver")
     p_run.add_argument("-p", action="append", metavar="NAME=VALUE",
                        help="solver parameter, e.g. -p step=0.1 (repeatable)")
     problem_options(p_run)
-    add_run_options(p_run)
     p_run.add_argument("--x0", help="start point, numbers separated by commas (--x0 -1.2,1)")
     p_run.add_argument("-o", "--out", metavar="FILE", help="write the table to FILE.csv or "
                                                             "FILE.parquet")
@@ -460,7 +483,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="exit status: 0 when every cell ran, whatever its outcome; 4 when some cell "
                "raised an error or crashed its worker; 5 when the sweep stopped on a fault of "
                "the machine or of its workers (finished cells kept); 2 bad input; 130 / 143 "
-               "interrupted (Ctrl-C / SIGTERM)")
+               "interrupted (Ctrl-C / SIGTERM)",
+        late=add_run_options)
     p_sweep.add_argument("config", nargs="?", metavar="CONFIG", help="a sweep config (.toml)")
     p_sweep.add_argument("--out", required=True, metavar="DIR", help="the results directory")
     p_sweep.add_argument("--problems", metavar="A,B",
@@ -477,7 +501,6 @@ def build_parser() -> argparse.ArgumentParser:
     p_sweep.add_argument("--solved", type=float, metavar="TAU",
                          help="a run is solved once f <= f_L + TAU (f(x0) - f_L), f_L = f* "
                               "or the best f found on that instance (default 1e-6)")
-    add_run_options(p_sweep)
     p_sweep.add_argument("--workers", type=int, metavar="N",
                          help="worker processes (default: one per core; 1: in this process)")
     p_sweep.add_argument("--scheduler", metavar="ADDRESS",
@@ -498,7 +521,11 @@ def build_parser() -> argparse.ArgumentParser:
     _code_dir_options(p_sweep)
     p_sweep.set_defaults(func=_cmd_sweep)
 
-    from .checks import MAX_ITER as CHECK_ITER
+    def check_iterations(p):
+        from .checks import MAX_ITER
+
+        p.add_argument("--max-iter", type=int, default=MAX_ITER, metavar="N",
+                       help=f"iterations of each run (default {MAX_ITER})")
 
     p_check = sub.add_parser(
         "check", help="check a solver (yours or a built-in) on every problem it fits",
@@ -511,13 +538,11 @@ def build_parser() -> argparse.ArgumentParser:
                     "aside); a stop by the gradient test that meets tol. Prints one line "
                     "per problem, PASS or FAIL with the reason, then a summary.",
         epilog="exit status: 0 when every check passed; 1 when one failed; 2 bad input (an "
-               "unknown solver or problem); 130 interrupted")
+               "unknown solver or problem); 130 interrupted", late=check_iterations)
     p_check.add_argument("solver")
     p_check.add_argument("--problems", metavar="A,B",
                          help="check on these problems only (default: every registered "
                               "problem)")
-    p_check.add_argument("--max-iter", type=int, default=CHECK_ITER, metavar="N",
-                         help=f"iterations of each run (default {CHECK_ITER})")
     _code_dir_options(p_check)
     p_check.set_defaults(func=_cmd_check)
 
@@ -596,6 +621,8 @@ def main(argv=None) -> int:
     except KeyboardInterrupt as exc:
         number = getattr(exc, "signal", signal.SIGINT)
         if not getattr(exc, "reported", False):
+            from .board import signal_name
+
             print(f"optbench: interrupted ({signal_name(number)})", file=sys.stderr)
         return EXIT_SIGNAL + number
     except BrokenPipeError:  # output piped into `head` and the like

@@ -1,5 +1,6 @@
 """The command line: output, exit codes and one-line errors for bad input."""
 
+import importlib
 import os
 import subprocess
 import sys
@@ -180,3 +181,66 @@ def test_record_x_is_a_plain_flag_and_o_spells_out(tmp_path, capsys):
     assert list(table[["x_1", "x_2"]].iloc[0]) == [-1.2, 1.0]
     res = optbench.run("rosenbrock", "newton", x0=[-1.2, 1.0], record_x=True)
     np.testing.assert_allclose(table[["x_1", "x_2"]].to_numpy(), res.iterates, rtol=1e-15)
+
+
+# -- what each command imports (issue 23: the whole job fast) ----------------------------------
+HEAVY = ("numba", "scipy", "optbench.solvers", "optbench.registry", "optbench.harness")
+
+
+def modules_after(code: str, cwd) -> set[str]:
+    """The HEAVY modules a fresh interpreter holds after running ``code``."""
+    probe = (f"{code}\nimport sys\n"
+             f"print('loaded:' + ','.join(m for m in {HEAVY!r} if m in sys.modules))")
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          cwd=cwd, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    last = proc.stdout.strip().splitlines()[-1]
+    assert last.startswith("loaded:"), proc.stdout
+    return set(filter(None, last.removeprefix("loaded:").split(",")))
+
+
+def test_import_optbench_and_help_load_no_solvers(tmp_path):
+    assert modules_after("import optbench", tmp_path) == set()
+    code = ("import contextlib, io\nfrom optbench.cli import main\ntry:\n"
+            "    with contextlib.redirect_stdout(io.StringIO()):\n"
+            "        main(['plot', 'convergence', '--help'])\n"
+            "except SystemExit as e:\n    assert e.code == 0\n")
+    assert modules_after(code, tmp_path) == set()
+    # the control: running a solver does load them, so the probe can see them
+    assert modules_after("import optbench\noptbench.run('parabola', 'gd')",
+                         tmp_path) == set(HEAVY)
+
+
+def test_public_names_resolve_to_their_definitions():
+    from optbench import harness, results, store
+    from optbench import sweep as sweep_function
+
+    for name in optbench.__all__:
+        assert getattr(optbench, name) is not None
+    assert optbench.run is harness.run and optbench.Result is results.Result
+    assert optbench.load_runs is store.load_runs
+    # importing the submodule optbench.sweep keeps the name optbench.sweep the function
+    importlib.import_module("optbench.sweep")
+    assert callable(optbench.sweep) and optbench.sweep is sweep_function
+    assert optbench.sweep.__module__ == "optbench.sweep"
+    with pytest.raises(AttributeError, match="no attribute 'nothing_here'"):
+        optbench.nothing_here  # noqa: B018
+
+
+def test_run_sweep_and_check_help_list_the_options_defined_with_the_solvers(capsys):
+    from optbench.checks import MAX_ITER
+    from optbench.solvers._loop import RUN_OPTIONS
+
+    for command in ("run", "sweep"):
+        with pytest.raises(SystemExit) as exc:
+            main([command, "--help"])
+        assert exc.value.code == 0
+        out = capsys.readouterr().out
+        for opt in RUN_OPTIONS:
+            assert "--" + opt.name.replace("_", "-") in out, (command, opt.name)
+    with pytest.raises(SystemExit):
+        main(["check", "--help"])
+    assert f"(default {MAX_ITER})" in capsys.readouterr().out
+    # and they are parsed: a bad value is refused with the option's name
+    assert main(["run", "quadratic", "gd", "--max-iter", "-1"]) == 2
+    assert "--max-iter" in capsys.readouterr().err

@@ -313,3 +313,76 @@ def test_a_run_that_blew_past_its_start_is_labelled_diverged():
     assert _legend_label("gd", exploding).startswith("gd: diverged")
     runs = optbench.plots._data.runs_table([exploding])
     assert bool(runs["diverged"].iloc[0])
+
+
+# -- cheaper drawing (issue 23): the same numbers, labels inside the figure ---------------------
+def percentile_by_hand(values, q):
+    """The q-th percentile of ``values`` (NaN dropped) by the linear rule between order
+    statistics (NumPy's default), +inf kept as +inf; NaN when nothing is left."""
+    v = sorted(x for x in values if not np.isnan(x))
+    if not v:
+        return np.nan
+    pos = q / 100 * (len(v) - 1)
+    lo, hi = int(np.floor(pos)), int(np.ceil(pos))
+    if lo == hi or v[lo] == v[hi]:
+        return v[lo]
+    if np.isinf(v[hi]):
+        return np.inf
+    return v[lo] + (pos - lo) * (v[hi] - v[lo])
+
+
+def test_seed_quantiles_against_a_hand_transcription():
+    """Runs of different lengths and clocks (NaN before a run's first row), one that diverges
+    (NaN f counts as +inf): each grid point's quartiles over the runs' last rows at or before
+    it."""
+    from optbench.plots.convergence import seed_quantiles
+
+    rng = np.random.default_rng(3)
+    frames = []
+    for seed, n in enumerate((7, 12, 4, 9, 9)):
+        t = np.cumsum(rng.uniform(0.1, 1.0, n)) + rng.uniform(0, 2)
+        gap = np.exp(-np.arange(n) * rng.uniform(0.2, 1.0)) * rng.uniform(1, 3)
+        if seed == 2:
+            gap[-1] = np.nan  # diverged
+        frames.append(pd.DataFrame({"seed": seed, "time": t, "gap": gap}))
+    hist = pd.concat(frames, ignore_index=True)
+    grid, q1, med, q3 = seed_quantiles(hist, "time", "gap")
+    np.testing.assert_array_equal(grid, np.unique(hist["time"]))
+    for j, x in enumerate(grid):
+        at = []
+        for _, run in hist.groupby("seed"):
+            before = run[run["time"] <= x]
+            g = before["gap"].iloc[-1] if len(before) else np.nan
+            at.append(np.inf if len(before) and np.isnan(g) else g)
+        for q, got in ((25, q1[j]), (50, med[j]), (75, q3[j])):
+            want = percentile_by_hand(at, q)
+            if np.isinf(want) or np.isnan(want):
+                assert got == want or (np.isnan(got) and np.isnan(want)), (x, q, got, want)
+            else:  # a few roundings of numbers below 3
+                assert got == pytest.approx(want, rel=1e-14, abs=1e-15), (x, q)
+
+
+def test_sweep_figures_keep_their_labels_inside_and_plain(results_dir):
+    """The sweep figures use fixed margins (no layout pass): after drawing, every tick label,
+    axis label and legend lies inside the figure, and the log-axis labels are plain text
+    (no mathtext to typeset)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    for fig in (plot_convergence(results_dir), plot_profiles(results_dir),
+                plot_sensitivity(results_dir, param="step")):
+        assert fig.get_layout_engine() is None
+        canvas = FigureCanvasAgg(fig)
+        canvas.draw()
+        renderer = canvas.get_renderer()
+        box = fig.bbox
+        for ax in fig.axes:
+            for axis in (ax.xaxis, ax.yaxis):  # the drawn tick labels and the axis label
+                ext = axis.get_tightbbox(renderer)
+                assert (ext.x0 >= box.x0 and ext.x1 <= box.x1 and ext.y0 >= box.y0
+                        and ext.y1 <= box.y1), (axis.label.get_text(), ext, box)
+                labels = [t.get_text() for t in axis.get_ticklabels()]
+                assert any(labels) and not any("$" in t for t in labels), labels
+            legend = ax.get_legend()
+            if legend is not None:
+                ext = legend.get_window_extent(renderer)
+                assert ext.x0 >= box.x0 and ext.x1 <= box.x1 and ext.y0 >= box.y0

@@ -9,6 +9,7 @@ import io
 import re
 import shutil
 import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -201,3 +202,47 @@ def test_report_renders_in_headless_chromium(report, tmp_path):
     pixels = (img * 255).astype(np.uint8).reshape(-1, 3)
     assert len(np.unique(pixels, axis=0)) > 200  # text, tables and figures, not a blank page
     assert np.mean(np.all(pixels > 250, axis=1)) < 0.97  # not (nearly) all white
+
+
+def test_report_and_plots_of_a_directory_import_no_solvers(tmp_path):
+    """Reading a results directory needs pandas and matplotlib only: numba, scipy and the
+    solver catalogue stay unloaded (a fresh interpreter, its sys.modules checked), unless a
+    figure has to run a solver (the trajectories of a 2-D problem, tested above)."""
+    out = tmp_path / "sweep"
+    config = dict(CONFIG, problems=[{"name": "quadratic", "dim": 3, "params": {"cond": [10]}}],
+                  run={"max_iter": 60, "tol": 1e-9})
+    optbench.sweep(config, out=out, workers=1, progress=False)
+    calls = [["report", str(out), "-o", str(tmp_path / "r.html")],
+             ["plot", "convergence", str(out), "-o", str(tmp_path / "c.png")],
+             ["plot", "profiles", str(out), "-o", str(tmp_path / "p.png")],
+             ["plot", "sensitivity", str(out), "-o", str(tmp_path / "s.png")],
+             ["results", str(out)]]
+    heavy = ("numba", "scipy", "optbench.solvers", "optbench.registry", "optbench.harness")
+    code = ("import contextlib, io, sys\nfrom optbench.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            f"    codes = [main(argv) for argv in {calls!r}]\n"
+            f"print(codes, [m for m in {heavy!r} if m in sys.modules])")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == f"{[0] * len(calls)} []", proc.stdout + proc.stderr
+    text = (tmp_path / "r.html").read_text()
+    for heading in ("Convergence", "Sensitivity to step", "Profiles"):
+        assert f"<h2>{heading}</h2>" in text
+    assert "could not be drawn" not in text
+    for name in ("c.png", "p.png", "s.png"):
+        assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_one_problem_gets_no_profiles_but_says_why(tmp_path):
+    """Profiles compare settings over problems: with one (one instance, one seed) each line
+    would only step from 0 to 1, so the report says so instead of drawing them."""
+    config = dict(CONFIG, seeds=[0], run={"max_iter": 60, "tol": 1e-9},
+                  problems=[{"name": "quadratic", "dim": 3, "params": {"cond": [10]}}])
+    optbench.sweep(config, out=tmp_path / "one", workers=1, progress=False)
+    optbench.sweep(dict(config, seeds=[0, 1]), out=tmp_path / "two", workers=1,
+                   progress=False)
+    one = section(optbench.write_report(tmp_path / "one").read_text(), "<h2>Profiles</h2>")
+    assert "No profiles" in one and "<img" not in one
+    two = section(optbench.write_report(tmp_path / "two").read_text(), "<h2>Profiles</h2>")
+    assert "No profiles" not in two and two.count("<img") == 2  # on iterations and on time

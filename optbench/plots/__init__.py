@@ -12,18 +12,43 @@
 =========================  =================================================================
 
 matplotlib is imported when a figure is made, not when this package is imported; the
-profile computations (``performance_profile``, ``data_profile``) need only pandas.
+profile computations (``performance_profile``, ``data_profile``) need only pandas. The names
+below are imported from their modules on first use (the command line imports only what a
+command draws).
 """
 
-from .classification import plot_classification
-from .convergence import plot_convergence
-from .profiles import cost_matrix, data_profile, performance_profile, plot_profiles
-from .report import report_html, write_report
-from .sensitivity import plot_sensitivity, sensitivity_table
-from .theory import plot_gd_bound, plot_mistake_bound, plot_theory
-from .trajectories import plot_trajectories
+import importlib
+
+_LAZY = {
+    "plot_classification": ".classification", "plot_convergence": ".convergence",
+    **dict.fromkeys(("cost_matrix", "data_profile", "performance_profile", "plot_profiles"),
+                    ".profiles"),
+    "report_html": ".report", "write_report": ".report",
+    "plot_sensitivity": ".sensitivity", "sensitivity_table": ".sensitivity",
+    **dict.fromkeys(("plot_gd_bound", "plot_mistake_bound", "plot_theory"), ".theory"),
+    "plot_trajectories": ".trajectories",
+}
 
 __all__ = ["plot_convergence", "plot_trajectories", "plot_sensitivity", "plot_profiles",
            "plot_theory", "plot_gd_bound", "plot_mistake_bound", "plot_classification",
            "performance_profile", "data_profile", "cost_matrix", "sensitivity_table",
            "write_report", "report_html"]
+
+
+def __getattr__(name):
+    """A plot function, imported from its module on first use; a submodule, imported."""
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    if not name.startswith("__"):
+        try:
+            return importlib.import_module(f".{name}", __name__)
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{name}":
+                raise
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted({*globals(), *__all__})

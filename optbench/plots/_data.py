@@ -18,16 +18,19 @@ from __future__ import annotations
 import io
 import math
 import re
+import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..errors import InvalidTypeError, InvalidValueError, MissingDependencyError
 from ..paths import output_file
-from ..results import Result
 from ..status import diverged
+
+if TYPE_CHECKING:
+    from ..results import Result
 
 INSTALL_HINT = 'pip install "optbench[plot]"'
 IMAGE_FORMATS = (".png", ".svg", ".pdf")
@@ -46,16 +49,54 @@ def matplotlib_module():
     return matplotlib
 
 
+# fixed margins (inches) of layout="fixed": tick labels and an axis label on the left and
+# at the bottom, a one-line title on top; between panels, the next panel's left margin
+MARGINS = {"left": 0.85, "right": 0.25, "bottom": 0.6, "top": 0.4}
+GAPS = {"w": 1.0, "h": 1.05}
+SUPTITLE_HEIGHT = 0.35  # inches added on top for a figure title
+
+
 def new_figure(nrows: int = 1, ncols: int = 1, *, width: float = 6.4, height: float = 4.6,
-               **subplot_kw):
-    """A constrained-layout Figure of nrows x ncols panels of the given size each, and its
-    axes as a 2-D array."""
+               layout: str = "constrained", **subplot_kw):
+    """A Figure of nrows x ncols panels of the given size each, and its axes as a 2-D array.
+
+    ``layout="constrained"`` lets matplotlib fit the margins to their contents (it measures
+    every label, which costs about as much as drawing); ``layout="fixed"`` uses the fixed
+    ``MARGINS``, for figures of plain panels: a title, tick and axis labels, a legend
+    inside the axes."""
     matplotlib_module()
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(width * ncols, height * nrows), layout="constrained")
+    fixed = layout == "fixed"
+    fig = Figure(figsize=(width * ncols, height * nrows), layout=None if fixed else layout)
     axes = fig.subplots(nrows, ncols, squeeze=False, subplot_kw=subplot_kw or None)
+    if fixed:
+        w, h = width * ncols, height * nrows
+        panel_w = (w - MARGINS["left"] - MARGINS["right"] - (ncols - 1) * GAPS["w"]) / ncols
+        panel_h = (h - MARGINS["bottom"] - MARGINS["top"] - (nrows - 1) * GAPS["h"]) / nrows
+        fig.subplots_adjust(left=MARGINS["left"] / w, right=1 - MARGINS["right"] / w,
+                            bottom=MARGINS["bottom"] / h, top=1 - MARGINS["top"] / h,
+                            wspace=GAPS["w"] / panel_w, hspace=GAPS["h"] / panel_h)
     return fig, axes
+
+
+def figure_title(fig, text: str) -> None:
+    """``fig.suptitle(text)``; with fixed margins, the panels move down to make room."""
+    fig.suptitle(text)
+    if fig.get_layout_engine() is None:
+        fig.subplots_adjust(top=fig.subplotpars.top - SUPTITLE_HEIGHT / fig.get_figheight())
+
+
+def log_scale(ax, which: str = "y") -> None:
+    """A log scale on ``ax``'s x or y axis, cheap to draw: plain labels (1e-06, 0.01, 1,
+    100) instead of typeset powers of ten, and no minor ticks."""
+    matplotlib_module()
+    from matplotlib.ticker import LogFormatter, NullLocator
+
+    (ax.set_xscale if which == "x" else ax.set_yscale)("log")
+    axis = ax.xaxis if which == "x" else ax.yaxis
+    axis.set_major_formatter(LogFormatter(labelOnlyBase=True))
+    axis.set_minor_locator(NullLocator())
 
 
 def colours(n: int) -> list:
@@ -76,13 +117,13 @@ def linestyle(i: int) -> str:
 
 
 def plain_log_ticks(axis) -> None:
-    """Plain numbers (1, 2, 5, 10, 100) on a log axis, no crowded minor labels."""
+    """Plain numbers (1, 2, 5, 10, 100) on a log axis, no minor ticks."""
     matplotlib_module()
-    from matplotlib.ticker import LogLocator, NullFormatter, StrMethodFormatter
+    from matplotlib.ticker import LogLocator, NullLocator, StrMethodFormatter
 
     axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
     axis.set_major_formatter(StrMethodFormatter("{x:g}"))
-    axis.set_minor_formatter(NullFormatter())
+    axis.set_minor_locator(NullLocator())
 
 
 def save_figure(fig, path) -> Path:
@@ -140,10 +181,17 @@ def _sweep_api():
     return optbench
 
 
+def is_result(value) -> bool:
+    """Whether ``value`` is an optbench Result, without importing optbench.results (which
+    loads the compiled solvers): no Result exists before that module is loaded."""
+    results = sys.modules.get("optbench.results")
+    return results is not None and isinstance(value, results.Result)
+
+
 def _as_results(data) -> list[Result] | None:
-    if isinstance(data, Result):
+    if is_result(data):
         return [data]
-    if isinstance(data, list | tuple) and data and all(isinstance(r, Result) for r in data):
+    if isinstance(data, list | tuple) and data and all(is_result(r) for r in data):
         return list(data)
     return None
 

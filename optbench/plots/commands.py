@@ -38,26 +38,25 @@ def parse_spec(text: str) -> tuple[str, dict[str, str]]:
 
 # -- optbench plot / optbench report ----------------------------------------------------------
 def _cmd_plot(args) -> int:
-    from . import (
-        plot_classification,
-        plot_convergence,
-        plot_profiles,
-        plot_sensitivity,
-        plot_theory,
-        plot_trajectories,
-    )
-
     out = check_image_path(f"{args.kind}.png" if args.out is None else args.out)
     matplotlib_module()
     if args.kind == "convergence":
+        from .convergence import plot_convergence
+
         x = ("iteration", "time") if args.x == "both" else args.x
         fig = plot_convergence(args.source, x=x, measure=args.measure,
                                instances=args.instance or None)
     elif args.kind == "sensitivity":
+        from .sensitivity import plot_sensitivity
+
         fig = plot_sensitivity(args.source, param=args.param, measure=args.measure)
     elif args.kind == "profiles":
+        from .profiles import plot_profiles
+
         fig = plot_profiles(args.source, cost=args.cost, kind=args.which)
     else:
+        from . import plot_classification, plot_theory, plot_trajectories
+
         specs = [parse_spec(s) for s in args.solvers] or None
         common = {"dim": args.dim, "seed": args.seed, "problem_params": problem_params(args)}
         if args.max_iter is not None:

@@ -12,9 +12,11 @@ from ..errors import InvalidValueError
 from ._data import (
     MEASURE_LABELS,
     colours,
+    figure_title,
     floor_positive,
     history_table,
     linestyle,
+    log_scale,
     matplotlib_module,
     measure_of,
     new_figure,
@@ -63,9 +65,13 @@ def seed_quantiles(history, x: str = "iteration", y: str = "gap", log: bool = Fa
     stacked = np.vstack(stacked)
     big = np.finfo(float).max
     stacked[np.isposinf(stacked)] = big  # percentiles interpolate; inf - inf would be NaN
-    with np.errstate(invalid="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
-        q = np.nanpercentile(stacked, [25, 50, 75], axis=0)
+    q = np.empty((3, stacked.shape[1]))
+    gaps = np.isnan(stacked).any(axis=0)  # grid points before some run's first row
+    q[:, ~gaps] = np.percentile(stacked[:, ~gaps], [25, 50, 75], axis=0)  # one vector call
+    if gaps.any():  # nanpercentile goes column by column: only where it is needed
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
+            q[:, gaps] = np.nanpercentile(stacked[:, gaps], [25, 50, 75], axis=0)
     q[q >= big / 2] = np.inf
     return grid, q[0], q[1], q[2]
 
@@ -97,8 +103,6 @@ def plot_convergence(data, *, x=("iteration", "time"), measure: str = "auto",
                                 "(option --x)")
     hist = history_table(data)
     matplotlib_module()
-    from matplotlib.ticker import NullFormatter
-
     if measure not in ("auto", "gap", "grad_norm"):
         raise InvalidValueError(f"measure must be auto, gap or grad_norm; got {measure!r} "
                                 "(option --measure)")
@@ -110,7 +114,7 @@ def plot_convergence(data, *, x=("iteration", "time"), measure: str = "auto",
                                 "(option --instance)")
     if len(names) > MAX_INSTANCES:
         names = names[:MAX_INSTANCES]
-    fig, axes = new_figure(len(names), len(xs), width=6.0, height=4.2)
+    fig, axes = new_figure(len(names), len(xs), width=6.0, height=4.2, layout="fixed")
     settings_all = ordered(hist["setting"])
     palette = dict(zip(settings_all, colours(len(settings_all)), strict=True))
     for row, name in enumerate(names):
@@ -135,17 +139,16 @@ def plot_convergence(data, *, x=("iteration", "time"), measure: str = "auto",
                 if band and n_seeds > 1:
                     ax.fill_between(grid, floor_positive(q1), floor_positive(q3),
                                     color=palette[setting], alpha=0.2, lw=0)
-            ax.set_yscale("log")
+            log_scale(ax, "y")
             if top > 0:  # diverging runs leave through the top instead of squashing the rest
                 ax.set_ylim(top=top * 1e3)
             if xv == "time":
-                ax.set_xscale("log")
-                ax.xaxis.set_minor_formatter(NullFormatter())
+                log_scale(ax, "x")
             ax.set_xlabel(AXES[xv] + (", log scale" if xv == "time" else ""))
             ax.set_ylabel(f"{MEASURE_LABELS[y]} (log scale)")
-            ax.set_title(f"{name}: {MEASURE_LABELS[y]} against {xv}")
+            ax.set_title(f"{name}: {MEASURE_LABELS[y]} against {xv}", fontsize="medium")
             ax.grid(True, which="major", alpha=0.3)
             ax.legend(fontsize="small")
     if title:
-        fig.suptitle(title)
+        figure_title(fig, title)
     return fig

@@ -29,7 +29,15 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InvalidValueError
-from ._data import colours, linestyle, new_figure, ordered, plain_log_ticks, runs_table
+from ._data import (
+    colours,
+    figure_title,
+    linestyle,
+    new_figure,
+    ordered,
+    plain_log_ticks,
+    runs_table,
+)
 
 __all__ = ["cost_matrix", "performance_profile", "data_profile", "plot_profiles"]
 
@@ -108,7 +116,11 @@ def performance_profile(runs, cost: str = "iterations", taus=None):
     >>> # costs {p1: A 10, B 20; p2: A 20, B 10; p3: A unsolved, B 40}
     >>> # rho_A(1) = 2/3 = rho_A(inf); rho_B(1) = 2/3, rho_B(2) = 1
     """
-    matrix = cost_matrix(runs, cost)
+    return _performance(cost_matrix(runs, cost), taus)
+
+
+def _performance(matrix, taus=None):
+    """performance_profile of a cost matrix."""
     best = matrix.min(axis=1).to_numpy()
     with np.errstate(invalid="ignore"):  # inf / inf where nobody solved p
         ratios = matrix.to_numpy() / best[:, None]
@@ -125,7 +137,11 @@ def data_profile(runs, cost: str = "iterations", budgets=None):
     """The More-Wild data profile: a long DataFrame ``setting, budget, fraction``.
 
     ``budgets`` defaults to every cost that occurs (the profile's breakpoints)."""
-    matrix = cost_matrix(runs, cost)
+    return _data(cost_matrix(runs, cost), budgets)
+
+
+def _data(matrix, budgets=None):
+    """data_profile of a cost matrix."""
     if budgets is None:
         values = matrix.to_numpy()
         budgets = np.unique(values[np.isfinite(values)])
@@ -171,12 +187,12 @@ def plot_profiles(data, *, cost: str = "iterations", kind: str = "both", title: 
     settings = list(matrix.columns)
     palette = colours(len(settings))
     kinds = ["performance", "data"] if kind == "both" else [kind]
-    fig, axes = new_figure(1, len(kinds), width=6.0, height=4.4)
+    fig, axes = new_figure(1, len(kinds), width=6.0, height=4.4, layout="fixed")
     n_problems = len(matrix)
     unit = COST_LABELS[cost]
     for ax, which in zip(axes[0], kinds, strict=True):
         if which == "performance":
-            prof = performance_profile(runs, cost)
+            prof = _performance(matrix)
             finite = prof["tau"].to_numpy()
             x_max = max(2.0, float(finite.max()) * 1.5)
             _draw(ax, prof, "tau", settings, palette, x_max)
@@ -186,7 +202,7 @@ def plot_profiles(data, *, cost: str = "iterations", kind: str = "both", title: 
             ax.set_title(f"Performance profile ({n_problems} problems, cost: {unit})",
                          fontsize="medium")
         else:
-            prof = data_profile(runs, cost)
+            prof = _data(matrix)
             b = prof["budget"].to_numpy()
             x_min = float(b.min()) / 1.5 if b.size else 1.0
             x_max = float(b.max()) * 1.5 if b.size else 10.0
@@ -198,5 +214,5 @@ def plot_profiles(data, *, cost: str = "iterations", kind: str = "both", title: 
                          fontsize="medium")
     axes[0][-1].legend(loc="lower right", fontsize="small", title="setting")
     if title:
-        fig.suptitle(title)
+        figure_title(fig, title)
     return fig

@@ -156,12 +156,17 @@ def _figures(root, runs, history) -> list[str]:
                 "red crosses: diverged runs"))))
     if runs["setting"].nunique() > 1 and runs["solved"].any():
         body = []
-        for cost in ("iterations", "time"):
-            if cost_matrix(runs, cost).replace(math.inf, math.nan).notna().any().any():
-                body.append(_figure(f"profiles on {cost}", lambda cost=cost: (
-                    plot_profiles(runs, cost=cost),
-                    f"Dolan-More performance profile and More-Wild data profile on {cost} to "
-                    "the solved level")))
+        if len(cost_matrix(runs, "iterations")) < 2:  # a profile of one problem: 0 then 1
+            body.append('<p class="meta">No profiles: they compare the settings over several '
+                        "problems, and this sweep has one (its costs are in the summary table)."
+                        "</p>")
+        else:
+            for cost in ("iterations", "time"):
+                if cost_matrix(runs, cost).replace(math.inf, math.nan).notna().any().any():
+                    body.append(_figure(f"profiles on {cost}", lambda cost=cost: (
+                        plot_profiles(runs, cost=cost),
+                        f"Dolan-More performance profile and More-Wild data profile on {cost} "
+                        "to the solved level")))
         if body:
             parts.append(_section("Profiles", "\n".join(body)))
     dims = runs.dropna(subset=["dim"]).groupby("instance", sort=False)["dim"].first()

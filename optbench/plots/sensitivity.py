@@ -9,8 +9,10 @@ from ..errors import InvalidValueError
 from ._data import (
     MEASURE_LABELS,
     colours,
+    figure_title,
     floor_positive,
     is_number,
+    log_scale,
     measure_of,
     natural_key,
     new_figure,
@@ -22,6 +24,7 @@ from ._data import (
 __all__ = ["plot_sensitivity", "sensitivity_table"]
 
 MEASURES = ("final", "iterations")
+NOTE_HEIGHT = 0.3  # inches kept at the bottom for the note of what is left out
 
 
 def _numeric_params(runs) -> list[str]:
@@ -106,7 +109,7 @@ def plot_sensitivity(data, *, param: str = "step", measure: str = "final",
     instances = sorted(ordered(table["instance"]), key=natural_key)  # dim=10, 50, 200
     lines = ordered(table["line"])
     palette = dict(zip(lines, colours(len(lines)), strict=True))
-    fig, axes = new_figure(len(instances), 1, width=7.0, height=4.6)
+    fig, axes = new_figure(len(instances), 1, width=7.0, height=4.6, layout="fixed")
     for ax, name in zip(axes[:, 0], instances, strict=True):
         part = table[table["instance"] == name]
         marked = drawn = False
@@ -130,7 +133,7 @@ def plot_sensitivity(data, *, param: str = "step", measure: str = "final",
         y_name = part["measure"].iloc[0]
         ax.set_xscale("log")
         plain_log_ticks(ax.xaxis)
-        ax.set_yscale("log")
+        log_scale(ax, "y")
         if not drawn:  # every run diverged (or none was solved): only the red marks
             ax.set_ylim(0.1, 10.0)
             ax.text(0.5, 0.5, "no run " + ("without divergence" if measure == "final"
@@ -147,6 +150,7 @@ def plot_sensitivity(data, *, param: str = "step", measure: str = "final",
     if left_out:  # say what is not drawn: a rule such as step=1/L has no place on the axis
         fig.text(0.01, 0.005, f"left out ({param} is not a number): " + ", ".join(left_out),
                  fontsize="small", ha="left", va="bottom", wrap=True)
+        fig.subplots_adjust(bottom=fig.subplotpars.bottom + NOTE_HEIGHT / fig.get_figheight())
     if title:
-        fig.suptitle(title)
+        figure_title(fig, title)
     return fig

@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..errors import InvalidTypeError, InvalidValueError
-from ..results import Result
 from ..status import diverged
-from ._data import check_results_dir, colours, new_figure, ordered, setting_labels
+from ._data import check_results_dir, colours, is_result, new_figure, ordered, setting_labels
+
+if TYPE_CHECKING:
+    from ..results import Result
 
 __all__ = ["plot_trajectories", "draw_trajectories", "draw_paths", "run_specs",
            "default_step_sizes", "contour_levels", "SweepPaths", "sweep_paths",
@@ -40,7 +43,7 @@ def run_specs(problem, specs, **run_options) -> list[Result]:
 
     out = []
     for spec in specs:
-        if isinstance(spec, Result):
+        if is_result(spec):
             out.append(spec)
             continue
         if isinstance(spec, str):
