@@ -133,6 +133,8 @@ def watch(board: np.ndarray, progress: bool = False, label: str = ""):
     finally:
         active = None
         done.set()
+        with contextlib.suppress(OSError):  # wake the watcher now, not at its next timeout
+            os.write(write_fd, b"\0")
         if thread.is_alive():
             thread.join()
         signal.set_wakeup_fd(old_wakeup)
