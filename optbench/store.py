@@ -237,7 +237,7 @@ class ResultsStore:
         self._next += 1
         return path
 
-    def merge_parts(self, min_parts: int = 16) -> None:
+    def merge_parts(self, min_parts: int = 64) -> None:
         """Merge the part files into parts of up to ``_MERGE_CELLS`` cells (the newest
         version of each cell only) when there are at least ``min_parts`` of them: fewer,
         larger files read faster. The merged parts are written (atomically, numbered after
