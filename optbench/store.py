@@ -207,8 +207,8 @@ class ResultsStore:
         environment (see :func:`environment_fault`), and with ``retry_errors`` every cell
         but those in ``error`` at all, so that they run again (the new result supersedes
         the old). A file that is not valid is moved to ``.quarantine/`` (one warning) and
-        its cells run again. Only the key, status and message columns are read."""
-        table = _latest(self.root, ["cell", "status", "message"], on_bad=self._quarantine)
+        its cells run again: the columns :func:`load_runs` reads are read and checked."""
+        table = _latest(self.root, _RUNS_READ, on_bad=self._quarantine)
         keys = table.column("cell").to_numpy(zero_copy_only=False).astype("S20")
         status = table.column("status").to_numpy(zero_copy_only=False)
         again = np.zeros(len(keys), bool)
@@ -754,14 +754,17 @@ _IDENTITY = ("problem", "solver", "dim", "seed", "instance", "setting", "problem
              "solver_values", "index")
 
 
+_RUNS_READ = ["cell", *_IDENTITY, *_RUN_VALUES,
+              *(HISTORY_PREFIX + n for n in ("f", "iteration", "time", "nfev", "ngev"))]
+
+
 def load_runs(root):
     """One row per finished cell (columns ``RUN_COLUMNS``, then ``problem_<name>`` and
     ``p_<name>``), with the More-Wild solved test applied (see :mod:`optbench.grid`)."""
     import pandas as pd
 
     tau = float(load_manifest(root)["config"].get("solved", 1e-6))
-    traces = ("f", "iteration", "time", "nfev", "ngev")
-    table = _latest(root, [*_IDENTITY, *_RUN_VALUES, *(HISTORY_PREFIX + n for n in traces)])
+    table = _latest(root, _RUNS_READ)
     if not table.num_rows:
         return pd.DataFrame(columns=list(RUN_COLUMNS))
     table = _in_sweep_order(table)
@@ -809,7 +812,8 @@ def _filters(**given) -> list | None:
     for name, value in given.items():
         if value is None:
             continue
-        values = [value] if isinstance(value, str) else list(value)
+        values = [value] if isinstance(value, str) else \
+            list(value) if isinstance(value, list | tuple | set) else None
         if not values or not all(isinstance(v, str) for v in values):
             raise InvalidValueError(f"{name} must be a name or a list of names; got "
                                     f"{value!r:.80} (option {name})")
