@@ -52,12 +52,12 @@ import numpy as np
 from .errors import InvalidValueError
 from .faults import environment_fault
 from .paths import output_dir
-from .status import METHOD_FAILURES, NO_OUTCOME, STATUSES, diverged
+from .status import METHOD_FAILURES, NO_OUTCOME, STATUSES, diverged_many
 
 log = logging.getLogger("optbench")
 
-__all__ = ["ResultsStore", "encode_part", "load_runs", "load_history", "load_manifest",
-           "summarize", "read_cell", "check_cell", "cell_records", "RUN_COLUMNS",
+__all__ = ["ResultsStore", "encode_part", "cell_summary", "load_runs", "load_history",
+           "load_manifest", "summarize", "read_cell", "check_cell", "cell_records", "RUN_COLUMNS",
            "CELL_STATUSES"]
 
 CELL_META = b"optbench.cell"   # legacy cell files: the record as JSON
@@ -283,7 +283,9 @@ _SCALARS = {"cell": _STRING, "index": _INT, "problem": _STRING, "solver": _STRIN
             "grad_norm": _FLOAT, "nfev": _FLOAT, "ngev": _FLOAT, "nhev": _FLOAT,
             "solve_seconds": _FLOAT, "call_seconds": _FLOAT, "compile_seconds": _FLOAT,
             "seeded": _BOOL, "cache_hit": _BOOL, "worker": _STRING,
-            "problem_params": _STRING, "solver_values": _STRING}
+            "problem_params": _STRING, "solver_values": _STRING,
+            "f0": _FLOAT, "f_min": _FLOAT, "f_target": _FLOAT, "iterations_to_tol": _FLOAT,
+            "seconds_to_tol": _FLOAT, "nfev_to_tol": _FLOAT, "ngev_to_tol": _FLOAT}
 _JSON_COLUMNS = ("problem_params", "solver_values")
 _HISTORY = ("iteration", "f", "time")  # history columns every cell has
 
@@ -677,9 +679,9 @@ def _sourced(table, number: int):
         .append_column("_row", [np.arange(table.num_rows, dtype=np.int64)])
 
 
-def _in_sweep_order(table):
-    index = table.column("index").fill_null(0).to_numpy()
-    return table.take(np.argsort(index, kind="stable"))
+def _sweep_order(table) -> np.ndarray:
+    """The permutation that lists the cells of ``table`` in sweep order."""
+    return np.argsort(table.column("index").fill_null(0).to_numpy(), kind="stable")
 
 
 def _record_of(table, i: int) -> dict[str, Any]:
@@ -754,26 +756,15 @@ _IDENTITY = ("problem", "solver", "dim", "seed", "instance", "setting", "problem
              "solver_values", "index")
 
 
-_RUNS_READ = ["cell", *_IDENTITY, *_RUN_VALUES,
-              *(HISTORY_PREFIX + n for n in ("f", "iteration", "time", "nfev", "ngev"))]
+_PRECOMPUTED = ("f0", "f_min", "f_target", *_COSTS_TO_TOL)  # by the worker (cell_summary)
+_RUNS_READ = ["cell", *_IDENTITY, *_RUN_VALUES, *_PRECOMPUTED]
+_TRACES = ("f", *_COSTS_TO_TOL.values())
 
 
-def load_runs(root):
-    """One row per finished cell (columns ``RUN_COLUMNS``, then ``problem_<name>`` and
-    ``p_<name>``), with the More-Wild solved test applied (see :mod:`optbench.grid`)."""
-    import pandas as pd
-
-    tau = float(load_manifest(root)["config"].get("solved", 1e-6))
-    table = _latest(root, _RUNS_READ)
-    if not table.num_rows:
-        return pd.DataFrame(columns=list(RUN_COLUMNS))
-    table = _in_sweep_order(table)
-    runs = _identity(table)
-    for name in _RUN_VALUES:
-        runs[name] = table.column(name).to_pandas()
-    lengths = _lengths(table)
+def _f_range(f: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """f(x0) and the lowest finite f of each cell (NaN without one), from the values ``f``
+    of every cell one after the other (``lengths`` rows each)."""
     starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
-    f = _flatten(table, "f", lengths)
     some = lengths > 0
     f0 = np.full(len(lengths), np.nan)
     f0[some] = f[starts[some]]
@@ -781,30 +772,107 @@ def load_runs(root):
     if some.any():
         fmin[some] = np.minimum.reduceat(np.where(np.isfinite(f), f, np.inf), starts[some])
     fmin[~np.isfinite(fmin)] = np.nan
-    runs["f0"] = f0
-    runs["f_star"] = runs["f_star"].astype(float)  # NaN where the problem does not know it
-    f_star = runs["f_star"]
-    best = pd.Series(fmin, index=runs.index).groupby([runs["instance"], runs["seed"]]) \
-        .transform("min")
-    # the lowest f* can be (f_star_tol: its accuracy), so that "solved" never claims more
-    tol = runs["f_star_tol"].astype(float).fillna(0.0)
-    f_low = (f_star - tol).where(f_star.notna(), best)
-    runs["f_target"] = f_low + tau * (runs["f0"] - f_low).clip(lower=0)
-    target = runs["f_target"].to_numpy(float)
-    target = np.where(np.isfinite(target), target, -np.inf)  # not finite: never reached
+    return f0, fmin
+
+
+def _targets(f_star, f_star_tol, f0, best, tau: float) -> np.ndarray:
+    """More & Wild's target f_L + tau (f0 - f_L), f_L the lowest f* can be (f* minus its
+    accuracy f_star_tol, so that "solved" never claims more), or without f* the best f any
+    run of the same instance and seed reached."""
+    f_star, f0, best = (np.asarray(v, float) for v in (f_star, f0, best))
+    f_low = np.where(np.isnan(f_star), best, f_star - np.nan_to_num(np.asarray(f_star_tol,
+                                                                               float)))
+    return f_low + tau * np.clip(f0 - f_low, 0, None)
+
+
+def _costs_to_tol(flat: dict[str, np.ndarray], lengths: np.ndarray,
+                  target: np.ndarray) -> dict[str, np.ndarray]:
+    """Per cell, the costs (``_COSTS_TO_TOL``) at the first recorded row with f <= target;
+    NaN when there is none or the target is not finite."""
+    target = np.where(np.isfinite(target), target, -np.inf)
     with np.errstate(invalid="ignore"):
-        hits = np.flatnonzero(f <= np.repeat(target, lengths))
+        hits = np.flatnonzero(flat["f"] <= np.repeat(target, lengths))
     owner = np.repeat(np.arange(len(lengths)), lengths)[hits]
     cells, first = np.unique(owner, return_index=True)
+    out = {}
     for column, source in _COSTS_TO_TOL.items():
         values = np.full(len(lengths), np.nan)
-        values[cells] = _flatten(table, source, lengths)[hits[first]]
-        runs[column] = values
+        values[cells] = np.asarray(flat[source], float)[hits[first]]
+        out[column] = values
+    return out
+
+
+def cell_summary(columns: dict[str, np.ndarray], f_star, f_star_tol, tau: float) -> dict:
+    """What :func:`load_runs` derives from one cell's history, computed where it ran so that
+    loading reads no history: f0, the lowest f, and with a known f* the target and the
+    costs to reach it (without f*, the target depends on the other cells: NaN here, and
+    load_runs reads the history)."""
+    lengths = np.array([len(columns["f"])])
+    f = np.asarray(columns["f"], float)
+    f0, fmin = _f_range(f, lengths)
+    out = {"f0": float(f0[0]), "f_min": float(fmin[0])}
+    if f_star is None or math.isnan(f_star):
+        return out
+    target = _targets([f_star], [f_star_tol or 0.0], f0, fmin, tau)
+    costs = _costs_to_tol({"f": f, **{k: columns[k] for k in _COSTS_TO_TOL.values()}},
+                          lengths, target)
+    return {**out, "f_target": float(target[0]), **{k: float(v[0]) for k, v in costs.items()}}
+
+
+def _history_of(root, table, rows: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """(lengths, flattened trace columns) of the cells at ``rows`` of ``table``, read."""
+    import pandas as pd
+
+    keys = table.column("cell").take(rows).to_pylist()
+    filters = None if len(rows) == table.num_rows else [("cell", "in", keys)]
+    history = _latest(root, ["cell", *(HISTORY_PREFIX + n for n in _TRACES)], filters)
+    at = pd.Index(history.column("cell").to_numpy(zero_copy_only=False)).get_indexer(keys)
+    history = history.take(at)
+    lengths = _lengths(history)
+    return lengths, {n: _flatten(history, n, lengths) for n in _TRACES}
+
+
+def load_runs(root):
+    """One row per finished cell (columns ``RUN_COLUMNS``, then ``problem_<name>`` and
+    ``p_<name>``), with the More-Wild solved test applied (see :mod:`optbench.grid`).
+
+    Reads the cells' outcome columns only; the history of a cell is read when the worker
+    could not derive the costs to tolerance (no known f*, or a legacy cell file)."""
+    import pandas as pd
+
+    tau = float(load_manifest(root)["config"].get("solved", 1e-6))
+    table = _latest(root, _RUNS_READ)
+    if not table.num_rows:
+        return pd.DataFrame(columns=list(RUN_COLUMNS))
+    runs = _identity(table)  # in stored order until the end
+    for name in _RUN_VALUES:
+        runs[name] = table.column(name).to_pandas()
+    runs["f_star"] = runs["f_star"].astype(float)  # NaN where the problem does not know it
+    stored = {n: table.column(n).to_numpy(zero_copy_only=False).astype(float)
+              for n in _PRECOMPUTED}
+    legacy = table.column("f0").is_null().to_numpy(zero_copy_only=False)
+    derived = ~table.column("f_target").is_null().to_numpy(zero_copy_only=False)
+    read = np.flatnonzero(legacy | ~derived)
+    if len(read):
+        lengths, flat = _history_of(root, table, read)
+        stored["f0"][read], stored["f_min"][read] = _f_range(flat["f"], lengths)
+    runs["f0"] = stored["f0"]
+    best = pd.Series(stored["f_min"], index=runs.index) \
+        .groupby([runs["instance"], runs["seed"]]).transform("min")
+    target = _targets(runs["f_star"], runs["f_star_tol"].astype(float), stored["f0"],
+                      best, tau)
+    runs["f_target"] = np.where(derived, stored["f_target"], target)
+    costs = {n: stored[n] for n in _COSTS_TO_TOL}
+    if len(read):
+        for name, values in _costs_to_tol(flat, lengths, target[read]).items():
+            costs[name][read] = values
+    for name, values in costs.items():
+        runs[name] = values
     runs["solved"] = runs["iterations_to_tol"].notna()
-    runs["diverged"] = [diverged(s, f, f0) for s, f, f0 in
-                        zip(runs["status"], runs["f"], runs["f0"], strict=True)]
+    runs["diverged"] = diverged_many(runs["status"].to_numpy(), runs["f"].to_numpy(float),
+                                     stored["f0"])
     extra = [c for c in runs.columns if c not in RUN_COLUMNS]
-    return runs[list(RUN_COLUMNS) + extra]
+    return runs[list(RUN_COLUMNS) + extra].iloc[_sweep_order(table)].reset_index(drop=True)
 
 
 def _filters(**given) -> list | None:
@@ -830,7 +898,7 @@ def load_history(root, *, problem=None, solver=None, setting=None):
     import pandas as pd
 
     table = _latest(root, filters=_filters(problem=problem, solver=solver, setting=setting))
-    table = _in_sweep_order(table)
+    table = table.take(_sweep_order(table))
     lengths = _lengths(table)
     if not lengths.sum():
         return pd.DataFrame()

@@ -60,12 +60,12 @@ import numpy as np
 from .board import signal_name
 from .errors import InvalidTypeError, InvalidValueError, MissingDependencyError, OptbenchError
 from .faults import EnvironmentFault, SweepError, environment_cause
-from .grid import Cell, SweepPlan, plan_sweep
+from .grid import DEFAULT_SOLVED, Cell, SweepPlan, plan_sweep
 from .params import shown
 from .paths import output_dir
 from .results import MEASURE_COLUMNS
 from .status import FAILED_STATUSES
-from .store import ResultsStore, encode_part, load_runs
+from .store import ResultsStore, cell_summary, encode_part, load_runs
 
 __all__ = ["sweep", "run_batch", "SweepError", "EnvironmentFault", "WORKER_TIMEOUT"]
 
@@ -161,13 +161,16 @@ def _no_run(record: dict[str, Any], status: str, message: str):
 
 
 def run_batch(cells: list[Cell], code_dirs: tuple = (), single_thread: bool = False,
-              environment: tuple[str, ...] = ()) -> dict[str, Any]:
+              environment: tuple[str, ...] = (), solved: float = DEFAULT_SOLVED
+              ) -> dict[str, Any]:
     """Run ``cells`` one after the other; return the bytes of their part file (``"part"``,
     see :func:`optbench.store.encode_part`), their ``"keys"`` and ``"statuses"``, and the
     ``"seconds"`` each took without compilation. ``code_dirs`` are the user's directories to
-    load first, ``(kind, path)`` pairs. An exception of a cell's problem or solver becomes
-    status ``error``; a fault of the environment (an OS error on a file under ``environment``
-    or the compiled-code cache, memory, a full disk) ends the batch: ``"fault"`` says what it
+    load first, ``(kind, path)`` pairs; ``solved`` is the sweep's tolerance tau (the costs
+    to reach it are derived here, :func:`optbench.store.cell_summary`). An exception of a
+    cell's problem or solver becomes status ``error``; a fault of the environment (an OS
+    error on a file under ``environment`` or the compiled-code cache, memory, a full disk)
+    ends the batch: ``"fault"`` says what it
     was, and the cells finished before it are returned as usual. A Ctrl-C in this process
     (``KeyboardInterrupt``) carries the cells finished before it as ``exc.finished``."""
     rows, seconds, fault = [], [], None
@@ -178,6 +181,8 @@ def run_batch(cells: list[Cell], code_dirs: tuple = (), single_thread: bool = Fa
             t = time.perf_counter()
             try:
                 record, columns = _run_cell(cell, code_dirs, single_thread, environment)
+                record.update(cell_summary(columns, record["f_star"],
+                                           record.get("f_star_tol"), solved))
             except EnvironmentFault as exc:
                 fault = str(exc)
                 break
@@ -564,7 +569,7 @@ def _run_cells(plan: SweepPlan, todo: list[Cell], store: ResultsStore, where: _W
     def submit_next() -> None:
         while len(inflight) < window and (batch := queue.pop()) is not None:
             future = where.submit(run_batch, batch, plan.code_dirs, where.single,
-                                  environment)
+                                  environment, plan.solved)
             inflight[future] = batch
 
     def write(outcome: dict, batch: list[Cell]) -> None:
@@ -596,10 +601,12 @@ def _run_cells(plan: SweepPlan, todo: list[Cell], store: ResultsStore, where: _W
                     continue
                 crashes[cell.key] += 1
                 if crashes[cell.key] > _CRASHES_ALLOWED:
-                    write(_batch_outcome([_no_run(
+                    record, columns = _no_run(
                         _cell_record(cell), "crashed",
                         f"the worker process died ({signal_name(sig)}) running this cell, "
-                        f"{crashes[cell.key]} times")], [0.0], None), [cell])
+                        f"{crashes[cell.key]} times")
+                    record.update(cell_summary(columns, None, None, plan.solved))
+                    write(_batch_outcome([(record, columns)], [0.0], None), [cell])
                 else:
                     queue.again([cell])
             if others:
