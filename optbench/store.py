@@ -562,8 +562,11 @@ def _bad_values(table) -> str | None:
     if not table.num_rows:
         return None
     cell = table.column("cell")
-    if cell.null_count or not pc.all(pc.match_substring_regex(cell, "^[0-9a-f]{20}$")).as_py():
-        return "a cell key is not 20 hex digits"
+    if cell.null_count:
+        return "a cell key is missing"
+    wrong = pc.invert(pc.match_substring_regex(cell, "^[0-9a-f]{20}$"))
+    if pc.any(wrong).as_py():
+        return f"cell key {cell.filter(wrong)[0].as_py()[:40]!r} is not 20 hex digits"
     if pc.count_distinct(cell).as_py() != table.num_rows:
         return "it holds a cell twice"
     if "status" in names:
