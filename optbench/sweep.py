@@ -52,6 +52,7 @@ import sys
 import threading
 import time
 from collections import Counter, deque
+from collections.abc import Iterator
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
@@ -72,6 +73,7 @@ __all__ = ["sweep", "run_batch", "SweepError", "EnvironmentFault", "WORKER_TIMEO
 _IN_FLIGHT_PER_WORKER = 2   # batches queued per worker: keeps workers busy, memory bounded
 _BATCH_SECONDS = 0.1        # aimed duration of one batch, from the measured cell times
 _MAX_BATCH = 2_000          # cells per batch at most
+_READ_AHEAD = 20_000        # cells of the plan made ahead of the workers at most
 _WAIT_STEP = 0.5            # seconds between looks at the workers (crashes, lost dask workers)
 WORKER_TIMEOUT = 60.0       # seconds a dask sweep waits for a worker (--worker-timeout)
 _CRASHES_ALLOWED = 1        # a cell that kills its worker runs once more, then is "crashed"
@@ -493,18 +495,14 @@ def sweep(config, out, *, workers: int | None = None, scheduler: str | None = No
     where = _where(_check_workers(workers), scheduler, executor, timeout)
     finished = False
     try:
-        with ResultsStore(out, plan.config, plan.hash, len(plan.cells), plan.skipped) as store:
-            done, held = store.finished(retry_errors=retry_errors)
-            keys = np.array([c.key for c in plan.cells], "S20")
-            missing = ~_among(keys, done)
-            todo = [plan.cells[i] for i in np.flatnonzero(missing)]
-            retried = [plan.cells[i].key for i in np.flatnonzero(missing & _among(keys, held))]
+        with ResultsStore(out, plan.config, plan.hash, plan.count, plan.skipped) as store:
+            todo, count, retried = _missing(plan, *store.finished(retry_errors=retry_errors))
             if retried and progress:
-                print(f"optbench: retrying {len(retried)} of {len(plan.cells)} cells, those "
+                print(f"optbench: retrying {len(retried)} of {plan.count} cells, those "
                       "that ended in an error or whose file was not valid", file=sys.stderr)
-            if todo:
-                _run_cells(plan, todo, store, where, progress,
-                           already=len(plan.cells) - len(todo), retrying=bool(retried))
+            if count:
+                _run_cells(plan, todo, count, store, where, progress,
+                           already=plan.count - count, retrying=bool(retried))
             store.merge_parts()
         finished = True
     finally:
@@ -513,6 +511,22 @@ def sweep(config, out, *, workers: int | None = None, scheduler: str | None = No
     runs.attrs["skipped"] = plan.skipped
     runs.attrs["retried"] = retried
     return runs
+
+
+def _missing(plan: SweepPlan, done: np.ndarray, held: np.ndarray):
+    """(the cells to run, as a stream; how many; the keys of those run again): the plan's
+    keys are compared, a chunk at a time, with the sorted arrays of finished and held keys
+    (no finished cell becomes a Python object)."""
+    if not len(held):
+        return plan.iter_cells(), plan.count, []
+    missing, retried, start = [], [], 0
+    for keys in plan.keys():
+        gone = ~_among(keys, done)
+        missing.append(start + np.flatnonzero(gone))
+        retried.extend(k.decode() for k in keys[gone & _among(keys, held)])
+        start += len(keys)
+    indices = np.concatenate(missing)
+    return plan.iter_cells(indices), len(indices), retried
 
 
 def _among(keys: np.ndarray, sorted_keys: np.ndarray) -> np.ndarray:
@@ -555,15 +569,15 @@ def _is_terminal() -> bool:
         return False
 
 
-def _run_cells(plan: SweepPlan, todo: list[Cell], store: ResultsStore, where: _Where,
-               progress: bool, already: int, retrying: bool = False) -> None:
+def _run_cells(plan: SweepPlan, todo: Iterator[Cell], count: int, store: ResultsStore,
+               where: _Where, progress: bool, already: int, retrying: bool = False) -> None:
     window = 1 if isinstance(where.executor, _InProcess) else \
         where.slots * _IN_FLIGHT_PER_WORKER
-    queue = _BatchQueue(todo, window)
+    queue = _BatchQueue(todo, count, window)
     inflight: dict[cf.Future, list[Cell]] = {}
     crashes: Counter = Counter()
     counts = {"failed": 0, "diverged": 0}
-    bar = _Progress(len(plan.cells), already, progress)
+    bar = _Progress(plan.count, already, progress)
     environment = (str(store.root.resolve()),)
 
     def submit_next() -> None:
@@ -643,7 +657,7 @@ def _run_cells(plan: SweepPlan, todo: list[Cell], store: ResultsStore, where: _W
         again = " with --retry-errors (retry_errors=True)" if retrying else ""
         try:
             done, _ = store.finished(retry_errors=retrying)
-            finished = f"{len(done)} of {len(plan.cells)} cells are"
+            finished = f"{len(done)} of {plan.count} cells are"
         except (OptbenchError, OSError):  # the directory itself is what failed
             finished = "the cells written so far are"
         print(f"optbench: {finished} finished in {str(store.root)!r}; run the same sweep "
@@ -654,40 +668,54 @@ def _run_cells(plan: SweepPlan, todo: list[Cell], store: ResultsStore, where: _W
 
 
 class _BatchQueue:
-    """Cells in sweep order, in batches of one compilation group. Only one *pilot* cell per
-    group runs until it has finished: the pilot compiles the solver for that problem (and
-    writes numba's disk cache) while other workers take other groups, instead of every
-    worker compiling the same code at once on a cold cache. Then the group's other cells
-    follow in batches of about ``_BATCH_SECONDS`` by the group's measured cell times (at
-    most ``_MAX_BATCH``, and no more than an even share of what is left per slot of the
-    ``window``, so that no worker idles at the end)."""
+    """Cells in sweep order, read from a stream up to ``_READ_AHEAD`` at a time, handed out
+    in batches of one compilation group. Only one *pilot* cell per group runs until it has
+    finished: the pilot compiles the solver for that problem (and writes numba's disk cache)
+    while other workers take other groups, instead of every worker compiling the same code
+    at once on a cold cache. Then the group's other cells follow in batches of about
+    ``_BATCH_SECONDS`` by the group's measured cell times (at most ``_MAX_BATCH``, and no
+    more than an even share of what is left per slot of the ``window``, so that no worker
+    idles at the end)."""
 
-    def __init__(self, cells: list[Cell], window: int):
-        self._waiting: dict[tuple, deque[Cell]] = {}
-        for cell in cells:
-            self._waiting.setdefault(_compile_group(cell), deque()).append(cell)
-        self._pilots = deque(group.popleft() for group in self._waiting.values())
-        self._ready: deque[tuple] = deque()  # groups whose pilot finished
+    def __init__(self, cells: Iterator[Cell], count: int, window: int):
+        self._source = iter(cells)
+        self._waiting: dict[tuple, deque[Cell]] = {}  # read, by group
+        self._pilots: deque[Cell] = deque()
+        self._ready: list[tuple] = []  # groups whose pilot finished
         self._again: deque[list[Cell]] = deque()
         self._seconds: dict[tuple, float] = {}
-        self._left = sum(len(g) for g in self._waiting.values())
-        self._window = window
+        self._left, self._read, self._window = count, 0, window
+
+    def _fill(self) -> None:
+        while self._read < _READ_AHEAD:
+            cell = next(self._source, None)
+            if cell is None:
+                return
+            group = _compile_group(cell)
+            if group not in self._waiting:
+                self._waiting[group] = deque()
+                self._pilots.append(cell)
+            else:
+                self._waiting[group].append(cell)
+            self._read += 1
 
     def pop(self) -> list[Cell] | None:
         if self._again:
             return self._again.popleft()
+        self._fill()
         if self._pilots:
-            return [self._pilots.popleft()]
-        while self._ready:
-            group = self._ready[0]
+            return self._take([self._pilots.popleft()])
+        for group in self._ready:
             cells = self._waiting[group]
-            if not cells:
-                self._ready.popleft()
-                continue
-            size = min(self._size(group), len(cells))
-            self._left -= size
-            return [cells.popleft() for _ in range(size)]
+            if cells:
+                return self._take([cells.popleft()
+                                   for _ in range(min(self._size(group), len(cells)))])
         return None
+
+    def _take(self, batch: list[Cell]) -> list[Cell]:
+        self._left -= len(batch)
+        self._read -= len(batch)
+        return batch
 
     def _size(self, group: tuple) -> int:
         per_cell = max(self._seconds.get(group, _BATCH_SECONDS), 1e-6)
@@ -705,7 +733,7 @@ class _BatchQueue:
         group = _compile_group(cells[0])
         if seconds:
             self._seconds[group] = float(np.median(seconds))
-        if group in self._waiting and group not in self._ready:
+        if group not in self._ready:
             self._ready.append(group)
 
 

@@ -355,3 +355,29 @@ def test_a_sweep_of_100000_tiny_cells(tmp_path):
         res = optbench.run("quadratic", "gd", dim=2, seed=int(row["seed"]), step=row["p_step"],
                            max_iter=100, tol=0.0, record_every=50)
         assert row["f"] == pytest.approx(res.summary["f"], rel=1e-12)
+
+
+# -- plans that stream --------------------------------------------------------------------------
+def test_a_plan_lists_its_cells_on_demand_with_the_keys_of_their_runs():
+    import hashlib
+
+    from optbench.grid import plan_sweep
+
+    config = {"problems": [{"name": "quadratic", "dim": 2, "params": {"cond": [10.0, 1e3]}}],
+              "solvers": [{"name": "gd", "params": {"step": [0.1, 0.5, 1.0, 1.5, 2.0]}}],
+              "seeds": "0-99999", "run": {"max_iter": 100}}
+    plan = plan_sweep(config, max_cells=10**6)
+    assert plan.count == 10**6
+    assert len(plan.pairs) == 10 and len(plan.seeds) == 10**5  # no per-cell state
+    keys = np.concatenate(list(plan.keys(chunk=300_007)))
+    assert len(keys) == 10**6 and len(np.unique(keys)) == 10**6
+    for index in (0, 99_999, 100_000, 654_321, 10**6 - 1):
+        cell = plan.cell(index)
+        identity = {"problem": cell.problem, "problem_params": cell.problem_params,
+                    "seed": cell.seed, "solver": cell.solver,
+                    "solver_params": cell.solver_params, "run": cell.run}
+        text = json.dumps(identity, sort_keys=True, separators=(",", ":"))
+        assert cell.key == hashlib.sha256(text.encode()).hexdigest()[:20] == \
+            keys[index].decode()
+        assert cell.index == index and cell.seed == index % 10**5
+    assert [c.index for c in plan.iter_cells([3, 7, 200_001])] == [3, 7, 200_001]
