@@ -177,6 +177,9 @@ def _synthetic_table(start: int, n: int):
                                                           kind or pa.float64()))
 
     it = np.tile(np.arange(0, 101, 10), n)
+    target = 1e-6 * f[:, 0]
+    hit = f <= target[:, None]
+    reached, first = hit.any(axis=1), hit.argmax(axis=1)
     text = lambda v: pa.array(v, pa.string())  # noqa: E731
     data = {
         "cell": text([f"{i:020x}" for i in idx]), "index": pa.array(idx),
@@ -194,6 +197,14 @@ def _synthetic_table(start: int, n: int):
         "seeded": pa.array(np.ones(n, bool)), "cache_hit": pa.array(np.ones(n, bool)),
         "worker": text(["bench"] * n), "problem_params": text(['{"dim": 2}'] * n),
         "solver_values": text([json.dumps({"step": s}) for s in steps]),
+        # what the worker derives (optbench.store.cell_summary); f* = 0, tau = 1e-6
+        "f0": pa.array(f[:, 0]), "f_min": pa.array(f.min(axis=1)),
+        "f_target": pa.array(target),
+        **{name: pa.array(np.where(reached, cost[np.arange(n), first], np.nan))
+           for name, cost in (("iterations_to_tol", it.reshape(n, _ROWS) * 1.0),
+                              ("seconds_to_tol", np.tile(np.arange(_ROWS) * 1e-6, (n, 1))),
+                              ("nfev_to_tol", it.reshape(n, _ROWS) + 1.0),
+                              ("ngev_to_tol", it.reshape(n, _ROWS) + 1.0))},
         "h_iteration": lists(it, pa.int64()), "h_f": lists(f), "h_gap": lists(f),
         "h_grad_norm": lists(f), "h_step": lists(np.repeat(steps, _ROWS)),
         "h_time": lists(np.tile(np.arange(_ROWS) * 1e-6, n)),

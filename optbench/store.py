@@ -564,21 +564,23 @@ def _bad_values(table) -> str | None:
     cell = table.column("cell")
     if cell.null_count:
         return "a cell key is missing"
-    wrong = pc.invert(pc.match_substring_regex(cell, "^[0-9a-f]{20}$"))
-    if pc.any(wrong).as_py():
-        return f"cell key {cell.filter(wrong)[0].as_py()[:40]!r} is not 20 hex digits"
-    if pc.count_distinct(cell).as_py() != table.num_rows:
+    codes = _key_codes(cell)
+    if isinstance(codes, str):
+        return codes
+    codes = np.sort(codes)
+    if (codes[1:] == codes[:-1]).any() and \
+            len(set(cell.to_pylist())) != table.num_rows:  # (or 64-bit codes that collide)
         return "it holds a cell twice"
     if "status" in names:
         status = table.column("status")
-        if status.null_count or not pc.all(pc.is_in(status, value_set=_status_set())).as_py():
+        if status.null_count or not set(_distinct(status)) <= set(CELL_STATUSES):
             return "a status is not one a sweep writes"
     for name in _REQUIRED:
         if name in names and table.column(name).null_count:
             return f"a value of {name!r} is missing"
     for name in _JSON_COLUMNS:
         if name in names:
-            for text in pc.unique(table.column(name)).to_pylist():
+            for text in _distinct(table.column(name)):
                 try:
                     value = json.loads(text)
                 except (TypeError, json.JSONDecodeError):
@@ -595,10 +597,45 @@ def _bad_values(table) -> str | None:
     return None
 
 
-def _status_set():
+_HEX = np.full(256, 255, np.uint8)
+_HEX[np.frombuffer(b"0123456789", np.uint8)] = np.arange(10)
+_HEX[np.frombuffer(b"abcdef", np.uint8)] = np.arange(10, 16)
+_MIX = np.uint64(0x9E3779B97F4A7C15)  # an odd constant: mixes two 8-byte words into one
+
+
+def _key_codes(keys) -> np.ndarray | str:
+    """A 64-bit code of each cell key (a string column) from its 20 hex digits (equal keys,
+    equal codes; different keys rarely collide, and callers then compare the keys), or what
+    is wrong with a key that is not 20 hex digits."""
     import pyarrow as pa
 
-    return pa.array(CELL_STATUSES)
+    keys = keys.combine_chunks() if isinstance(keys, pa.ChunkedArray) else keys
+    n = len(keys)
+    if not n:
+        return np.zeros(0, np.uint64)
+    _, offsets_buf, data_buf = keys.buffers()
+    offsets = np.frombuffer(offsets_buf, np.int32)[keys.offset:keys.offset + n + 1]
+    text = None
+    if (np.diff(offsets) == 20).all():
+        text = np.frombuffer(data_buf, np.uint8)[offsets[0]:offsets[-1]].reshape(n, 20)
+    bad = np.flatnonzero(np.diff(offsets) != 20) if text is None else \
+        np.flatnonzero(np.max(_HEX[text], axis=1) == 255)
+    if len(bad):
+        return f"cell key {keys[int(bad[0])].as_py()[:40]!r} is not 20 hex digits"
+    words = np.ascontiguousarray(text[:, :16]).view(np.uint64)
+    tail = np.ascontiguousarray(text[:, 16:]).view(np.uint32)[:, 0].astype(np.uint64)
+    with np.errstate(over="ignore"):
+        return (words[:, 0] * _MIX + words[:, 1]) * _MIX + tail
+
+
+def _distinct(column) -> list:
+    """The distinct values of a string column (of a dictionary column: its dictionaries)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if pa.types.is_dictionary(column.type):
+        return list({v for chunk in column.chunks for v in chunk.dictionary.to_pylist()})
+    return pc.unique(column).to_pylist()
 
 
 def _empty(columns):
@@ -654,8 +691,10 @@ def _latest(root, columns=None, filters=None, on_bad=None, source=False):
         schema, reason = _check_part(path)
         if reason is None:
             wanted = None if columns is None else [c for c in columns if c in schema.names]
-            try:
-                table = pq.read_table(path, columns=wanted, filters=filters)
+            try:  # words repeated from cell to cell are decoded once per part
+                table = pq.read_table(path, columns=wanted, filters=filters,
+                                      read_dictionary=[c for c in _WORDS
+                                                       if wanted is None or c in wanted])
             except Exception as exc:  # noqa: BLE001 - a file damaged past its schema
                 table, reason = None, f"its table cannot be read ({type(exc).__name__})"
             reason = reason or _bad_values(table)
@@ -667,13 +706,28 @@ def _latest(root, columns=None, filters=None, on_bad=None, source=False):
         tables.append(table.replace_schema_metadata(None))
     if not tables:
         return _empty(columns)
-    table = pa.concat_tables(tables, promote_options="default")
+    table = pa.concat_tables([_plain(t) for t in tables], promote_options="default")
     keys = table.column("cell")
-    if len(tables) > 1 and len(keys.unique()) != len(keys):
+    codes = np.sort(_key_codes(keys))
+    if len(tables) > 1 and (codes[1:] == codes[:-1]).any():  # a cell in two files
         import pandas as pd
 
         older = pd.Index(keys.to_numpy(zero_copy_only=False)).duplicated(keep="last")
         table = table.filter(pa.array(~older))
+    return table
+
+
+_WORDS = ("problem", "solver", "instance", "setting", "status", "message", "worker",
+          "problem_params", "solver_values")
+
+
+def _plain(table):
+    """The table with its dictionary columns as plain strings."""
+    import pyarrow as pa
+
+    for i, field in enumerate(table.schema):
+        if pa.types.is_dictionary(field.type):
+            table = table.set_column(i, field.name, table.column(i).cast(pa.string()))
     return table
 
 
