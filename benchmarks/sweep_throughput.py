@@ -84,8 +84,18 @@ def capacity(pools: dict, n: int = 10_000_000) -> float:
     return 2 * one / max(both)
 
 
-def _ignore_sigint() -> None:  # Ctrl-C is the benchmark's (the parent's) to handle
+def _ignore_sigint() -> None:
+    """Set up a pool worker as a sweep's own workers are: Ctrl-C is the parent's to handle,
+    no signal watcher around each run, one BLAS / numba thread."""
+    import numba
+    from threadpoolctl import threadpool_limits
+
+    from optbench import board
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    board.WATCH_SIGNALS = False
+    threadpool_limits(1)
+    numba.set_num_threads(1)
 
 
 def _pool(workers: int) -> cf.Executor:

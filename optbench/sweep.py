@@ -468,7 +468,7 @@ def sweep(config, out, *, workers: int | None = None, scheduler: str | None = No
     ------
     KeyboardInterrupt
         Ctrl-C (or SIGTERM, as ``optbench.Interrupted`` from a cell run in this process):
-        the finished cells are kept, the running ones stopped and not stored.
+        the finished cells are kept, the running batches stopped and not stored.
     EnvironmentFault
         The machine failed (disk, memory, the cache or results directory): the finished
         cells are kept, nothing is recorded for the cell; fix the cause and run again.
