@@ -324,7 +324,7 @@ def main(argv=None) -> int:
         main_tiny(args.cells or 4000, args.rounds)
         return 0
     if args.what == "store":
-        main_store([int(n) for n in args.sizes.split(",")], args.legacy, args.pythonpath,
+        main_store([int(n) for n in args.sizes.split(",") if n], args.legacy, args.pythonpath,
                    args.rounds)
         return 0
     args.cells = args.cells or 240
