@@ -643,7 +643,7 @@ def _empty(columns):
 
     kinds = {**{n: pa.type_for_alias(k) for n, k in _SCALARS.items()},
              HISTORY_PREFIX + "iteration": pa.list_(pa.int64())}
-    names = list(_SCALARS) if columns is None else columns
+    names = [*_SCALARS, HISTORY_PREFIX + "iteration"] if columns is None else columns
     return pa.table({n: pa.array([], kinds.get(n, pa.list_(pa.float64()))) for n in names})
 
 
@@ -787,18 +787,24 @@ def _flatten(table, name: str, lengths: np.ndarray) -> np.ndarray:
     return out
 
 
-def _identity(table):
+def _identity(table, order: np.ndarray):
     """The identity columns of each cell: cell, problem, solver, dim, seed, instance,
     setting, then ``problem_<name>`` and ``p_<name>`` from the JSON columns (each distinct
-    JSON text parsed once)."""
+    JSON text parsed once; the names in the order the cells first give them when listed
+    by ``order``, whatever order they were stored in)."""
     import pandas as pd
+
+    rank = np.empty(len(order), np.int64)
+    rank[order] = np.arange(len(order))
 
     frame = table.select(["cell", "problem", "solver", "dim", "seed", "instance", "setting"]) \
         .to_pandas()
     for column, prefix in (("problem_params", "problem_"), ("solver_values", "p_")):
         codes, texts = pd.factorize(table.column(column).to_numpy(zero_copy_only=False))
         parsed = [json.loads(t) for t in texts]
-        names = dict.fromkeys(k for d in parsed for k in d
+        first = np.full(len(texts), len(order))
+        np.minimum.at(first, codes, rank)
+        names = dict.fromkeys(k for i in np.argsort(first, kind="stable") for k in parsed[i]
                               if not (prefix == "problem_" and k == "dim"))
         for name in names:
             per = np.empty(len(parsed), object)
@@ -901,7 +907,8 @@ def load_runs(root):
     table = _latest(root, _RUNS_READ)
     if not table.num_rows:
         return pd.DataFrame(columns=list(RUN_COLUMNS))
-    runs = _identity(table)  # in stored order until the end
+    order = _sweep_order(table)
+    runs = _identity(table, order)  # in stored order until the end
     for name in _RUN_VALUES:
         runs[name] = table.column(name).to_pandas()
     runs["f_star"] = runs["f_star"].astype(float)  # NaN where the problem does not know it
@@ -929,7 +936,7 @@ def load_runs(root):
     runs["diverged"] = diverged_many(runs["status"].to_numpy(), runs["f"].to_numpy(float),
                                      stored["f0"])
     extra = [c for c in runs.columns if c not in RUN_COLUMNS]
-    return runs[list(RUN_COLUMNS) + extra].iloc[_sweep_order(table)].reset_index(drop=True)
+    return runs[list(RUN_COLUMNS) + extra].iloc[order].reset_index(drop=True)
 
 
 def _filters(**given) -> list | None:
@@ -963,7 +970,7 @@ def load_history(root, *, problem=None, solver=None, setting=None):
     names = [n[len(HISTORY_PREFIX):] for n in table.column_names
              if n.startswith(HISTORY_PREFIX)]
     frame = pd.DataFrame({n: _flatten(table, n, lengths) for n in names})
-    identity = _identity(table)
+    identity = _identity(table, np.arange(table.num_rows))
     identity["status"] = table.column("status").to_pandas()
     owner = np.repeat(np.arange(len(lengths)), lengths)
     return pd.concat([frame, identity.iloc[owner].reset_index(drop=True)], axis=1)

@@ -381,3 +381,11 @@ def test_a_plan_lists_its_cells_on_demand_with_the_keys_of_their_runs():
             keys[index].decode()
         assert cell.index == index and cell.seed == index % 10**5
     assert [c.index for c in plan.iter_cells([3, 7, 200_001])] == [3, 7, 200_001]
+
+
+def test_a_directory_without_finished_cells_gives_empty_tables(tiny, tmp_path):
+    out, _ = tiny
+    (tmp_path / "r" / PARTS).mkdir(parents=True)  # a sweep stopped before its first batch
+    shutil.copy(out / "manifest.json", tmp_path / "r" / "manifest.json")
+    assert optbench.load_runs(tmp_path / "r").empty
+    assert optbench.load_history(tmp_path / "r").empty
