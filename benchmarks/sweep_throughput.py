@@ -1,33 +1,61 @@
-"""Sweep throughput: the same sweep of small cells on 1 and on 2 worker processes.
+"""Sweep throughput: cells per second on 1 and 2 worker processes, and the results store.
 
-    python benchmarks/sweep_throughput.py [--cells 240] [--rounds 3]
+    python benchmarks/sweep_throughput.py [--cells 240] [--rounds 3]     # 50-D cells (as before)
+    python benchmarks/sweep_throughput.py tiny [--cells 4000] [--rounds 3]
+    python benchmarks/sweep_throughput.py store [--sizes 10000,100000,1000000]
+        [--legacy 10000] [--pythonpath DIR]
 
-Each measurement uses an executor that has already run a warm-up sweep (workers started,
-numba's compiled code loaded from its disk cache), so start-up is not counted; the sweep
-writes into a fresh results directory every time. Reported per worker count: wall seconds
-(minimum over rounds), the sum of the cells' solve seconds (measured inside the compiled
-loop), and the per-cell overhead = (wall x workers - solve sum) / cells: everything that is
-not the solver (building the problem, dispatch, moving the result between processes,
-writing the Parquet file). Rounds alternate 1 and 2 workers so that load on a shared
-machine hits both alike. Also the in-process run (workers=1, no pool) for comparison, and,
-each round, how many cores the machine actually gives two processes (on a shared host it
-can be well under 2, which caps any speed-up).
+Default (medium cells): each measurement uses an executor that has already run a warm-up
+sweep (workers started, numba's compiled code loaded from its disk cache), so start-up is
+not counted; the sweep writes into a fresh results directory every time. Reported per
+worker count: wall seconds (minimum over rounds), the sum of the cells' solve seconds
+(measured inside the compiled loop), and the per-cell overhead = (wall x workers - solve
+sum) / cells: everything that is not the solver (building the problem, dispatch, moving the
+result between processes, writing the Parquet file). Rounds alternate 1 and 2 workers so
+that load on a shared machine hits both alike. Also the in-process run (workers=1, no pool)
+for comparison, and, each round, how many cores the machine actually gives two processes
+(on a shared host it can be well under 2, which caps any speed-up).
+
+``tiny``: the same on tiny cells (gd, 2-D quadratic, 100 iterations): cells per second and
+per core on 1 and 2 warm workers, minimum wall over rounds, side by side.
+
+``store``: a results directory of N cells written directly (synthetic: gd on a 2-D
+quadratic, 11 recorded rows per cell, parts of 50,000 cells as a finished sweep leaves them),
+then ``load_runs`` + ``summarize`` (what ``optbench results`` does) in a fresh subprocess:
+wall seconds including imports and peak memory (``ru_maxrss`` of that subprocess).
+``--legacy N`` also writes N cells in the previous layout (one file per cell) and loads
+them; ``--pythonpath DIR`` loads with the optbench found in DIR (e.g. the code before
+parts, for before/after figures). Worker processes use one BLAS / numba thread each
+(``threadpool_limits(1)``, ``numba.set_num_threads(1)``); the loading subprocess runs with
+OPENBLAS_NUM_THREADS=1.
 """
 
 from __future__ import annotations
 
 import argparse
 import concurrent.futures as cf
+import json
 import multiprocessing
+import os
 import signal
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 import optbench
 
 STEPS = (0.2, 0.5, 1.0, 1.5)
+
+
+def tiny_config(cells: int) -> dict:
+    """``cells`` runs of gd on 2-D quadratics, 100 iterations each (microseconds of solver)."""
+    return {"problems": [{"name": "quadratic", "dim": 2}],
+            "solvers": [{"name": "gd", "params": {"step": [0.5, 1.0]}}],
+            "seeds": f"0-{max(cells // 2, 1) - 1}", "run": {"max_iter": 100, "tol": 0.0}}
 
 
 def config(cells: int) -> dict:
@@ -56,8 +84,18 @@ def capacity(pools: dict, n: int = 10_000_000) -> float:
     return 2 * one / max(both)
 
 
-def _ignore_sigint() -> None:  # Ctrl-C is the benchmark's (the parent's) to handle
+def _ignore_sigint() -> None:
+    """Set up a pool worker as a sweep's own workers are: Ctrl-C is the parent's to handle,
+    no signal watcher around each run, one BLAS / numba thread."""
+    import numba
+    from threadpoolctl import threadpool_limits
+
+    from optbench import board
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    board.WATCH_SIGNALS = False
+    threadpool_limits(1)
+    numba.set_num_threads(1)
 
 
 def _pool(workers: int) -> cf.Executor:
@@ -75,10 +113,11 @@ def _timed(cfg: dict, executor, workers: int, root: Path, tag: str) -> dict:
             "per_cell_overhead_ms": (wall * workers - solve) / len(runs) * 1e3}
 
 
-def measure(workers: int, cells: int = 240, rounds: int = 1, executor=None) -> dict:
+def measure(workers: int, cells: int = 240, rounds: int = 1, executor=None,
+            make=None) -> dict:
     """Best of ``rounds`` timed sweeps of ``cells`` cells on ``workers`` warm processes
-    (``workers=0``: in this process, no pool)."""
-    cfg = config(cells)
+    (``workers=0``: in this process, no pool); ``make(cells)`` builds the config."""
+    cfg = (make or config)(cells)
     own = executor is None and workers > 0
     if own:
         executor = _pool(workers)
@@ -99,11 +138,196 @@ def measure(workers: int, cells: int = 240, rounds: int = 1, executor=None) -> d
             executor.shutdown()
 
 
+def main_tiny(cells: int, rounds: int) -> None:
+    pools = {1: _pool(1), 2: _pool(2)}
+    best: dict[int, dict] = {}
+    cores = []
+    try:
+        for w, pool in pools.items():
+            measure(w, cells=200, executor=pool, make=tiny_config)
+        for _ in range(rounds):
+            cores.append(capacity(pools))
+            for w in (1, 2):
+                got = measure(w, cells, executor=pools[w], make=tiny_config)
+                if w not in best or got["seconds"] < best[w]["seconds"]:
+                    best[w] = got
+    finally:
+        for pool in pools.values():
+            pool.shutdown()
+    print(f"sweep of {best[1]['cells']} tiny cells (gd, 2-D quadratic, 100 iterations), best "
+          f"of {rounds} rounds, warm workers, one thread each")
+    print(f"{'':22}{'wall s':>9}{'cells/s':>10}{'cells/s/core':>14}")
+    for w in (1, 2):
+        rate = best[w]["cells"] / best[w]["seconds"]
+        print(f"{w} worker process{'es' if w > 1 else '':3}{best[w]['seconds']:9.3f}"
+              f"{rate:10.0f}{rate / w:14.0f}")
+    print(f"speed-up, 2 workers over 1: {best[1]['seconds'] / best[2]['seconds']:.2f}x; "
+          "capacity for two processes in the same rounds: "
+          + ", ".join(f"{c:.2f}" for c in cores))
+
+
+# -- the store ---------------------------------------------------------------------------------
+_ROWS = 11  # recorded rows per synthetic cell
+
+
+def _synthetic_table(start: int, n: int):
+    """``n`` cells of the part form (see optbench.store), built column by column."""
+    import pyarrow as pa
+
+    idx = np.arange(start, start + n)
+    rng = np.random.default_rng(start)
+    steps = np.array([0.5, 1.0])[idx % 2]
+    f0 = rng.uniform(1, 2, n)
+    rate = np.where(steps == 1.0, 0.5, 0.8)
+    f = f0[:, None] * rate[:, None] ** np.arange(_ROWS)[None, :]
+    offsets = pa.array(np.arange(0, (n + 1) * _ROWS, _ROWS, dtype=np.int32))
+
+    def lists(values, kind=None):
+        return pa.ListArray.from_arrays(offsets, pa.array(np.ravel(values),
+                                                          kind or pa.float64()))
+
+    it = np.tile(np.arange(0, 101, 10), n)
+    target = 1e-6 * f[:, 0]
+    hit = f <= target[:, None]
+    reached, first = hit.any(axis=1), hit.argmax(axis=1)
+    text = lambda v: pa.array(v, pa.string())  # noqa: E731
+    data = {
+        "cell": text([f"{i:020x}" for i in idx]), "index": pa.array(idx),
+        "problem": text(["quadratic"] * n), "solver": text(["gd"] * n),
+        "dim": pa.array(np.full(n, 2)), "seed": pa.array(idx // 2),
+        "instance": text(["quadratic(dim=2)"] * n),
+        "setting": text([f"gd(step={s:g})" for s in steps]),
+        "status": text(["max_iter"] * n), "message": text(["reached max_iter=100"] * n),
+        "iterations": pa.array(np.full(n, 100)), "f": pa.array(f[:, -1]),
+        "f_star": pa.array(np.zeros(n)), "f_star_tol": pa.array(np.zeros(n)),
+        "gap": pa.array(f[:, -1]), "grad_norm": pa.array(f[:, -1]),
+        "nfev": pa.array(np.full(n, 101.0)), "ngev": pa.array(np.full(n, 101.0)),
+        "nhev": pa.array(np.zeros(n)), "solve_seconds": pa.array(np.full(n, 1e-5)),
+        "call_seconds": pa.array(np.full(n, 5e-5)), "compile_seconds": pa.array(np.zeros(n)),
+        "seeded": pa.array(np.ones(n, bool)), "cache_hit": pa.array(np.ones(n, bool)),
+        "worker": text(["bench"] * n), "problem_params": text(['{"dim": 2}'] * n),
+        "solver_values": text([json.dumps({"step": s}) for s in steps]),
+        # what the worker derives (optbench.store.cell_summary); f* = 0, tau = 1e-6
+        "f0": pa.array(f[:, 0]), "f_min": pa.array(f.min(axis=1)),
+        "f_target": pa.array(target),
+        **{name: pa.array(np.where(reached, cost[np.arange(n), first], np.nan))
+           for name, cost in (("iterations_to_tol", it.reshape(n, _ROWS) * 1.0),
+                              ("seconds_to_tol", np.tile(np.arange(_ROWS) * 1e-6, (n, 1))),
+                              ("nfev_to_tol", it.reshape(n, _ROWS) + 1.0),
+                              ("ngev_to_tol", it.reshape(n, _ROWS) + 1.0))},
+        "h_iteration": lists(it, pa.int64()), "h_f": lists(f), "h_gap": lists(f),
+        "h_grad_norm": lists(f), "h_step": lists(np.repeat(steps, _ROWS)),
+        "h_time": lists(np.tile(np.arange(_ROWS) * 1e-6, n)),
+        "h_nfev": lists(it + 1.0), "h_ngev": lists(it + 1.0), "h_nhev": lists(it * 0.0),
+        "h_dist": lists(f),
+    }
+    return pa.table(data)
+
+
+def _manifest(root: Path, cells: int) -> None:
+    from optbench.grid import config_hash
+
+    cfg = tiny_config(cells)
+    root.mkdir(parents=True)
+    (root / "manifest.json").write_text(json.dumps({
+        "config": cfg, "config_hash": config_hash(cfg), "cells": cells, "skipped": [],
+        "sessions": []}))
+
+
+def write_store(root: Path, cells: int, per_part: int = 50_000) -> float:
+    """A synthetic results directory of ``cells`` cells in parts; returns the seconds."""
+    import pyarrow.parquet as pq
+
+    from optbench.store import PART_FORMAT, PART_META
+
+    _manifest(root, cells)
+    (root / "parts").mkdir()
+    t = time.perf_counter()
+    for number, start in enumerate(range(0, cells, per_part), 1):
+        table = _synthetic_table(start, min(per_part, cells - start))
+        meta = {PART_META: json.dumps({"format": PART_FORMAT}).encode()}
+        pq.write_table(table.replace_schema_metadata(meta),
+                       root / "parts" / f"part-{number:010d}.parquet", compression="zstd",
+                       row_group_size=10_000)
+    return time.perf_counter() - t
+
+
+def write_legacy(root: Path, cells: int) -> float:
+    """The same cells in the previous layout: one Parquet file per cell."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    _manifest(root, cells)
+    (root / "cells").mkdir()
+    t = time.perf_counter()
+    table = _synthetic_table(0, cells).to_pylist()
+    for row in table:
+        record = {k: v for k, v in row.items() if not k.startswith("h_")}
+        record["problem_params"] = json.loads(record["problem_params"])
+        record["solver_values"] = json.loads(record["solver_values"])
+        history = pa.table({k[2:]: v for k, v in row.items() if k.startswith("h_")})
+        pq.write_table(history.replace_schema_metadata(
+            {b"optbench.cell": json.dumps(record).encode()}),
+            root / "cells" / f"{row['cell']}.parquet", compression="none")
+    return time.perf_counter() - t
+
+
+_LOAD = ("import resource, sys, time\n"
+         "t = time.perf_counter()\n"
+         "from optbench.store import format_summary, load_runs, summarize\n"
+         "runs = load_runs(sys.argv[1])\n"
+         "format_summary(summarize(runs))\n"
+         "print(len(runs), time.perf_counter() - t, "
+         "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n")
+
+
+def load_in_subprocess(root: Path, pythonpath: str | None) -> tuple[int, float, float]:
+    """(cells, wall seconds with imports, peak MB) of load_runs + summarize, fresh process."""
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
+    if pythonpath:
+        env["PYTHONPATH"] = pythonpath
+    out = subprocess.run([sys.executable, "-c", _LOAD, str(root)], env=env, check=True,
+                         capture_output=True, text=True).stdout.split()
+    return int(out[0]), float(out[1]), int(out[2]) / 1024
+
+
+def main_store(sizes: list[int], legacy: int, pythonpath: str | None, rounds: int) -> None:
+    print("results directory: write (synthetic parts) and load_runs + summarize in a fresh "
+          f"process (imports included), best of {rounds}; "
+          f"loading with {pythonpath or 'this checkout'}")
+    print(f"{'layout':10}{'cells':>10}{'files':>9}{'write s':>9}{'load s':>9}{'peak MB':>9}")
+    with tempfile.TemporaryDirectory() as tmp:
+        jobs = [("parts", n, write_store) for n in sizes]
+        if legacy:
+            jobs.append(("cells", legacy, write_legacy))
+        for layout, n, writer in jobs:
+            root = Path(tmp) / f"{layout}-{n}"
+            wrote = writer(root, n)
+            files = len(list((root / layout).iterdir()))
+            loads = [load_in_subprocess(root, pythonpath) for _ in range(rounds)]
+            assert all(got[0] == n for got in loads), loads
+            print(f"{layout:10}{n:10,}{files:9,}{wrote:9.2f}{min(x[1] for x in loads):9.2f}"
+                  f"{min(x[2] for x in loads):9.0f}")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--cells", type=int, default=240)
+    parser.add_argument("what", nargs="?", choices=("medium", "tiny", "store"),
+                        default="medium")
+    parser.add_argument("--cells", type=int, default=None)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument("--legacy", type=int, default=0)
+    parser.add_argument("--pythonpath", default=None)
     args = parser.parse_args(argv)
+    if args.what == "tiny":
+        main_tiny(args.cells or 4000, args.rounds)
+        return 0
+    if args.what == "store":
+        main_store([int(n) for n in args.sizes.split(",") if n], args.legacy, args.pythonpath,
+                   args.rounds)
+        return 0
+    args.cells = args.cells or 240
     pools = {1: _pool(1), 2: _pool(2)}
     best: dict[int, dict] = {}
     cores = []

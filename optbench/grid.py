@@ -37,9 +37,12 @@ import json
 import os
 import re
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from .errors import (
     IncompatibleError,
@@ -60,7 +63,7 @@ from .registry import (
 from .solvers._loop import RUN_OPTIONS
 
 __all__ = ["Cell", "SweepPlan", "plan_sweep", "load_config", "parse_seeds", "seed_count",
-           "config_hash", "DEFAULT_SOLVED", "MAX_CELLS"]
+           "cell_key", "config_hash", "DEFAULT_SOLVED", "MAX_CELLS"]
 
 DEFAULT_SOLVED = 1e-6
 _TOP_KEYS = ("problems", "solvers", "seeds", "run", "solved", "problems_dirs", "solvers_dirs")
@@ -86,13 +89,74 @@ class Cell:
 
 @dataclass
 class SweepPlan:
+    """A checked sweep whose cells are listed on demand: ``count`` of them, in sweep order
+    (problem instance, then solver setting, then seed), each made when asked for
+    (:meth:`iter_cells`, :meth:`cell`), their keys in chunks (:meth:`keys`). The plan itself
+    holds the instances, the settings, which pairs fit, and the seeds."""
+
     config: dict[str, Any]
     hash: str
-    cells: list[Cell]
+    instances: list[tuple[str, dict[str, Any], str]]         # (problem, params, label)
+    settings: list[tuple[str, dict[str, Any], dict[str, Any], str]]  # (solver, given,
+    pairs: list[tuple[int, int]]     # fitting (instance, setting)       values, label)
+    seeds: list[int]
+    run: dict[str, Any]
     skipped: list[str]               # "cg on rosenbrock: needs a quadratic objective"
     problems_dirs: tuple[str, ...]
     solved: float
     solvers_dirs: tuple[str, ...] = ()
+
+    @property
+    def count(self) -> int:
+        return len(self.pairs) * len(self.seeds)
+
+    @property
+    def cells(self) -> list[Cell]:
+        """Every cell as a list (small plans; a sweep streams them with iter_cells)."""
+        return list(self.iter_cells())
+
+    def iter_cells(self, indices=None) -> Iterator[Cell]:
+        """The cells in sweep order, or those at ``indices`` (increasing)."""
+        if indices is None:
+            indices = range(self.count)
+        for index in indices:
+            yield self.cell(int(index))
+
+    def cell(self, index: int) -> Cell:
+        pair, j = divmod(index, len(self.seeds))
+        i, k = self.pairs[pair]
+        problem, pparams, instance = self.instances[i]
+        solver, given, values, setting = self.settings[k]
+        seed = self.seeds[j]
+        return Cell(self._key(pair, seed), problem, pparams, seed, solver, given, self.run,
+                    instance, setting, values, index)
+
+    def keys(self, chunk: int = 1 << 16) -> Iterator[np.ndarray]:
+        """The cell keys in sweep order, in arrays of up to ``chunk`` 20-byte keys."""
+        out = []
+        for pair in range(len(self.pairs)):
+            for seed in self.seeds:
+                out.append(self._key(pair, seed))
+                if len(out) == chunk:
+                    yield np.array(out, "S20")
+                    out = []
+        if out:
+            yield np.array(out, "S20")
+
+    def _key(self, pair: int, seed: int) -> str:
+        """sha256 of the cell's identity as canonical JSON (``_canonical``), first 20 hex
+        digits: the identity's text is the same for every seed of a pair but the seed, so
+        its two sides are made once per pair."""
+        cache = self.__dict__.setdefault("_halves", {})
+        halves = cache.get(pair)
+        if halves is None:
+            if len(cache) > 4096:
+                cache.clear()
+            i, k = self.pairs[pair]
+            problem, pparams, _ = self.instances[i]
+            solver, given, _, _ = self.settings[k]
+            halves = cache[pair] = _key_halves(problem, pparams, solver, given, self.run)
+        return hashlib.sha256(b"%s%d%s" % (halves[0], seed, halves[1])).hexdigest()[:20]
 
     @property
     def code_dirs(self) -> tuple[tuple[str, str], ...]:
@@ -173,6 +237,27 @@ def parse_seeds(value) -> list[int]:
     if len(set(seeds)) != len(seeds):
         raise InvalidValueError(f"seeds repeat a value: {shown(value)} (option seeds / --seeds)")
     return seeds
+
+
+def cell_key(problem: str, problem_params: dict, seed: int, solver: str,
+             solver_params: dict, run: dict) -> str:
+    """The key of a cell: a hash of exactly the run it stands for."""
+    identity = {"problem": problem, "problem_params": problem_params, "seed": seed,
+                "solver": solver, "solver_params": solver_params, "run": run}
+    return hashlib.sha256(_canonical(identity).encode()).hexdigest()[:20]
+
+
+_SEED_MARK = ',"seed":0,"solver":'
+
+
+def _key_halves(problem, pparams, solver, given, run) -> tuple[bytes, bytes]:
+    """The canonical identity text of a pair's cells before and after the seed's digits
+    (its top-level keys sort as problem, problem_params, run, seed, solver, solver_params;
+    quotes inside values are escaped, so the mark occurs once, at the top level)."""
+    text = _canonical({"problem": problem, "problem_params": pparams, "seed": 0,
+                       "solver": solver, "solver_params": given, "run": run})
+    at = text.index(_SEED_MARK) + len(',"seed":')
+    return text[:at].encode(), text[at + 1:].encode()
 
 
 def config_hash(config: dict[str, Any]) -> str:
@@ -322,11 +407,12 @@ def _run_options(config: dict) -> dict[str, Any]:
 
 
 def plan_sweep(source, *, max_cells: int | None = None) -> SweepPlan:
-    """Check a configuration and expand it into cells (nothing is run).
+    """Check a configuration and plan its cells (nothing is run; the cells are listed on
+    demand, see :class:`SweepPlan`).
 
-    The cells are counted before they are listed: more than ``max_cells`` (default
-    ``MAX_CELLS``) is refused unless raised on purpose (``--yes`` / ``yes=True``), and a grid
-    whose plan alone would not fit in memory is refused with the figure."""
+    The cells are counted first: more than ``max_cells`` (default ``MAX_CELLS``) is refused
+    unless raised on purpose (``--yes`` / ``yes=True``), and a grid whose runs table alone
+    would not fit in memory is refused with the figure."""
     config = load_config(source)
     _check_keys(config, _TOP_KEYS, "the sweep config")
     dirs = _code_dirs(config, "problems")
@@ -346,28 +432,26 @@ def plan_sweep(source, *, max_cells: int | None = None) -> SweepPlan:
     instances = [inst for expanded, _ in problems for inst in expanded]
     settings = [s for expanded, _ in solvers for s in expanded]
 
-    cells, skipped = [], []
-    for problem, pparams in instances:
-        instance = _label(problem, pparams)
+    labelled = [(problem, pparams, _label(problem, pparams)) for problem, pparams in instances]
+    labelled_settings = [(solver, given, values, _label(solver, given))
+                         for solver, given, values in settings]
+    pairs, skipped = [], []
+    for i, (problem, pparams, instance) in enumerate(labelled):
         probe = None
-        for solver, given, values in settings:
-            setting = _label(solver, given)
+        for k, (solver, _, values, setting) in enumerate(labelled_settings):
             if probe is None:  # built once per instance to check what fits
                 probe = _probe(problem, seeds[0], pparams)
             reason = _unfit(solver, probe, values) if probe is not _UNBUILT else None
             if reason:
                 skipped.append(f"{setting} on {instance}: {reason}")
                 continue
-            for seed in seeds:
-                identity = {"problem": problem, "problem_params": pparams, "seed": seed,
-                            "solver": solver, "solver_params": given, "run": run}
-                key = hashlib.sha256(_canonical(identity).encode()).hexdigest()[:20]
-                cells.append(Cell(key, problem, pparams, seed, solver, given, run, instance,
-                                  setting, values, len(cells)))
-    if not cells:
+            pairs.append((i, k))
+    if not pairs:
         raise IncompatibleError("no solver of the sweep fits any of its problems: "
                                 + "; ".join(skipped))
-    if len({c.key for c in cells}) != len(cells):
+    # two cells have one key when the same instance or setting is listed twice
+    if len({_canonical(inst[:2]) for inst in labelled}) != len(labelled) or \
+            len({_canonical(st[:2]) for st in labelled_settings}) != len(labelled_settings):
         raise InvalidValueError("the sweep config lists the same run twice (a problem or a "
                                 "solver setting repeated); remove the duplicate")
     normalized = dict(config, seeds=seeds, solved=float(solved), run=run,
@@ -376,13 +460,13 @@ def plan_sweep(source, *, max_cells: int | None = None) -> SweepPlan:
     normalized.pop("solvers_dirs", None)  # recorded when given (older configs keep their hash)
     if solver_dirs:
         normalized["solvers_dirs"] = list(solver_dirs)
-    return SweepPlan(normalized, config_hash(normalized), cells, skipped, dirs, float(solved),
-                     solver_dirs)
+    return SweepPlan(normalized, config_hash(normalized), labelled, labelled_settings, pairs,
+                     seeds, run, skipped, dirs, float(solved), solver_dirs)
 
 
 _UNBUILT = object()  # a problem instance whose builder raised while planning
 MAX_CELLS = 100_000   # cells a sweep plans without --yes (yes=True)
-_CELL_BYTES = 2_000   # memory one planned cell takes, about (measured: ~530 B + its key)
+_CELL_BYTES = 1_000   # memory one cell takes in the runs table a sweep returns, about
 
 
 def _probe(problem: str, seed: int, params: dict[str, Any]):
@@ -426,7 +510,7 @@ def _check_size(config: dict, limit: int) -> None:
     if memory is not None and cells * _CELL_BYTES > memory // 4:
         raise InvalidValueError(
             f"the sweep has {cells:,} cells ({instances:,} problem instances x {settings:,} "
-            f"solver settings x seeds); planning them alone needs about "
+            f"solver settings x seeds); their runs table alone needs about "
             f"{cells * _CELL_BYTES / 2**30:.1f} GiB, more than a quarter of this machine's "
             "memory: make the grid smaller (options problems, solvers, seeds)")
     if cells > limit:

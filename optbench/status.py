@@ -20,7 +20,7 @@ __all__ = ["RUNNING", "GRAD_TOL", "GAP_TOL", "NO_MISTAKES", "ROOT_FOUND", "MAX_I
            "RADIUS_COLLAPSED", "MODEL_NOT_FINITE", "STATUSES",
            "METHOD_FAILURES", "NO_OUTCOME", "FAILED_STATUSES", "STATUS_CODES", "EXIT_CODES",
            "EXIT_BAD_INPUT", "EXIT_STOPPED", "EXIT_FAILED", "EXIT_ERRORS", "EXIT_FAULT",
-           "EXIT_SIGNAL", "describe", "status_of", "exit_code", "diverged"]
+           "EXIT_SIGNAL", "describe", "status_of", "exit_code", "diverged", "diverged_many"]
 
 RUNNING = 0
 GRAD_TOL = 1         # converged: gradient norm below tol
@@ -129,6 +129,18 @@ def diverged(status: str, f: float | None, f0: float | None) -> bool:
         return False
     f, f0 = float(f), float(f0)
     return math.isfinite(f0) and not f <= f0
+
+
+def diverged_many(status, f, f0):
+    """:func:`diverged` over arrays (status words, final f, f(x0)): the same rule, for
+    tables of many runs."""
+    import numpy as np
+
+    status = np.asarray(status, dtype=object)
+    f, f0 = np.asarray(f, dtype=float), np.asarray(f0, dtype=float)
+    with np.errstate(invalid="ignore"):
+        grew = np.isfinite(f0) & ~(f <= f0)
+    return (status == "diverged") | ((status != "converged") & grew)
 
 
 def status_of(reason: int) -> str:

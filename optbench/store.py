@@ -1,25 +1,34 @@
-"""The results directory of a sweep: one Parquet file per finished cell, and a manifest.
+"""The results directory of a sweep: Parquet part files, one per batch of cells, and a manifest.
 
 Layout::
 
-    DIR/manifest.json        the config, its hash, package versions, machine facts, sessions
-    DIR/cells/KEY.parquet    one finished cell: its history rows; the cell's identity and
-                             outcome as JSON in the file's metadata (key b"optbench.cell")
-    DIR/.lock                held (flock) by the sweep writing the directory
+    DIR/manifest.json             the config, its hash, package versions, machine facts, sessions
+    DIR/parts/part-NNNNNNNNNN.parquet
+                                  one batch of finished cells, one row per cell: its identity
+                                  and outcome as columns (``problem_params`` and
+                                  ``solver_values`` as JSON text), its history as list columns
+                                  ``h_<name>`` (``h_iteration``, ``h_f``, ``h_time`` ...)
+    DIR/cells/KEY.parquet         one cell per file: what sweeps wrote before parts (still read)
+    DIR/.lock                     held (flock) by the sweep writing the directory
 
 Every file is written under a temporary name and renamed, so a reader never sees a partial
-file and a killed sweep loses only the cells still running. One sweep writes a directory at
-a time (a second one is refused while the lock is held; the lock dies with its process).
-Reading needs no lock: :func:`load_runs` (one row per cell, with the solved / tolerance
-columns), :func:`load_history` (one row per recorded iteration) and :func:`summarize`.
+file and a killed sweep loses only the cells still running. When a cell is in two files
+(run again with ``retry_errors``, or a merge of parts killed half-way) the newest holds it:
+legacy ``cells/`` files are older than every part, and parts are numbered in the order they
+were written. One sweep writes a directory at a time (a second one is refused while the
+lock is held; the lock dies with its process). Reading needs no lock: :func:`load_runs` (one
+row per cell, with the solved / tolerance columns), :func:`load_history` (one row per
+recorded iteration, filters pushed down to Parquet) and :func:`summarize`. Other tools read
+the parts directly, e.g. ``pandas.read_parquet(DIR / "parts")`` or DuckDB's
+``read_parquet('DIR/parts/*.parquet', union_by_name = true)``.
 
 A results directory is data that people share, so every file is checked before use, and
-nothing in it is executed or unpickled. A cell file that is not what a sweep writes (not a
-regular file, a name that is not a cell key, not Parquet, metadata missing or of the wrong
-shape, a key that does not match its name) is skipped by readers with one warning naming it
-(readers never change the directory); a sweep resuming the directory moves it to
-``cells/.quarantine/`` and runs that cell again. A manifest of the wrong shape is one error
-naming the file and what is wrong.
+nothing in it is executed or unpickled. A part or cell file that is not what a sweep writes
+(not a regular file, a name of the wrong form, not Parquet, metadata or columns missing or
+of the wrong type, a cell key, status or JSON value of the wrong form) is skipped by readers
+with one warning naming it (readers never change the directory); a sweep resuming the
+directory moves it to ``parts/.quarantine/`` (``cells/.quarantine/``) and runs its cells
+again. A manifest of the wrong shape is one error naming the file and what is wrong.
 """
 
 from __future__ import annotations
@@ -43,21 +52,26 @@ import numpy as np
 from .errors import InvalidValueError
 from .faults import environment_fault
 from .paths import output_dir
-from .status import METHOD_FAILURES, NO_OUTCOME, STATUSES, diverged
+from .status import METHOD_FAILURES, NO_OUTCOME, STATUSES, diverged_many
 
 log = logging.getLogger("optbench")
 
-__all__ = ["ResultsStore", "encode_cell", "load_runs", "load_history", "load_manifest", "summarize",
-           "read_cell", "check_cell", "cell_records", "RUN_COLUMNS",
+__all__ = ["ResultsStore", "encode_part", "cell_summary", "load_runs", "load_history",
+           "load_manifest", "summarize", "read_cell", "check_cell", "cell_records", "RUN_COLUMNS",
            "CELL_STATUSES"]
 
-CELL_META = b"optbench.cell"
+CELL_META = b"optbench.cell"   # legacy cell files: the record as JSON
+PART_META = b"optbench.part"   # part files: the format version as JSON
+PART_FORMAT = 1
 MANIFEST = "manifest.json"
 CELLS = "cells"
+PARTS = "parts"
 QUARANTINE = ".quarantine"
 _TMP = ".tmp-"
-KEY = re.compile(r"[0-9a-f]{20}")  # a cell key (grid.py): 20 hex digits, the file's stem
-# statuses a cell file may hold: a run's, or "error" (its run raised), "crashed" (it killed
+KEY = re.compile(r"[0-9a-f]{20}")  # a cell key (grid.py): 20 hex digits
+PART = re.compile(r"part-([0-9]{10})\.parquet")
+HISTORY_PREFIX = "h_"
+# statuses a cell may hold: a run's, or "error" (its run raised), "crashed" (it killed
 # its worker process twice)
 CELL_STATUSES = (*STATUSES, "error", "crashed")
 # the columns of a runs table, before the problem_<name> and p_<name> columns
@@ -71,6 +85,7 @@ _COSTS_TO_TOL = {"iterations_to_tol": "iteration", "seconds_to_tol": "time",
                  "nfev_to_tol": "nfev", "ngev_to_tol": "ngev"}
 _VERSIONED = ("optbench", "numba", "numpy", "scipy", "pandas", "pyarrow", "dask",
               "distributed")
+_MERGE_CELLS = 50_000  # cells per part when a finished sweep merges its parts
 
 
 def _atomic_write(path: Path, write) -> None:
@@ -114,23 +129,27 @@ class ResultsStore:
     def __init__(self, root, config: dict[str, Any], config_hash: str, cells: int,
                  skipped: list[str]):
         self.root = Path(root)
-        self.cells_dir = self.root / CELLS
+        self.parts_dir = self.root / PARTS
         self._config, self._hash = config, config_hash
         self._planned, self._skipped = cells, skipped
         self._lock = None
+        self._next = 0
 
     def __enter__(self) -> ResultsStore:
         output_dir(self.root, "--out")
         try:
-            self.cells_dir.mkdir(parents=True, exist_ok=True)
+            self.parts_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise InvalidValueError(f"cannot write results to {str(self.root)!r}: "
                                     f"{exc.strerror} (option --out)") from None
         self._take_lock()
         try:
             self._write_manifest()
-            for stray in self.cells_dir.glob(f"{_TMP}*"):  # left by a killed sweep
-                stray.unlink(missing_ok=True)
+            for folder in (self.parts_dir, self.root / CELLS):  # left by a killed sweep
+                for stray in folder.glob(f"{_TMP}*"):
+                    stray.unlink(missing_ok=True)
+            self._next = 1 + max((int(m.group(1)) for p in self.parts_dir.iterdir()
+                                  if (m := PART.fullmatch(p.name))), default=0)
         except BaseException:
             self._release()
             raise
@@ -181,22 +200,24 @@ class ResultsStore:
         text = json.dumps(manifest, indent=2, default=str)
         _atomic_write(path, lambda tmp: tmp.write_text(text))
 
-    def done(self, retry_errors: bool = False) -> set[str]:
-        """Keys of the finished cells, which a sweep skips: every valid cell file but those
-        whose status is ``error`` from a fault of the environment (see
-        :func:`environment_fault`), and with ``retry_errors`` every cell but those in
-        ``error`` at all, so that they run again and their files are replaced. A file that is
-        not a valid cell is moved to ``cells/.quarantine/`` (one warning) and run again."""
-        done = set()
-        for path, record in cell_records(self.root, on_bad=self._quarantine):
-            if record["status"] == "error" and (retry_errors or
-                                                environment_fault(record["message"])):
-                continue
-            done.add(path.stem)
-        return done
+    def finished(self, retry_errors: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """(keys a sweep skips, keys held at all), each a sorted array of 20-byte keys.
+
+        Skipped: every cell held but those whose status is ``error`` from a fault of the
+        environment (see :func:`environment_fault`), and with ``retry_errors`` every cell
+        but those in ``error`` at all, so that they run again (the new result supersedes
+        the old). A file that is not valid is moved to ``.quarantine/`` (one warning) and
+        its cells run again: the columns :func:`load_runs` reads are read and checked."""
+        table = _latest(self.root, _RUNS_READ, on_bad=self._quarantine)
+        keys = table.column("cell").to_numpy(zero_copy_only=False).astype("S20")
+        status = table.column("status").to_numpy(zero_copy_only=False)
+        again = np.zeros(len(keys), bool)
+        for i in np.flatnonzero(status == "error"):
+            again[i] = retry_errors or environment_fault(table.column("message")[i].as_py())
+        return np.sort(keys[~again]), np.sort(keys)
 
     def _quarantine(self, path: Path, reason: str) -> None:
-        target = self.cells_dir / QUARANTINE
+        target = path.parent / QUARANTINE
         target.mkdir(exist_ok=True)
         name = path.name
         while (target / name).exists():
@@ -205,30 +226,116 @@ class ResultsStore:
             os.replace(path, target / name)
         except OSError:
             (path.unlink if not path.is_dir() or path.is_symlink() else path.rmdir)()
-        log.warning("optbench: warning: %s is not a valid cell (%s); moved to %s, the cell "
-                    "runs again", path, reason, target / name)
+        log.warning("optbench: warning: %s is not valid (%s); moved to %s, its cells "
+                    "run again", path, reason, target / name)
 
-    def has(self, key: str) -> bool:
-        """Whether a file for the cell ``key`` is written (finished, or in error)."""
-        return (self.cells_dir / f"{key}.parquet").exists()
+    def write_part(self, data: bytes) -> Path:
+        """Write one batch of finished cells (the bytes of :func:`encode_part`) atomically,
+        as the next part file."""
+        path = self.parts_dir / f"part-{self._next:010d}.parquet"
+        _atomic_write(path, lambda tmp: tmp.write_bytes(data))
+        self._next += 1
+        return path
 
-    def write_cell(self, key: str, data: bytes) -> None:
-        """Write one finished cell (the bytes of :func:`encode_cell`) atomically."""
-        _atomic_write(self.cells_dir / f"{key}.parquet", lambda tmp: tmp.write_bytes(data))
+    def merge_parts(self, min_parts: int = 64) -> None:
+        """Merge the part files into parts of up to ``_MERGE_CELLS`` cells (the newest
+        version of each cell only) when there are at least ``min_parts`` of them: fewer,
+        larger files read faster. The merged parts are written (atomically, numbered after
+        every old one) before any old one is removed, so a kill at any moment loses nothing:
+        a cell then in both holds the same values, and the merged copy is the newest."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        old = _part_paths(self.root)
+        if len(old) < min_parts:
+            return
+        index = _latest(self.root, ["cell"], on_bad=self._quarantine, source=True)
+        winners = {}
+        for number, row in zip(index.column("_part").to_numpy(),
+                               index.column("_row").to_numpy(), strict=True):
+            winners.setdefault(int(number), []).append(int(row))
+        buffer, count = [], 0
+        for path in _part_paths(self.root):
+            number = int(PART.fullmatch(path.name).group(1))
+            rows = winners.get(number)
+            if not rows:
+                continue
+            buffer.append(pq.read_table(path).take(np.sort(rows)))
+            count += len(rows)
+            if count >= _MERGE_CELLS:
+                self._write_merged(pa.concat_tables(buffer, promote_options="default"))
+                buffer, count = [], 0
+        if buffer:
+            self._write_merged(pa.concat_tables(buffer, promote_options="default"))
+        for path in old:  # legacy cells/ files stay: every part is newer than they are
+            path.unlink(missing_ok=True)
+
+    def _write_merged(self, table) -> None:
+        self.write_part(_part_bytes(table, row_group_size=10_000))
 
 
-def encode_cell(columns: dict[str, np.ndarray], record: dict[str, Any]) -> bytes:
-    """One cell as the bytes of a Parquet file: its history ``columns``, and its ``record``
-    (identity, outcome) as JSON in the file's metadata. Done by the worker, so the process
-    writing the results directory only moves bytes."""
+# -- part files: written by workers, one row per cell ------------------------------------------
+_STRING, _INT, _FLOAT, _BOOL = "string", "int64", "double", "bool"
+_SCALARS = {"cell": _STRING, "index": _INT, "problem": _STRING, "solver": _STRING,
+            "dim": _INT, "seed": _INT, "instance": _STRING, "setting": _STRING,
+            "status": _STRING, "message": _STRING, "iterations": _INT,
+            "f": _FLOAT, "f_star": _FLOAT, "f_star_tol": _FLOAT, "gap": _FLOAT,
+            "grad_norm": _FLOAT, "nfev": _FLOAT, "ngev": _FLOAT, "nhev": _FLOAT,
+            "solve_seconds": _FLOAT, "call_seconds": _FLOAT, "compile_seconds": _FLOAT,
+            "seeded": _BOOL, "cache_hit": _BOOL, "worker": _STRING,
+            "problem_params": _STRING, "solver_values": _STRING,
+            "f0": _FLOAT, "f_min": _FLOAT, "f_target": _FLOAT, "iterations_to_tol": _FLOAT,
+            "seconds_to_tol": _FLOAT, "nfev_to_tol": _FLOAT, "ngev_to_tol": _FLOAT}
+_JSON_COLUMNS = ("problem_params", "solver_values")
+_HISTORY = ("iteration", "f", "time")  # history columns every cell has
+
+
+def _scalar(record: dict[str, Any], name: str):
+    value = record.get(name)
+    if name in _JSON_COLUMNS:
+        return json.dumps(value, default=_json_value)
+    if isinstance(value, np.generic):
+        value = value.item()
+    if _SCALARS[name] == _FLOAT and value is not None:
+        return float(value)
+    return value
+
+
+def part_table(rows: list[tuple[dict[str, Any], dict[str, np.ndarray]]]):
+    """A pyarrow table of finished cells: one row per ``(record, history columns)``."""
+    import pyarrow as pa
+
+    data = {name: pa.array([_scalar(r, name) for r, _ in rows], type=kind)
+            for name, kind in _SCALARS.items()}
+    names = list(dict.fromkeys(name for _, columns in rows for name in columns))
+    for name in names:
+        lengths = np.array([len(c[name]) if name in c else 0 for _, c in rows], np.int64)
+        offsets = np.zeros(len(rows) + 1, np.int32)
+        np.cumsum(lengths, out=offsets[1:])
+        kind = np.int64 if name == "iteration" else np.float64
+        values = np.concatenate([np.asarray(c[name], kind) for _, c in rows if name in c])
+        missing = np.array([name not in c for _, c in rows])
+        data[HISTORY_PREFIX + name] = pa.ListArray.from_arrays(
+            pa.array(offsets), pa.array(values),
+            mask=pa.array(missing) if missing.any() else None)
+    return pa.table(data)
+
+
+def _part_bytes(table, row_group_size: int | None = None) -> bytes:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    table = pa.table({name: np.asarray(v) for name, v in columns.items()})
-    meta = json.dumps(record, default=_json_value).encode()
+    meta = json.dumps({"format": PART_FORMAT}).encode()
     sink = pa.BufferOutputStream()
-    pq.write_table(table.replace_schema_metadata({CELL_META: meta}), sink, compression="none")
+    pq.write_table(table.replace_schema_metadata({PART_META: meta}), sink, compression="zstd",
+                   row_group_size=row_group_size)
     return sink.getvalue().to_pybytes()
+
+
+def encode_part(rows: list[tuple[dict[str, Any], dict[str, np.ndarray]]]) -> bytes:
+    """A batch of finished cells as the bytes of a part file (:func:`part_table`). Done by
+    the worker, so the process writing the results directory only moves bytes."""
+    return _part_bytes(part_table(rows))
 
 
 def _json_value(value):
@@ -238,8 +345,6 @@ def _json_value(value):
 
 
 _MANIFEST_FIELDS = {"config": dict, "config_hash": str, "cells": int, "sessions": list}
-
-
 def load_manifest(root) -> dict[str, Any]:
     """The manifest of a results directory, checked: one error naming the file and what is
     wrong when it is missing, unreadable, not JSON, or not of the shape a sweep writes."""
@@ -278,13 +383,13 @@ def load_manifest(root) -> dict[str, Any]:
     return manifest
 
 
-# -- cell files, checked ---------------------------------------------------------------------------
+
+# -- legacy cell files (one per cell), checked -----------------------------------------------
 _RECORD_FIELDS = {"cell": str, "problem": str, "solver": str, "instance": str, "setting": str,
                   "status": str, "message": str, "iterations": int,
                   "problem_params": dict, "solver_values": dict}
 _OPTIONAL_NUMBERS = ("f", "f_star", "f_star_tol", "gap", "grad_norm", "solve_seconds", "nfev",
                      "ngev", "nhev")
-_HISTORY = ("iteration", "f", "time")
 
 
 def _bad_record(record, stem: str) -> str | None:
@@ -340,19 +445,19 @@ def check_cell(path: Path) -> tuple[dict[str, Any] | None, str | None]:
 
 
 def _skip(path: Path, reason: str) -> None:
-    log.warning("optbench: warning: skipped %s: not a valid cell (%s); a sweep resuming "
-                "this directory moves it to cells/%s and runs the cell again", path, reason,
-                QUARANTINE)
+    kind = "cell" if path.parent.name == CELLS else "part"
+    log.warning("optbench: warning: skipped %s: not a valid %s file (%s); a sweep resuming "
+                "this directory moves it to %s/%s and runs its cells again", path, kind,
+                reason, path.parent.name, QUARANTINE)
 
 
 def cell_records(root, on_bad=_skip) -> list[tuple[Path, dict[str, Any]]]:
-    """(path, record) of every valid cell file of a results directory, in file-name order;
-    each invalid one is passed to ``on_bad(path, reason)`` (by default: one warning)."""
-    load_manifest(root)  # refuses a directory that is not a results directory
+    """(path, record) of every valid legacy cell file (``cells/KEY.parquet``) of a results
+    directory, in file-name order; each invalid one is passed to ``on_bad(path, reason)``
+    (by default: one warning)."""
     cells = Path(root) / CELLS
     if not cells.is_dir():
-        raise InvalidValueError(f"{str(root)!r} is not a complete results directory: it has "
-                                f"no {CELLS}/ directory (option DIR)")
+        return []
     out = []
     for path in sorted(cells.iterdir()):
         if path.name.startswith(_TMP) or path.name == QUARANTINE:
@@ -366,11 +471,15 @@ def cell_records(root, on_bad=_skip) -> list[tuple[Path, dict[str, Any]]]:
 
 
 def read_cell(path, columns=None) -> tuple[dict[str, Any], Any]:
-    """The record and the history table (pyarrow) of one cell file (checked: an invalid
-    file is an InvalidValueError naming it)."""
+    """The record and the history table (pyarrow) of one cell: ``DIR/cells/KEY.parquet``,
+    read from that legacy file when it exists, else from the part that holds cell KEY
+    (checked: an invalid file, or a cell no file holds, is an InvalidValueError naming it)."""
     import pyarrow.parquet as pq
 
     path = Path(path)
+    if not os.path.lexists(path) and path.parent.name == CELLS and \
+            (path.parent.parent / PARTS).is_dir():
+        return _cell_from_parts(path.parent.parent, path.stem, columns)
     record, reason = check_cell(path)
     if reason is not None:
         raise InvalidValueError(f"{str(path)!r} is not a valid cell ({reason})")
@@ -382,85 +491,489 @@ def read_cell(path, columns=None) -> tuple[dict[str, Any], Any]:
     return record, table
 
 
-def _read_valid(root, columns=None) -> list[tuple[dict[str, Any], Any]]:
-    """(record, table) of each valid cell; a file whose table turns out unreadable is
-    skipped with a warning like the rest."""
-    out = []
-    for path, _ in cell_records(root):
+# -- part files, checked -----------------------------------------------------------------------
+def _part_paths(root) -> list[Path]:
+    """The files of ``DIR/parts/`` in the order they were written (temporary files and the
+    quarantine left out; files of another name included, so that readers name them)."""
+    parts = Path(root) / PARTS
+    if not parts.is_dir():
+        return []
+    return sorted(p for p in parts.iterdir()
+                  if not p.name.startswith(_TMP) and p.name != QUARANTINE)
+
+
+def _bad_schema(schema) -> str | None:
+    """What is wrong with a part file's schema (None when it is what a sweep writes)."""
+    import pyarrow as pa
+
+    meta = (schema.metadata or {}).get(PART_META)
+    if meta is None:
+        return "no optbench metadata (a Parquet file from elsewhere)"
+    try:
+        version = json.loads(meta)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return "its metadata is not JSON"
+    if not isinstance(version, dict) or version.get("format") != PART_FORMAT:
+        return f"its metadata is not part format {PART_FORMAT}"
+    names = set(schema.names)
+    for name, kind in _SCALARS.items():
+        if name not in names:
+            return f"it has no column {name!r}"
+        if str(schema.field(name).type) != kind:
+            return f"column {name!r} is {schema.field(name).type}, not {kind}"
+    for name in _HISTORY:
+        if HISTORY_PREFIX + name not in names:
+            return f"it has no column {HISTORY_PREFIX + name!r}"
+    for field in schema:
+        if field.name.startswith(HISTORY_PREFIX) and not (
+                pa.types.is_list(field.type) and str(field.type.value_type) in (_INT, _FLOAT)):
+            return f"column {field.name!r} is {field.type}, not a list of numbers"
+    return None
+
+
+def _check_part(path: Path):
+    """(schema, None) for a file of the form of a part, else (None, what is wrong)."""
+    import pyarrow.parquet as pq
+
+    if not PART.fullmatch(path.name):
+        return None, "its name is not part-NNNNNNNNNN.parquet"
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError as exc:
+        return None, exc.strerror
+    if not stat.S_ISREG(mode):
+        return None, "not a regular file" + (" (a symbolic link)" if stat.S_ISLNK(mode) else "")
+    try:
+        schema = pq.read_schema(path)
+    except Exception as exc:  # noqa: BLE001 - any failure to parse: not a part file
+        return None, f"not a Parquet file ({type(exc).__name__})"
+    reason = _bad_schema(schema)
+    return (None, reason) if reason else (schema, None)
+
+
+_REQUIRED = ("problem", "solver", "instance", "setting", "message", "iterations", "index")
+
+
+def _bad_values(table) -> str | None:
+    """What is wrong with the values read from a part (None when a sweep could write them)."""
+    import pyarrow.compute as pc
+
+    names = set(table.column_names)
+    if not table.num_rows:
+        return None
+    cell = table.column("cell")
+    if cell.null_count:
+        return "a cell key is missing"
+    codes = _key_codes(cell)
+    if isinstance(codes, str):
+        return codes
+    codes = np.sort(codes)
+    if (codes[1:] == codes[:-1]).any() and \
+            len(set(cell.to_pylist())) != table.num_rows:  # (or 64-bit codes that collide)
+        return "it holds a cell twice"
+    if "status" in names:
+        status = table.column("status")
+        if status.null_count or not set(_distinct(status)) <= set(CELL_STATUSES):
+            return "a status is not one a sweep writes"
+    for name in _REQUIRED:
+        if name in names and table.column(name).null_count:
+            return f"a value of {name!r} is missing"
+    for name in _JSON_COLUMNS:
+        if name in names:
+            for text in _distinct(table.column(name)):
+                try:
+                    value = json.loads(text)
+                except (TypeError, json.JSONDecodeError):
+                    value = None
+                if not isinstance(value, dict):
+                    return f"a value of {name!r} is not a JSON object"
+    history = [n for n in table.column_names if n.startswith(HISTORY_PREFIX)]
+    if history:
+        lengths = [pc.list_value_length(table.column(n)) for n in history]
+        base = lengths[0].fill_null(0)
+        for n, got in zip(history, lengths, strict=True):
+            if not pc.all(pc.or_kleene(pc.is_null(got), pc.equal(got, base))).as_py():
+                return f"column {n!r} has not one value per recorded row"
+    return None
+
+
+_HEX = np.full(256, 255, np.uint8)
+_HEX[np.frombuffer(b"0123456789", np.uint8)] = np.arange(10)
+_HEX[np.frombuffer(b"abcdef", np.uint8)] = np.arange(10, 16)
+_MIX = np.uint64(0x9E3779B97F4A7C15)  # an odd constant: mixes two 8-byte words into one
+
+
+def _key_codes(keys) -> np.ndarray | str:
+    """A 64-bit code of each cell key (a string column) from its 20 hex digits (equal keys,
+    equal codes; different keys rarely collide, and callers then compare the keys), or what
+    is wrong with a key that is not 20 hex digits."""
+    import pyarrow as pa
+
+    keys = keys.combine_chunks() if isinstance(keys, pa.ChunkedArray) else keys
+    n = len(keys)
+    if not n:
+        return np.zeros(0, np.uint64)
+    _, offsets_buf, data_buf = keys.buffers()
+    offsets = np.frombuffer(offsets_buf, np.int32)[keys.offset:keys.offset + n + 1]
+    text = None
+    if (np.diff(offsets) == 20).all():
+        text = np.frombuffer(data_buf, np.uint8)[offsets[0]:offsets[-1]].reshape(n, 20)
+    bad = np.flatnonzero(np.diff(offsets) != 20) if text is None else \
+        np.flatnonzero(np.max(_HEX[text], axis=1) == 255)
+    if len(bad):
+        return f"cell key {keys[int(bad[0])].as_py()[:40]!r} is not 20 hex digits"
+    words = np.ascontiguousarray(text[:, :16]).view(np.uint64)
+    tail = np.ascontiguousarray(text[:, 16:]).view(np.uint32)[:, 0].astype(np.uint64)
+    with np.errstate(over="ignore"):
+        return (words[:, 0] * _MIX + words[:, 1]) * _MIX + tail
+
+
+def _distinct(column) -> list:
+    """The distinct values of a string column (of a dictionary column: its dictionaries)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if pa.types.is_dictionary(column.type):
+        return list({v for chunk in column.chunks for v in chunk.dictionary.to_pylist()})
+    return pc.unique(column).to_pylist()
+
+
+def _empty(columns):
+    import pyarrow as pa
+
+    kinds = {**{n: pa.type_for_alias(k) for n, k in _SCALARS.items()},
+             HISTORY_PREFIX + "iteration": pa.list_(pa.int64())}
+    names = [*_SCALARS, HISTORY_PREFIX + "iteration"] if columns is None else columns
+    return pa.table({n: pa.array([], kinds.get(n, pa.list_(pa.float64()))) for n in names})
+
+
+def _legacy_table(root, columns, on_bad):
+    """The valid legacy cell files (``cells/KEY.parquet``) as one table of the part form."""
+    rows = []
+    for path, _ in cell_records(root, on_bad):
         try:
-            out.append(read_cell(path, columns))
+            record, table = read_cell(path)
         except InvalidValueError as exc:
-            _skip(path, str(exc).split("(", 1)[-1].rstrip(")"))
+            on_bad(path, str(exc).split("(", 1)[-1].rstrip(")"))
+            continue
+        rows.append((record, {n: table.column(n).to_numpy() for n in table.column_names}))
+    if not rows:
+        return None
+    table = part_table(rows)
+    return table if columns is None else \
+        table.select([c for c in columns if c in table.column_names])
+
+
+def _latest(root, columns=None, filters=None, on_bad=None, source=False):
+    """Every cell of a results directory as one pyarrow table (``columns``: those only; the
+    cell key always), the newest version of each: legacy cell files first, then parts in
+    the order written. ``filters`` (pyarrow's list of ``(column, op, value)``) are pushed
+    down to Parquet. Each invalid file goes to ``on_bad(path, reason)`` (default: one
+    warning). ``source`` adds ``_part`` and ``_row``: where each cell was read."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    on_bad = on_bad or _skip
+    load_manifest(root)  # refuses a directory that is not a results directory
+    root = Path(root)
+    if not (root / PARTS).is_dir() and not (root / CELLS).is_dir():
+        raise InvalidValueError(f"{str(root)!r} is not a complete results directory: it has "
+                                f"no {PARTS}/ directory (option DIR)")
+    if columns is not None:
+        columns = list(dict.fromkeys(["cell", *columns]))
+    tables = []
+    legacy = _legacy_table(root, columns, on_bad)
+    if legacy is not None:
+        if filters:
+            legacy = legacy.filter(pq.filters_to_expression(filters))
+        tables.append(_sourced(legacy, -1) if source else legacy)
+    for path in _part_paths(root):
+        schema, reason = _check_part(path)
+        if reason is None:
+            wanted = None if columns is None else [c for c in columns if c in schema.names]
+            try:  # words repeated from cell to cell are decoded once per part
+                table = pq.read_table(path, columns=wanted, filters=filters,
+                                      read_dictionary=[c for c in _WORDS
+                                                       if wanted is None or c in wanted])
+            except Exception as exc:  # noqa: BLE001 - a file damaged past its schema
+                table, reason = None, f"its table cannot be read ({type(exc).__name__})"
+            reason = reason or _bad_values(table)
+        if reason is not None:
+            on_bad(path, reason)
+            continue
+        if source:
+            table = _sourced(table, int(PART.fullmatch(path.name).group(1)))
+        tables.append(table.replace_schema_metadata(None))
+    if not tables:
+        return _empty(columns)
+    table = pa.concat_tables([_plain(t) for t in tables], promote_options="default")
+    keys = table.column("cell")
+    codes = np.sort(_key_codes(keys))
+    if len(tables) > 1 and (codes[1:] == codes[:-1]).any():  # a cell in two files
+        import pandas as pd
+
+        older = pd.Index(keys.to_numpy(zero_copy_only=False)).duplicated(keep="last")
+        table = table.filter(pa.array(~older))
+    return table
+
+
+_WORDS = ("problem", "solver", "instance", "setting", "status", "message", "worker",
+          "problem_params", "solver_values")
+
+
+def _plain(table):
+    """The table with its dictionary columns as plain strings."""
+    import pyarrow as pa
+
+    for i, field in enumerate(table.schema):
+        if pa.types.is_dictionary(field.type):
+            table = table.set_column(i, field.name, table.column(i).cast(pa.string()))
+    return table
+
+
+def _sourced(table, number: int):
+    return table.append_column("_part", [np.full(table.num_rows, number, np.int64)]) \
+        .append_column("_row", [np.arange(table.num_rows, dtype=np.int64)])
+
+
+def _sweep_order(table) -> np.ndarray:
+    """The permutation that lists the cells of ``table`` in sweep order."""
+    return np.argsort(table.column("index").fill_null(0).to_numpy(), kind="stable")
+
+
+def _record_of(table, i: int) -> dict[str, Any]:
+    record = {n: table.column(n)[i].as_py() for n in _SCALARS if n in table.column_names}
+    for name in _JSON_COLUMNS:
+        if name in record:
+            record[name] = json.loads(record[name])
+    return record
+
+
+def _cell_from_parts(root: Path, key: str, columns=None):
+    import pyarrow as pa
+
+    table = _latest(root, filters=[("cell", "=", key)])
+    if not table.num_rows:
+        raise InvalidValueError(f"no file of {str(root)!r} holds cell {key!r}")
+    history = {n[len(HISTORY_PREFIX):]: table.column(n)[0].values for n in table.column_names
+               if n.startswith(HISTORY_PREFIX) and table.column(n)[0].is_valid}
+    if columns is not None:
+        history = {n: v for n, v in history.items() if n in columns}
+    return _record_of(table, 0), pa.table(history)
+
+
+# -- the tables --------------------------------------------------------------------------------
+def _lengths(table) -> np.ndarray:
+    import pyarrow.compute as pc
+
+    return pc.list_value_length(table.column(HISTORY_PREFIX + "iteration")).fill_null(0) \
+        .to_numpy().astype(np.int64)
+
+
+def _flatten(table, name: str, lengths: np.ndarray) -> np.ndarray:
+    """The values of history column ``name`` of every cell, one after the other (NaN for
+    a cell that does not have that column)."""
+    import pyarrow.compute as pc
+
+    column = HISTORY_PREFIX + name
+    if column not in table.column_names:
+        return np.full(int(lengths.sum()), np.nan)
+    lists = table.column(column)
+    values = pc.list_flatten(lists).to_numpy()
+    if lists.null_count == 0:
+        return values
+    out = np.full(int(lengths.sum()), np.nan)
+    out[np.repeat(lists.is_valid().to_numpy(zero_copy_only=False), lengths)] = values
     return out
 
 
-def _identity_columns(record: dict[str, Any]) -> dict[str, Any]:
-    out = {k: record[k] for k in ("cell", "problem", "solver", "dim", "seed", "instance",
-                                  "setting")}
-    out.update({f"problem_{k}": v for k, v in record["problem_params"].items() if k != "dim"})
-    out.update({f"p_{k}": v for k, v in record["solver_values"].items()})
+def _identity(table, order: np.ndarray):
+    """The identity columns of each cell: cell, problem, solver, dim, seed, instance,
+    setting, then ``problem_<name>`` and ``p_<name>`` from the JSON columns (each distinct
+    JSON text parsed once; the names in the order the cells first give them when listed
+    by ``order``, whatever order they were stored in)."""
+    import pandas as pd
+
+    rank = np.empty(len(order), np.int64)
+    rank[order] = np.arange(len(order))
+
+    frame = table.select(["cell", "problem", "solver", "dim", "seed", "instance", "setting"]) \
+        .to_pandas()
+    for column, prefix in (("problem_params", "problem_"), ("solver_values", "p_")):
+        codes, texts = pd.factorize(table.column(column).to_numpy(zero_copy_only=False))
+        parsed = [json.loads(t) for t in texts]
+        first = np.full(len(texts), len(order))
+        np.minimum.at(first, codes, rank)
+        names = dict.fromkeys(k for i in np.argsort(first, kind="stable") for k in parsed[i]
+                              if not (prefix == "problem_" and k == "dim"))
+        for name in names:
+            per = np.empty(len(parsed), object)
+            per[:] = [d.get(name) for d in parsed]
+            frame[prefix + name] = pd.Series(per[codes].tolist(), index=frame.index)
+    return frame
+
+
+_RUN_VALUES = ("status", "message", "iterations", "f", "f_star", "f_star_tol", "gap",
+               "grad_norm", "nfev", "ngev", "nhev", "solve_seconds", "seeded")
+_IDENTITY = ("problem", "solver", "dim", "seed", "instance", "setting", "problem_params",
+             "solver_values", "index")
+
+
+_PRECOMPUTED = ("f0", "f_min", "f_target", *_COSTS_TO_TOL)  # by the worker (cell_summary)
+_RUNS_READ = ["cell", *_IDENTITY, *_RUN_VALUES, *_PRECOMPUTED]
+_TRACES = ("f", *_COSTS_TO_TOL.values())
+
+
+def _f_range(f: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """f(x0) and the lowest finite f of each cell (NaN without one), from the values ``f``
+    of every cell one after the other (``lengths`` rows each)."""
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+    some = lengths > 0
+    f0 = np.full(len(lengths), np.nan)
+    f0[some] = f[starts[some]]
+    fmin = np.full(len(lengths), np.inf)
+    if some.any():
+        fmin[some] = np.minimum.reduceat(np.where(np.isfinite(f), f, np.inf), starts[some])
+    fmin[~np.isfinite(fmin)] = np.nan
+    return f0, fmin
+
+
+def _targets(f_star, f_star_tol, f0, best, tau: float) -> np.ndarray:
+    """More & Wild's target f_L + tau (f0 - f_L), f_L the lowest f* can be (f* minus its
+    accuracy f_star_tol, so that "solved" never claims more), or without f* the best f any
+    run of the same instance and seed reached."""
+    f_star, f0, best = (np.asarray(v, float) for v in (f_star, f0, best))
+    f_low = np.where(np.isnan(f_star), best, f_star - np.nan_to_num(np.asarray(f_star_tol,
+                                                                               float)))
+    return f_low + tau * np.clip(f0 - f_low, 0, None)
+
+
+def _costs_to_tol(flat: dict[str, np.ndarray], lengths: np.ndarray,
+                  target: np.ndarray) -> dict[str, np.ndarray]:
+    """Per cell, the costs (``_COSTS_TO_TOL``) at the first recorded row with f <= target;
+    NaN when there is none or the target is not finite."""
+    target = np.where(np.isfinite(target), target, -np.inf)
+    with np.errstate(invalid="ignore"):
+        hits = np.flatnonzero(flat["f"] <= np.repeat(target, lengths))
+    owner = np.repeat(np.arange(len(lengths)), lengths)[hits]
+    cells, first = np.unique(owner, return_index=True)
+    out = {}
+    for column, source in _COSTS_TO_TOL.items():
+        values = np.full(len(lengths), np.nan)
+        values[cells] = np.asarray(flat[source], float)[hits[first]]
+        out[column] = values
     return out
+
+
+def cell_summary(columns: dict[str, np.ndarray], f_star, f_star_tol, tau: float) -> dict:
+    """What :func:`load_runs` derives from one cell's history, computed where it ran so that
+    loading reads no history: f0, the lowest f, and with a known f* the target and the
+    costs to reach it (without f*, the target depends on the other cells: NaN here, and
+    load_runs reads the history)."""
+    lengths = np.array([len(columns["f"])])
+    f = np.asarray(columns["f"], float)
+    f0, fmin = _f_range(f, lengths)
+    out = {"f0": float(f0[0]), "f_min": float(fmin[0])}
+    if f_star is None or math.isnan(f_star):
+        return out
+    target = _targets([f_star], [f_star_tol or 0.0], f0, fmin, tau)
+    costs = _costs_to_tol({"f": f, **{k: columns[k] for k in _COSTS_TO_TOL.values()}},
+                          lengths, target)
+    return {**out, "f_target": float(target[0]), **{k: float(v[0]) for k, v in costs.items()}}
+
+
+def _history_of(root, table, rows: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """(lengths, flattened trace columns) of the cells at ``rows`` of ``table``, read."""
+    import pandas as pd
+
+    keys = table.column("cell").take(rows).to_pylist()
+    filters = None if len(rows) == table.num_rows else [("cell", "in", keys)]
+    history = _latest(root, ["cell", *(HISTORY_PREFIX + n for n in _TRACES)], filters)
+    at = pd.Index(history.column("cell").to_numpy(zero_copy_only=False)).get_indexer(keys)
+    history = history.take(at)
+    lengths = _lengths(history)
+    return lengths, {n: _flatten(history, n, lengths) for n in _TRACES}
 
 
 def load_runs(root):
     """One row per finished cell (columns ``RUN_COLUMNS``, then ``problem_<name>`` and
-    ``p_<name>``), with the More-Wild solved test applied (see :mod:`optbench.grid`)."""
+    ``p_<name>``), with the More-Wild solved test applied (see :mod:`optbench.grid`).
+
+    Reads the cells' outcome columns only; the history of a cell is read when the worker
+    could not derive the costs to tolerance (no known f*, or a legacy cell file)."""
     import pandas as pd
 
     tau = float(load_manifest(root)["config"].get("solved", 1e-6))
-    rows, traces = [], []
-    for record, table in _read_valid(root):
-        rows.append({"index": record.get("index", 0), **_identity_columns(record),
-                     **{k: record.get(k) for k in (
-            "status", "message", "iterations", "f", "f_star", "f_star_tol", "gap",
-            "grad_norm", "nfev", "ngev", "nhev", "solve_seconds", "seeded")}})
-        traces.append({k: table.column(k).to_numpy() if k in table.column_names
-                       else np.full(table.num_rows, np.nan)
-                       for k in {"f", *_COSTS_TO_TOL.values()}})
-    if not rows:
+    table = _latest(root, _RUNS_READ)
+    if not table.num_rows:
         return pd.DataFrame(columns=list(RUN_COLUMNS))
-    order = np.argsort([r.pop("index") or 0 for r in rows], kind="stable")
-    rows, traces = [rows[i] for i in order], [traces[i] for i in order]
-    runs = pd.DataFrame(rows)
-    f0 = [tr["f"][0] if len(tr["f"]) else math.nan for tr in traces]
-    fmin = [np.nanmin(np.where(np.isfinite(tr["f"]), tr["f"], np.nan))
-            if np.isfinite(tr["f"]).any() else math.nan for tr in traces]
-    runs["f0"] = f0
+    order = _sweep_order(table)
+    runs = _identity(table, order)  # in stored order until the end
+    for name in _RUN_VALUES:
+        runs[name] = table.column(name).to_pandas()
     runs["f_star"] = runs["f_star"].astype(float)  # NaN where the problem does not know it
-    f_star = runs["f_star"]
-    best = pd.Series(fmin, index=runs.index).groupby([runs["instance"], runs["seed"]]) \
-        .transform("min")
-    # the lowest f* can be (f_star_tol: its accuracy), so that "solved" never claims more
-    tol = runs["f_star_tol"].astype(float).fillna(0.0)
-    f_low = (f_star - tol).where(f_star.notna(), best)
-    runs["f_target"] = f_low + tau * (runs["f0"] - f_low).clip(lower=0)
-    first_hit = []
-    for tr, target in zip(traces, runs["f_target"], strict=True):
-        with np.errstate(invalid="ignore"):
-            hits = np.flatnonzero(tr["f"] <= target) if math.isfinite(target) else []
-        first_hit.append(hits[0] if len(hits) else None)
-    for column, source in _COSTS_TO_TOL.items():
-        runs[column] = [math.nan if i is None else float(tr[source][i])
-                        for tr, i in zip(traces, first_hit, strict=True)]
+    stored = {n: table.column(n).to_numpy(zero_copy_only=False).astype(float)
+              for n in _PRECOMPUTED}
+    legacy = table.column("f0").is_null().to_numpy(zero_copy_only=False)
+    derived = ~table.column("f_target").is_null().to_numpy(zero_copy_only=False)
+    read = np.flatnonzero(legacy | ~derived)
+    if len(read):
+        lengths, flat = _history_of(root, table, read)
+        stored["f0"][read], stored["f_min"][read] = _f_range(flat["f"], lengths)
+    runs["f0"] = stored["f0"]
+    best = pd.Series(stored["f_min"], index=runs.index) \
+        .groupby([runs["instance"], runs["seed"]]).transform("min")
+    target = _targets(runs["f_star"], runs["f_star_tol"].astype(float), stored["f0"],
+                      best, tau)
+    runs["f_target"] = np.where(derived, stored["f_target"], target)
+    costs = {n: stored[n] for n in _COSTS_TO_TOL}
+    if len(read):
+        for name, values in _costs_to_tol(flat, lengths, target[read]).items():
+            costs[name][read] = values
+    for name, values in costs.items():
+        runs[name] = values
     runs["solved"] = runs["iterations_to_tol"].notna()
-    runs["diverged"] = [diverged(s, f, f0) for s, f, f0 in
-                        zip(runs["status"], runs["f"], runs["f0"], strict=True)]
+    runs["diverged"] = diverged_many(runs["status"].to_numpy(), runs["f"].to_numpy(float),
+                                     stored["f0"])
     extra = [c for c in runs.columns if c not in RUN_COLUMNS]
-    return runs[list(RUN_COLUMNS) + extra]
+    return runs[list(RUN_COLUMNS) + extra].iloc[order].reset_index(drop=True)
 
 
-def load_history(root):
-    """Every recorded iteration of every finished cell, with the cell's identity columns."""
+def _filters(**given) -> list | None:
+    out = []
+    for name, value in given.items():
+        if value is None:
+            continue
+        values = [value] if isinstance(value, str) else \
+            list(value) if isinstance(value, list | tuple | set) else None
+        if not values or not all(isinstance(v, str) for v in values):
+            raise InvalidValueError(f"{name} must be a name or a list of names; got "
+                                    f"{value!r:.80} (option {name})")
+        out.append((name, "in", values))
+    return out or None
+
+
+def load_history(root, *, problem=None, solver=None, setting=None):
+    """Every recorded iteration of every finished cell, with the cell's identity columns.
+
+    ``problem``, ``solver``, ``setting`` (a name or a list of names; ``setting`` as in the
+    runs table, ``"gd(step=0.1)"``) keep only those cells, read from Parquet with the
+    filter pushed down (files and row groups that cannot match are not read)."""
     import pandas as pd
 
-    cells = sorted(_read_valid(root), key=lambda cell: cell[0].get("index") or 0)
-    frames = []
-    for record, table in cells:
-        frame = table.to_pandas()
-        for name, value in {**_identity_columns(record), "status": record["status"]}.items():
-            frame[name] = value
-        frames.append(frame)
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    table = _latest(root, filters=_filters(problem=problem, solver=solver, setting=setting))
+    table = table.take(_sweep_order(table))
+    lengths = _lengths(table)
+    if not lengths.sum():
+        return pd.DataFrame()
+    table, lengths = table.filter(lengths > 0), lengths[lengths > 0]
+    names = [n[len(HISTORY_PREFIX):] for n in table.column_names
+             if n.startswith(HISTORY_PREFIX)]
+    frame = pd.DataFrame({n: _flatten(table, n, lengths) for n in names})
+    identity = _identity(table, np.arange(table.num_rows))
+    identity["status"] = table.column("status").to_pandas()
+    owner = np.repeat(np.arange(len(lengths)), lengths)
+    return pd.concat([frame, identity.iloc[owner].reset_index(drop=True)], axis=1)
 
 
 def _quartiles(series, name: str) -> dict[str, float]:

@@ -10,25 +10,32 @@ those whose run raised), and runs the others on
 - any ``concurrent.futures.Executor`` you pass (``executor=``), or in this process
   (``workers=1``).
 
-The parent process writes each finished cell as it arrives, so nothing that finished is lost
-when the sweep is interrupted; a cell that raises is recorded with its error (status
-``error``) and the sweep goes on, and ``retry_errors=True`` runs such cells again once their
-cause is fixed. Cells are independent and seeded, so the values (all but the timings) do not
-depend on where or in which order they ran.
+Cells run in *batches*: a worker runs the cells of one task one after the other and sends
+back one Parquet part file's bytes (:func:`run_batch`). The first task of each compilation
+group is one *pilot* cell (it compiles, or loads the compiled code); then batches are sized
+from the cell times measured so far to take about ``_BATCH_SECONDS`` each, and made smaller
+near the end so that every worker stays busy. The parent process (for dask: the client)
+writes each batch's part file as it arrives, so nothing that finished is lost when the
+sweep is interrupted but the batches still running; a cell that raises is recorded with
+its error (status ``error``) and the sweep goes on, and ``retry_errors=True`` runs such
+cells again once their cause is fixed. Cells are independent and seeded, so the values (all
+but the timings) do not depend on where, in which batch or in which order they ran.
 
 Faults:
 
 - **Ctrl-C / SIGTERM** stop the sweep at once: a cell running in this process stops at its
-  next checkpoint, worker processes are killed; the running cells are not stored (they run
-  again on resume), the finished ones are kept, and a line says how to resume.
+  next checkpoint (the cells its batch finished before are kept), worker processes are
+  killed; the running batches are not stored (they run again on resume), the finished ones
+  are kept, and a line says how to resume.
 - **Worker processes die with their parent**, however it died (Linux ``PR_SET_PDEATHSIG``).
 - **A cell that kills its worker** (a segmentation fault in a problem's code): each worker
-  tells the parent which cell it starts, so the right cell is known; it runs once more in a
-  fresh pool, and if it kills that worker too it is recorded as ``crashed`` with the signal.
-  The other cells in flight run again, unblamed.
+  tells the parent which cell of its batch it starts, so the right cell is known; it runs
+  once more, alone in its batch, in a fresh pool, and if it kills that worker too it is
+  recorded as ``crashed`` with the signal. The other cells of the lost batches run again,
+  unblamed.
 - **Faults of the environment** (disk full, memory, the cache or results directory unusable;
   :mod:`optbench.faults`) stop the sweep with one line naming the cause; nothing is recorded
-  for the cell.
+  for the cell (the cells its batch finished before are kept).
 - **dask**: a cluster without workers, or whose last worker went away, stops the sweep after
   ``worker_timeout`` seconds (``--worker-timeout``), finished cells kept.
 """
@@ -45,6 +52,7 @@ import sys
 import threading
 import time
 from collections import Counter, deque
+from collections.abc import Iterator
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
@@ -53,16 +61,19 @@ import numpy as np
 from .board import signal_name
 from .errors import InvalidTypeError, InvalidValueError, MissingDependencyError, OptbenchError
 from .faults import EnvironmentFault, SweepError, environment_cause
-from .grid import Cell, SweepPlan, plan_sweep
+from .grid import DEFAULT_SOLVED, Cell, SweepPlan, plan_sweep
 from .params import shown
 from .paths import output_dir
 from .results import MEASURE_COLUMNS
 from .status import FAILED_STATUSES
-from .store import ResultsStore, encode_cell, load_runs
+from .store import ResultsStore, cell_summary, encode_part, load_runs
 
-__all__ = ["sweep", "run_cell", "SweepError", "EnvironmentFault", "WORKER_TIMEOUT"]
+__all__ = ["sweep", "run_batch", "SweepError", "EnvironmentFault", "WORKER_TIMEOUT"]
 
-_IN_FLIGHT_PER_WORKER = 2   # cells queued per worker: keeps workers busy, memory bounded
+_IN_FLIGHT_PER_WORKER = 2   # batches queued per worker: keeps workers busy, memory bounded
+_BATCH_SECONDS = 0.1        # aimed duration of one batch, from the measured cell times
+_MAX_BATCH = 2_000          # cells per batch at most
+_READ_AHEAD = 20_000        # cells of the plan made ahead of the workers at most
 _WAIT_STEP = 0.5            # seconds between looks at the workers (crashes, lost dask workers)
 WORKER_TIMEOUT = 60.0       # seconds a dask sweep waits for a worker (--worker-timeout)
 _CRASHES_ALLOWED = 1        # a cell that kills its worker runs once more, then is "crashed"
@@ -92,7 +103,8 @@ def _signals_deferred():
 
 # -- the worker side ---------------------------------------------------------------------------
 _prepared: set = set()
-_started = None  # in a pool worker: a queue to the parent, (pid, key) / (pid, "") per cell
+_started = None  # in a pool worker: a queue to the parent, (pid, key) per cell started,
+                 # (pid, "") when its batch ends
 
 
 def _prepare_worker(code_dirs: tuple, single_thread: bool) -> None:
@@ -140,33 +152,60 @@ def _cell_record(cell: Cell) -> dict[str, Any]:
             "worker": f"{os.uname().nodename}:{os.getpid()}"}
 
 
-def _no_run(record: dict[str, Any], status: str, message: str) -> dict[str, Any]:
+def _no_run(record: dict[str, Any], status: str, message: str):
     """The outcome of a cell that has no history: it raised, or crashed its worker."""
     record.update(status=status, message=message, iterations=0, f=None, f_star=None,
                   gap=None, grad_norm=None, nfev=None, ngev=None, nhev=None,
                   solve_seconds=None)
     empty = {name: np.empty(0, np.int64 if name == "iteration" else np.float64)
              for name in MEASURE_COLUMNS}
-    return {"record": record, "parquet": encode_cell(empty, record)}
+    return record, empty
 
 
-def run_cell(cell: Cell, code_dirs: tuple = (), single_thread: bool = False,
-             environment: tuple[str, ...] = ()) -> dict[str, Any]:
-    """Run one cell; return its record (identity, outcome) and its cell file's bytes.
-    ``code_dirs`` are the user's directories to load first, ``(kind, path)`` pairs. An
-    exception of the cell's problem or solver becomes status ``error``; a fault of the
-    environment (an OS error on a file under ``environment`` or the compiled-code cache,
-    memory, a full disk) is raised as :class:`EnvironmentFault` and nothing is recorded."""
-    if _started is not None:
-        _started.put((os.getpid(), cell.key))
+def run_batch(cells: list[Cell], code_dirs: tuple = (), single_thread: bool = False,
+              environment: tuple[str, ...] = (), solved: float = DEFAULT_SOLVED
+              ) -> dict[str, Any]:
+    """Run ``cells`` one after the other; return the bytes of their part file (``"part"``,
+    see :func:`optbench.store.encode_part`), their ``"keys"`` and ``"statuses"``, and the
+    ``"seconds"`` each took without compilation. ``code_dirs`` are the user's directories to
+    load first, ``(kind, path)`` pairs; ``solved`` is the sweep's tolerance tau (the costs
+    to reach it are derived here, :func:`optbench.store.cell_summary`). An exception of a
+    cell's problem or solver becomes status ``error``; a fault of the environment (an OS
+    error on a file under ``environment`` or the compiled-code cache, memory, a full disk)
+    ends the batch: ``"fault"`` says what it
+    was, and the cells finished before it are returned as usual. A Ctrl-C in this process
+    (``KeyboardInterrupt``) carries the cells finished before it as ``exc.finished``."""
+    rows, seconds, fault = [], [], None
     try:
-        return _run_cell(cell, code_dirs, single_thread, environment)
+        for cell in cells:
+            if _started is not None:
+                _started.put((os.getpid(), cell.key))
+            t = time.perf_counter()
+            try:
+                record, columns = _run_cell(cell, code_dirs, single_thread, environment)
+                record.update(cell_summary(columns, record["f_star"],
+                                           record.get("f_star_tol"), solved))
+            except EnvironmentFault as exc:
+                fault = str(exc)
+                break
+            seconds.append(time.perf_counter() - t - (record.get("compile_seconds") or 0.0))
+            rows.append((record, columns))
+    except KeyboardInterrupt as exc:
+        exc.finished = _batch_outcome(rows, seconds, None) if rows else None
+        raise
     finally:
         if _started is not None:
             _started.put((os.getpid(), ""))
+    return _batch_outcome(rows, seconds, fault)
 
 
-def _run_cell(cell, code_dirs, single_thread, environment) -> dict[str, Any]:
+def _batch_outcome(rows: list, seconds: list[float], fault: str | None) -> dict[str, Any]:
+    return {"part": encode_part(rows) if rows else None, "keys": [r["cell"] for r, _ in rows],
+            "statuses": [r["status"] for r, _ in rows], "seconds": seconds, "fault": fault}
+
+
+def _run_cell(cell, code_dirs, single_thread, environment):
+    """(record, history columns) of one cell; raises EnvironmentFault (see run_batch)."""
     from numba.core import config
 
     from .harness import run
@@ -192,7 +231,7 @@ def _run_cell(cell, code_dirs, single_thread, environment) -> dict[str, Any]:
                   **{k: s[k] for k in ("iterations", "f", "gap", "grad_norm", "nfev", "ngev",
                                        "nhev", "solve_seconds", "call_seconds",
                                        "compile_seconds", "cache_hit")})
-    return {"record": record, "parquet": encode_cell(result.columns, record)}
+    return record, result.columns
 
 
 # -- where cells run -----------------------------------------------------------------------------
@@ -429,7 +468,7 @@ def sweep(config, out, *, workers: int | None = None, scheduler: str | None = No
     ------
     KeyboardInterrupt
         Ctrl-C (or SIGTERM, as ``optbench.Interrupted`` from a cell run in this process):
-        the finished cells are kept, the running ones stopped and not stored.
+        the finished cells are kept, the running batches stopped and not stored.
     EnvironmentFault
         The machine failed (disk, memory, the cache or results directory): the finished
         cells are kept, nothing is recorded for the cell; fix the cause and run again.
@@ -456,16 +495,15 @@ def sweep(config, out, *, workers: int | None = None, scheduler: str | None = No
     where = _where(_check_workers(workers), scheduler, executor, timeout)
     finished = False
     try:
-        with ResultsStore(out, plan.config, plan.hash, len(plan.cells), plan.skipped) as store:
-            done = store.done(retry_errors=retry_errors)
-            todo = [c for c in plan.cells if c.key not in done]
-            retried = [c.key for c in todo if store.has(c.key)]  # in error: run again
+        with ResultsStore(out, plan.config, plan.hash, plan.count, plan.skipped) as store:
+            todo, count, retried = _missing(plan, *store.finished(retry_errors=retry_errors))
             if retried and progress:
-                print(f"optbench: retrying {len(retried)} of {len(plan.cells)} cells, those "
+                print(f"optbench: retrying {len(retried)} of {plan.count} cells, those "
                       "that ended in an error or whose file was not valid", file=sys.stderr)
-            if todo:
-                _run_cells(plan, todo, store, where, progress,
-                           already=len(plan.cells) - len(todo), retrying=bool(retried))
+            if count:
+                _run_cells(plan, todo, count, store, where, progress,
+                           already=plan.count - count, retrying=bool(retried))
+            store.merge_parts()
         finished = True
     finally:
         (where.close if finished else where.kill)()
@@ -473,6 +511,28 @@ def sweep(config, out, *, workers: int | None = None, scheduler: str | None = No
     runs.attrs["skipped"] = plan.skipped
     runs.attrs["retried"] = retried
     return runs
+
+
+def _missing(plan: SweepPlan, done: np.ndarray, held: np.ndarray):
+    """(the cells to run, as a stream; how many; the keys of those run again): the plan's
+    keys are compared, a chunk at a time, with the sorted arrays of finished and held keys
+    (no finished cell becomes a Python object)."""
+    if not len(held):
+        return plan.iter_cells(), plan.count, []
+    missing, retried, start = [], [], 0
+    for keys in plan.keys():
+        gone = ~_among(keys, done)
+        missing.append(start + np.flatnonzero(gone))
+        retried.extend(k.decode() for k in keys[gone & _among(keys, held)])
+        start += len(keys)
+    indices = np.concatenate(missing)
+    return plan.iter_cells(indices), len(indices), retried
+
+
+def _among(keys: np.ndarray, sorted_keys: np.ndarray) -> np.ndarray:
+    """Which of ``keys`` are in the sorted array ``sorted_keys`` (binary search)."""
+    at = np.searchsorted(sorted_keys, keys).clip(max=max(len(sorted_keys) - 1, 0))
+    return (sorted_keys[at] == keys) if len(sorted_keys) else np.zeros(len(keys), bool)
 
 
 class _Progress:
@@ -488,10 +548,10 @@ class _Progress:
                          disable=not enabled or self._plain, file=sys.stderr,
                          dynamic_ncols=True, smoothing=0.1)
 
-    def update(self, counts: dict) -> None:
-        self._done += 1
+    def update(self, counts: dict, cells: int = 1) -> None:
+        self._done += cells
         self._bar.set_postfix(counts, refresh=False)
-        self._bar.update()
+        self._bar.update(cells)
         if self._plain and self._done * 10 >= self._next * self._total:
             print(f"optbench: sweep {self._done}/{self._total} cells, "
                   + ", ".join(f"{k} {v}" for k, v in counts.items()), file=sys.stderr,
@@ -509,50 +569,62 @@ def _is_terminal() -> bool:
         return False
 
 
-def _run_cells(plan: SweepPlan, todo: list[Cell], store: ResultsStore, where: _Where,
-               progress: bool, already: int, retrying: bool = False) -> None:
-    queue = _PilotQueue(todo)
-    inflight: dict[cf.Future, Cell] = {}
-    crashes: Counter = Counter()
-    counts = {"failed": 0, "diverged": 0}
-    bar = _Progress(len(plan.cells), already, progress)
-    environment = (str(store.root.resolve()),)
+def _run_cells(plan: SweepPlan, todo: Iterator[Cell], count: int, store: ResultsStore,
+               where: _Where, progress: bool, already: int, retrying: bool = False) -> None:
     window = 1 if isinstance(where.executor, _InProcess) else \
         where.slots * _IN_FLIGHT_PER_WORKER
+    queue = _BatchQueue(todo, count, window)
+    inflight: dict[cf.Future, list[Cell]] = {}
+    crashes: Counter = Counter()
+    counts = {"failed": 0, "diverged": 0}
+    bar = _Progress(plan.count, already, progress)
+    environment = (str(store.root.resolve()),)
 
     def submit_next() -> None:
-        while len(inflight) < window and (cell := queue.pop()) is not None:
-            future = where.submit(run_cell, cell, plan.code_dirs, where.single,
-                                  environment)
-            inflight[future] = cell
+        while len(inflight) < window and (batch := queue.pop()) is not None:
+            future = where.submit(run_batch, batch, plan.code_dirs, where.single,
+                                  environment, plan.solved)
+            inflight[future] = batch
 
-    def write(outcome: dict, cell: Cell) -> None:
-        try:
-            store.write_cell(cell.key, outcome["parquet"])
-        except OSError as exc:
-            raise EnvironmentFault(f"cannot write {exc.filename or store.cells_dir}: "
-                                   f"{exc.strerror or exc}") from exc
-        status = outcome["record"]["status"]
-        counts["failed"] += status in FAILED_STATUSES
-        counts["diverged"] += status == "diverged"
-        bar.update(counts)
-        queue.finished(cell)
+    def write(outcome: dict, batch: list[Cell]) -> None:
+        if outcome["part"] is not None:
+            try:
+                store.write_part(outcome["part"])
+            except OSError as exc:
+                raise EnvironmentFault(f"cannot write {exc.filename or store.parts_dir}: "
+                                       f"{exc.strerror or exc}") from exc
+            for status in outcome["statuses"]:
+                counts["failed"] += status in FAILED_STATUSES
+                counts["diverged"] += status == "diverged"
+            bar.update(counts, len(outcome["keys"]))
+            queue.finished(batch[:len(outcome["keys"])], outcome["seconds"])
+        if outcome["fault"] is not None:
+            raise EnvironmentFault(outcome["fault"])
 
-    def after_crash(lost: list[Cell]) -> None:
-        """The pool broke: blame the cell a dead worker was running, run it once more in a
-        fresh pool (crashed the second time), and the other lost cells again."""
+    def after_crash(lost: list[list[Cell]]) -> None:
+        """The pool broke: blame the cell a dead worker was running, run it once more alone
+        in a fresh pool (crashed the second time), and the other lost cells again."""
         blamed, sure = where.crashed()
         where.restart()
-        for cell in lost:
-            sig = blamed.get(cell.key)
-            if sig is not None and sure:
+        for batch in lost:
+            others = []
+            for cell in batch:
+                sig = blamed.get(cell.key)
+                if sig is None or not sure:
+                    others.append(cell)
+                    continue
                 crashes[cell.key] += 1
                 if crashes[cell.key] > _CRASHES_ALLOWED:
-                    write(_no_run(_cell_record(cell), "crashed",
-                                  f"the worker process died ({signal_name(sig)}) running "
-                                  f"this cell, {crashes[cell.key]} times"), cell)
-                    continue
-            queue.again(cell)
+                    record, columns = _no_run(
+                        _cell_record(cell), "crashed",
+                        f"the worker process died ({signal_name(sig)}) running this cell, "
+                        f"{crashes[cell.key]} times")
+                    record.update(cell_summary(columns, None, None, plan.solved))
+                    write(_batch_outcome([(record, columns)], [0.0], None), [cell])
+                else:
+                    queue.again([cell])
+            if others:
+                queue.again(others)
 
     try:
         submit_next()
@@ -561,27 +633,31 @@ def _run_cells(plan: SweepPlan, todo: list[Cell], store: ResultsStore, where: _W
             where.look()
             lost = []
             for future in ready:
-                cell = inflight.pop(future)
-                outcome = _outcome(future, cell)
-                if outcome is None:  # its worker process died (this cell or another)
-                    lost.append(cell)
+                batch = inflight.pop(future)
+                outcome = _outcome(future, batch)
+                if outcome is None:  # its worker process died (this batch or another)
+                    lost.append(batch)
                 else:
-                    write(outcome, cell)
+                    write(outcome, batch)
             if lost:
-                for future, cell in list(inflight.items()):  # fail with the broken pool
-                    if _outcome(future, cell, wait=True) is None:
-                        lost.append(cell)
+                for future, batch in list(inflight.items()):  # fail with the broken pool
+                    if _outcome(future, batch, wait=True) is None:
+                        lost.append(batch)
                         del inflight[future]
                 after_crash(lost)
             submit_next()
-    except BaseException:
-        for future, cell in inflight.items():  # finished as we stopped: keep it
+    except BaseException as exc:
+        partial = getattr(exc, "finished", None)  # a batch in this process, interrupted
+        if isinstance(partial, dict):
+            write(partial, [])
+        for future, batch in inflight.items():  # finished as we stopped: keep it
             if future.done() and not future.cancelled() and future.exception() is None:
-                write(future.result(), cell)
+                write(future.result(), batch)
             future.cancel()
         again = " with --retry-errors (retry_errors=True)" if retrying else ""
         try:
-            finished = f"{len(store.done(retry_errors=retrying))} of {len(plan.cells)} cells are"
+            done, _ = store.finished(retry_errors=retrying)
+            finished = f"{len(done)} of {plan.count} cells are"
         except (OptbenchError, OSError):  # the directory itself is what failed
             finished = "the cells written so far are"
         print(f"optbench: {finished} finished in {str(store.root)!r}; run the same sweep "
@@ -591,29 +667,74 @@ def _run_cells(plan: SweepPlan, todo: list[Cell], store: ResultsStore, where: _W
         bar.close()
 
 
-class _PilotQueue:
-    """Cells in sweep order, but only one *pilot* cell per compilation group until it has
+class _BatchQueue:
+    """Cells in sweep order, read from a stream up to ``_READ_AHEAD`` at a time, handed out
+    in batches of one compilation group. Only one *pilot* cell per group runs until it has
     finished: the pilot compiles the solver for that problem (and writes numba's disk cache)
     while other workers take other groups, instead of every worker compiling the same code
-    at once on a cold cache. Then the group's other cells follow, loading from the cache."""
+    at once on a cold cache. Then the group's other cells follow in batches of about
+    ``_BATCH_SECONDS`` by the group's measured cell times (at most ``_MAX_BATCH``, and no
+    more than an even share of what is left per slot of the ``window``, so that no worker
+    idles at the end)."""
 
-    def __init__(self, cells: list[Cell]):
-        self._waiting: dict[tuple, deque[Cell]] = {}
-        for cell in cells:
-            self._waiting.setdefault(_compile_group(cell), deque()).append(cell)
-        self._ready = deque(group.popleft() for group in self._waiting.values())
+    def __init__(self, cells: Iterator[Cell], count: int, window: int):
+        self._source = iter(cells)
+        self._waiting: dict[tuple, deque[Cell]] = {}  # read, by group
+        self._pilots: deque[Cell] = deque()
+        self._ready: list[tuple] = []  # groups whose pilot finished
+        self._again: deque[list[Cell]] = deque()
+        self._seconds: dict[tuple, float] = {}
+        self._left, self._read, self._window = count, 0, window
 
-    def pop(self) -> Cell | None:
-        return self._ready.popleft() if self._ready else None
+    def _fill(self) -> None:
+        while self._read < _READ_AHEAD:
+            cell = next(self._source, None)
+            if cell is None:
+                return
+            group = _compile_group(cell)
+            if group not in self._waiting:
+                self._waiting[group] = deque()
+                self._pilots.append(cell)
+            else:
+                self._waiting[group].append(cell)
+            self._read += 1
 
-    def again(self, cell: Cell) -> None:
-        """A cell that did not finish (its worker died): first in line again."""
-        self._ready.appendleft(cell)
+    def pop(self) -> list[Cell] | None:
+        if self._again:
+            return self._again.popleft()
+        self._fill()
+        if self._pilots:
+            return self._take([self._pilots.popleft()])
+        for group in self._ready:
+            cells = self._waiting[group]
+            if cells:
+                return self._take([cells.popleft()
+                                   for _ in range(min(self._size(group), len(cells)))])
+        return None
 
-    def finished(self, cell: Cell) -> None:
-        rest = self._waiting.pop(_compile_group(cell), None)
-        if rest:
-            self._ready.extend(rest)
+    def _take(self, batch: list[Cell]) -> list[Cell]:
+        self._left -= len(batch)
+        self._read -= len(batch)
+        return batch
+
+    def _size(self, group: tuple) -> int:
+        per_cell = max(self._seconds.get(group, _BATCH_SECONDS), 1e-6)
+        share = -(-self._left // (2 * self._window))
+        return int(max(1, min(_BATCH_SECONDS / per_cell, _MAX_BATCH, share)))
+
+    def again(self, cells: list[Cell]) -> None:
+        """Cells that did not finish (their worker died): first in line again."""
+        self._again.appendleft(cells)
+
+    def finished(self, cells: list[Cell], seconds: list[float]) -> None:
+        """The cells of a batch finished, each in ``seconds`` (compilation left out)."""
+        if not cells:
+            return
+        group = _compile_group(cells[0])
+        if seconds:
+            self._seconds[group] = float(np.median(seconds))
+        if group not in self._ready:
+            self._ready.append(group)
 
 
 def _compile_group(cell: Cell) -> tuple:
@@ -626,8 +747,8 @@ def _compile_group(cell: Cell) -> tuple:
     return cell.problem, kinds(cell.problem_params), cell.solver, kinds(cell.solver_params)
 
 
-def _outcome(future: cf.Future, cell: Cell, wait: bool = False) -> dict[str, Any] | None:
-    """The cell's outcome; None when its worker process died (the pool is broken)."""
+def _outcome(future: cf.Future, batch: list[Cell], wait: bool = False) -> dict[str, Any] | None:
+    """The batch's outcome; None when its worker process died (the pool is broken)."""
     try:
         return future.result(timeout=None if wait else 0)
     except BrokenProcessPool:
@@ -637,5 +758,7 @@ def _outcome(future: cf.Future, cell: Cell, wait: bool = False) -> dict[str, Any
     except KeyboardInterrupt:
         raise
     except Exception as exc:  # a cluster-side failure: the cell itself never raises
-        raise SweepError(f"running {cell.setting} on {cell.instance} failed outside the "
-                         f"cell: {type(exc).__name__}: {exc}") from exc
+        cell = batch[0]
+        raise SweepError(f"running {cell.setting} on {cell.instance} (and {len(batch) - 1} more "
+                         f"cells of its batch) failed outside the cells: "
+                         f"{type(exc).__name__}: {exc}") from exc

@@ -222,7 +222,11 @@ def _sweep_cmd(config, out):
 
 
 def _cells_written(out: Path) -> int:
-    return len(list((out / "cells").glob("*.parquet"))) if (out / "cells").is_dir() else 0
+    """Cells in the part files written so far (each part is renamed into place whole)."""
+    import pyarrow.parquet as pq
+
+    parts = sorted((out / "parts").glob("part-*.parquet")) if (out / "parts").is_dir() else []
+    return sum(pq.read_metadata(p).num_rows for p in parts)
 
 
 def _kill_when_cells_reach(proc, out: Path, target: int, timeout: float = 600.0) -> int:
@@ -263,9 +267,13 @@ def test_sigkill_at_random_moments_always_resumes_to_the_complete_set(tmp_path):
         assert proc.returncode == -signal.SIGKILL
     assert seen < len(reference)
     resumed = optbench.sweep(config, out, workers=1, progress=False)
-    assert sorted(p.name for p in out.iterdir()) == [".lock", "cells", "manifest.json"]
-    assert {p.name for p in (out / "cells").iterdir()} == \
-        {p.name for p in (tmp_path / "reference" / "cells").iterdir()}
+    import pyarrow.parquet as pq
+
+    assert sorted(p.name for p in out.iterdir()) == [".lock", "manifest.json", "parts"]
+    parts = list((out / "parts").iterdir())
+    assert all(p.name.startswith("part-") for p in parts)  # no stray temporary file
+    keys = [k for p in parts for k in pq.read_table(p, columns=["cell"])["cell"].to_pylist()]
+    assert sorted(keys) == sorted(reference["cell"])  # each cell once
     pd.testing.assert_frame_equal(comparable(resumed), comparable(reference))
     pd.testing.assert_frame_equal(comparable_history(out),
                                   comparable_history(tmp_path / "reference"))
@@ -566,18 +574,17 @@ def test_a_report_never_runs_code_a_manifest_names(tmp_path):
 
 
 def test_a_cell_naming_a_path_outside_is_refused_by_name(tmp_path, caplog):
-    import json
-
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     out = tmp_path / "r"
     optbench.sweep({"problems": ["parabola"], "solvers": ["gd"]}, out, workers=1,
                    progress=False)
-    path = next((out / "cells").glob("*.parquet"))
+    path = next((out / "parts").glob("*.parquet"))
     table = pq.read_table(path)
-    record = json.loads(table.schema.metadata[b"optbench.cell"])
-    record["cell"] = "../../outside"
-    pq.write_table(table.replace_schema_metadata({b"optbench.cell": json.dumps(record)}), path)
+    table = table.set_column(table.schema.get_field_index("cell"), "cell",
+                             pa.array(["../../outside"] * table.num_rows))
+    pq.write_table(table, path)  # the schema's metadata kept: only the key is wrong
     with caplog.at_level("WARNING", logger="optbench"):
         assert optbench.load_runs(out).empty
     assert "../../outside" in caplog.text and path.name in caplog.text

@@ -98,6 +98,22 @@ def comparable(runs):
     return runs.drop(columns=TIMING).set_index("cell").sort_index()
 
 
+def part_files(out):
+    """{name: (mtime, bytes)} of the part files of a results directory."""
+    return {p.name: (p.stat().st_mtime_ns, p.read_bytes()) for p in (out / "parts").iterdir()}
+
+
+def part_keys(path):
+    """The cell keys a part file holds, read with pyarrow directly."""
+    import pyarrow.parquet as pq
+
+    return pq.read_table(path, columns=["cell"]).column("cell").to_pylist()
+
+
+def stored_keys(out):
+    return sorted(k for p in (out / "parts").glob("part-*.parquet") for k in part_keys(p))
+
+
 def comparable_history(out):
     return optbench.load_history(out).drop(columns=["time"]) \
         .sort_values(["cell", "iteration"]).reset_index(drop=True)
@@ -171,8 +187,11 @@ def test_seeds_and_shorthand():
 # -- the store ---------------------------------------------------------------------------------
 def test_store_layout_manifest_and_outcomes(serial):
     out, runs = serial
-    assert sorted(p.name for p in out.iterdir()) == [".lock", "cells", "manifest.json"]
-    assert len(runs) == len(list((out / "cells").glob("*.parquet"))) == (4 * 3 - 1) * 2
+    assert sorted(p.name for p in out.iterdir()) == [".lock", "manifest.json", "parts"]
+    # pandas reads the part files directly: one row per cell
+    direct = pd.read_parquet(out / "parts")
+    assert len(runs) == len(direct) == len(stored_keys(out)) == (4 * 3 - 1) * 2
+    assert sorted(direct["cell"]) == sorted(runs["cell"])
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["config_hash"] == plan_sweep(manifest["config"]).hash
     assert {"numba", "numpy", "optbench", "python"} <= set(manifest["versions"])
@@ -211,19 +230,26 @@ def test_solved_and_iterations_to_tol_against_a_separate_run(serial):
 
 
 def test_resume_runs_only_the_missing_cells(serial, tmp_path):
+    import pyarrow.parquet as pq
+
     out, runs = serial
     copy = tmp_path / "results"
     shutil.copytree(out, copy)
-    cells = sorted((copy / "cells").glob("*.parquet"))
-    removed = {p.name for p in cells[:3]}
-    for p in cells[:3]:
-        p.unlink()
-    before = {p.name: p.stat().st_mtime_ns for p in (copy / "cells").iterdir()}
+    # three cells lost (their batch was running when the sweep was killed): every part
+    # rewritten without them
+    removed = set(stored_keys(copy)[:3])
+    for path in (copy / "parts").glob("part-*.parquet"):
+        table = pq.read_table(path)
+        keep = [i for i, k in enumerate(table.column("cell").to_pylist()) if k not in removed]
+        pq.write_table(table.take(np.array(keep, np.int64)), path)
+    before = part_files(copy)
     again = optbench.sweep(json.loads((copy / "manifest.json").read_text())["config"], copy,
                            workers=1, progress=False)
-    after = {p.name: p.stat().st_mtime_ns for p in (copy / "cells").iterdir()}
-    assert set(after) == set(before) | removed
-    assert all(after[name] == t for name, t in before.items())  # finished cells untouched
+    after = part_files(copy)
+    assert all(after[name] == v for name, v in before.items())  # finished cells untouched
+    new = set(after) - set(before)
+    assert sorted(k for name in new for k in part_keys(copy / "parts" / name)) == \
+        sorted(removed)
     pd.testing.assert_frame_equal(comparable(again), comparable(runs))
     assert len(json.loads((copy / "manifest.json").read_text())["sessions"]) == 2
 
@@ -248,10 +274,6 @@ def start_file_config(problems_dir, folder):
             "problems_dirs": [str(problems_dir)]}
 
 
-def cell_files(out):
-    return {p.name: (p.stat().st_mtime_ns, p.read_bytes()) for p in (out / "cells").iterdir()}
-
-
 def test_retry_errors_runs_again_exactly_the_cells_in_error(problems_dir, tmp_path):
     folder = tmp_path / "starts"
     folder.mkdir()
@@ -265,21 +287,24 @@ def test_retry_errors_runs_again_exactly_the_cells_in_error(problems_dir, tmp_pa
     assert errors["message"].str.contains("ValueError: could not convert string 'four'").sum() \
         == 2
     assert errors["message"].str.contains("x0-2.csv not found").sum() == 2
-    in_error = {f"{key}.parquet" for key in errors["cell"]}
+    in_error = set(errors["cell"])
 
     (folder / "x0-1.csv").write_text("3,4\n")   # the cause fixed
     (folder / "x0-2.csv").write_text("-1,2\n")
-    before = cell_files(out)
+    before = part_files(out)
     again = optbench.sweep(config, out, workers=1, progress=False)
-    assert cell_files(out) == before and again.attrs["retried"] == []  # without the flag
+    assert part_files(out) == before and again.attrs["retried"] == []  # without the flag
     pd.testing.assert_frame_equal(again, first)
 
     with pytest.raises(InvalidTypeError, match="retry_errors"):
         optbench.sweep(config, out, workers=1, progress=False, retry_errors="yes")
     retried = optbench.sweep(config, out, workers=1, progress=False, retry_errors=True)
-    after = cell_files(out)
-    assert set(after) == set(before)              # replaced in place, no temporary file left
-    assert {name for name in before if after[name] != before[name]} == in_error
+    after = part_files(out)
+    assert all(after[name] == v for name, v in before.items())  # old parts kept as they were
+    new = set(after) - set(before)                # newer parts supersede the cells in error
+    assert sorted(k for name in new for k in part_keys(out / "parts" / name)) == \
+        sorted(in_error)
+    assert all(name.startswith("part-") for name in after)  # no temporary file left
     assert sorted(retried.attrs["retried"]) == sorted(errors["cell"])
     assert set(retried.loc[retried["seed"] > 0, "status"]) == {"converged", "max_iter"}
     for _, row in retried[retried["cell"].isin(errors["cell"])].iterrows():
@@ -296,7 +321,7 @@ def test_retry_errors_runs_again_exactly_the_cells_in_error(problems_dir, tmp_pa
     # nothing left in error: the flag runs nothing
     assert optbench.sweep(config, out, workers=1, progress=False,
                           retry_errors=True).attrs["retried"] == []
-    assert cell_files(out) == after
+    assert part_files(out) == after
 
 
 # -- where the cells run: same values everywhere -------------------------------------------
@@ -349,19 +374,19 @@ def test_sigkill_then_resume_ends_with_exactly_the_uninterrupted_cells(tmp_path)
                             stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None:
-        if len(list((out / "cells").glob("*.parquet"))) >= 4:
+        if (out / "parts").is_dir() and len(list((out / "parts").glob("part-*"))) >= 3:
             break
         time.sleep(0.005)
     os.killpg(proc.pid, signal.SIGKILL)  # the sweep and its workers, mid-write or not
     proc.wait()
     assert proc.returncode == -signal.SIGKILL, proc.stderr.read().decode()
-    finished = len(list((out / "cells").glob("*.parquet")))
-    assert 4 <= finished < len(reference), "the kill did not land part-way"
+    finished = len(optbench.load_runs(out))
+    assert 3 <= finished < len(reference), "the kill did not land part-way"
 
     resumed = optbench.sweep(config, out, workers=1, progress=False)
-    names = {p.name for p in (out / "cells").iterdir()}
-    assert names == {p.name for p in (tmp_path / "reference" / "cells").iterdir()}
-    assert sorted(p.name for p in out.iterdir()) == [".lock", "cells", "manifest.json"]
+    assert stored_keys(out) == sorted(reference["cell"])  # each cell once, none lost
+    assert all(p.name.startswith("part-") for p in (out / "parts").iterdir())  # no stray file
+    assert sorted(p.name for p in out.iterdir()) == [".lock", "manifest.json", "parts"]
     pd.testing.assert_frame_equal(comparable(resumed), comparable(reference))
     pd.testing.assert_frame_equal(comparable_history(out),
                                   comparable_history(tmp_path / "reference"))
@@ -399,18 +424,20 @@ def test_cli_retry_errors(problems_dir, tmp_path, capsys):
     assert capsys.readouterr().out.rstrip().endswith(f"2 cells in {out}{raised}")
     assert list(optbench.load_runs(out)["status"]) == ["converged", "error"]
     (folder / "x0-1.csv").write_text("1,1\n")
-    before = cell_files(out)
+    before = part_files(out)
     assert main([*argv, "--no-progress"]) == EXIT_ERRORS  # resumes: the error cell is skipped
     assert capsys.readouterr().out.rstrip().endswith(f"2 cells in {out}{raised}")
-    assert cell_files(out) == before
+    assert part_files(out) == before
     assert main([*argv, "--retry-errors"]) == 0
     captured = capsys.readouterr()
     assert "retrying 1 of 2 cells, those that ended in an error" in captured.err
     assert captured.out.rstrip().endswith(f"2 cells in {out}; 1 of them ran again after an "
                                           "error")
     assert list(optbench.load_runs(out)["status"]) == ["converged", "converged"]
-    changed = {name for name, v in cell_files(out).items() if before[name] != v}
-    assert len(changed) == 1
+    after = part_files(out)
+    new = set(after) - set(before)
+    assert all(after[name] == v for name, v in before.items())
+    assert [len(part_keys(out / "parts" / name)) for name in new] == [1]
 
 
 @pytest.mark.parametrize("argv, words", [
@@ -426,8 +453,8 @@ def test_cli_sweep_errors_are_one_line(tmp_path, capsys, argv, words):
     assert main([*argv, "--no-progress"] if argv[0] == "sweep" else argv) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("optbench: error:") and words in err and "\n" not in err
-    assert not (tmp_path / "r" / "cells").exists() or \
-        not list((tmp_path / "r" / "cells").iterdir())
+    assert not (tmp_path / "r" / "parts").exists() or \
+        not list((tmp_path / "r" / "parts").iterdir())
 
 
 def test_results_of_an_empty_path_or_a_file_is_refused(tmp_path):
