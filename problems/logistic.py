@@ -20,9 +20,11 @@ from optbench import Oracle, Param, Problem, jit
 from optbench.datasets import load_for
 from optbench.errors import InvalidValueError
 from optbench.kernels import (
-    add_scaled_row,
-    affine_score,
+    LOGISTIC,
     gram_lower,
+    linear_rows_value_grad,
+    linear_value,
+    linear_value_grad,
     mirror_lower,
     register_blas,
     sumsq,
@@ -37,14 +39,6 @@ _EXACT_NORM_MAX_COLS = 2000  # above this many columns, ||X||^2 by power iterati
 
 
 # -- shared scalar helpers ------------------------------------------------------------------------
-@jit
-def softplus(t):
-    """log(1 + e^t) without overflow: max(t, 0) + log1p(e^-|t|)"""
-    if t > 0.0:
-        return t + math.log1p(math.exp(-t))
-    return math.log1p(math.exp(t))
-
-
 @jit
 def sigmoid(t):
     """1 / (1 + e^-t) without overflow"""
@@ -69,31 +63,18 @@ def _zero(out):
 
 
 # -- binary logistic regression: args = (X, y in {-1, +1}, lam), x = (w, b) ------------------------
-@jit
-def _lr_sample(x, X, y, i, out):
-    """out += grad of log(1 + exp(-y_i z_i)), z_i = w.x_i + b; returns that loss"""
-    t = -y[i] * affine_score(X, i, x)
-    add_scaled_row(out, X, i, -y[i] * sigmoid(t))
-    return softplus(t)
-
-
+# One pass over X per call (optbench.kernels.linear_value_grad: scores, losses and gradient
+# together; row blocks on numba's threads when X has 2^19 entries or more).
 @jit
 def lr_f(x, args):
     X, y, lam = args
-    m = X.shape[0]
-    s = 0.0
-    for i in range(m):
-        s += softplus(-y[i] * affine_score(X, i, x))
-    return s / m + 0.5 * lam * sumsq(x)
+    return linear_value(X, y, x, LOGISTIC, True) / X.shape[0] + 0.5 * lam * sumsq(x)
 
 
 @jit
 def lr_fg(x, args, out):
     X, y, lam = args
-    _zero(out)
-    s = 0.0
-    for i in range(X.shape[0]):
-        s += _lr_sample(x, X, y, i, out)
+    s = linear_value_grad(X, y, x, out, LOGISTIC, True)
     return _finish(x, lam, s, X.shape[0], out)
 
 
@@ -106,10 +87,7 @@ def lr_grad(x, args, out):
 def lr_batch(x, args, idx, out):
     """mean over i in idx of f_i = log(1 + exp(-y_i z_i)) + lam/2 ||x||^2; its gradient in out"""
     X, y, lam = args
-    _zero(out)
-    s = 0.0
-    for i in idx:
-        s += _lr_sample(x, X, y, i, out)
+    s = linear_rows_value_grad(X, y, x, idx, out, LOGISTIC)
     return _finish(x, lam, s, idx.shape[0], out)
 
 
@@ -189,14 +167,52 @@ def _sm_sample(x, X, c, i, p, out):
     return loss
 
 
+_SM_BLAS_MIN = 1 << 12  # m K d from which the scores and the gradient are BLAS products
+
+
+@jit
+def _sm_residuals(x, c, Z):
+    """Z (m x K) holds X W' on entry and p_i - e_{c_i} on return (softmax of Z + b); returns the
+    summed cross-entropy sum_i logsumexp(z_i) - z_{i c_i}"""
+    m, K = Z.shape
+    B = x.shape[0] - K  # offset of b in x
+    s = 0.0
+    for i in range(m):
+        zmax = -math.inf
+        for k in range(K):
+            Z[i, k] += x[B + k]
+            zmax = max(zmax, Z[i, k])
+        total = 0.0
+        for k in range(K):
+            total += math.exp(Z[i, k] - zmax)
+        lse = zmax + math.log(total)
+        s += lse - Z[i, c[i]]
+        for k in range(K):
+            Z[i, k] = math.exp(Z[i, k] - lse)
+        Z[i, c[i]] -= 1.0
+    return s
+
+
+@jit
+def _sm_scores(x, X):
+    """X W' (m x K) by BLAS, W the K x d row-major head of x"""
+    m, d = X.shape
+    K = x.shape[0] // (d + 1)
+    return np.dot(X, x[:K * d].reshape((K, d)).T)
+
+
 @jit
 def sm_f(x, args):
     X, c, lam = args
     m, d = X.shape
-    p = np.empty(x.shape[0] // (d + 1))
+    K = x.shape[0] // (d + 1)
     s = 0.0
-    for i in range(m):
-        s += _sm_loss(x, X, c, i, p)
+    if m * K * d >= _SM_BLAS_MIN:
+        s = _sm_residuals(x, c, _sm_scores(x, X))
+    else:  # small: loops, no temporaries
+        p = np.empty(K)
+        for i in range(m):
+            s += _sm_loss(x, X, c, i, p)
     return s / m + 0.5 * lam * sumsq(x)
 
 
@@ -204,7 +220,18 @@ def sm_f(x, args):
 def sm_fg(x, args, out):
     X, c, lam = args
     m, d = X.shape
-    p = np.empty(x.shape[0] // (d + 1))
+    K = x.shape[0] // (d + 1)
+    if m * K * d >= _SM_BLAS_MIN:  # scores and gradient as BLAS products
+        R = _sm_scores(x, X)
+        s = _sm_residuals(x, c, R)
+        np.dot(R.T, X, out[:K * d].reshape((K, d)))
+        for k in range(K):
+            out[K * d + k] = 0.0
+        for i in range(m):
+            for k in range(K):
+                out[K * d + k] += R[i, k]
+        return _finish(x, lam, s, m, out)
+    p = np.empty(K)
     _zero(out)
     s = 0.0
     for i in range(m):
