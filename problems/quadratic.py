@@ -10,7 +10,6 @@ import optbench
 from optbench import Param, Problem, jit
 from optbench.kernels import REASSOC
 
-
 _BLAS_MIN = 1 << 14  # entries of A from which A x is a BLAS product (below: loops, no temporary)
 
 
