@@ -183,9 +183,9 @@ def _value_grad_threaded(A, y, x, out, loss):
 @numba.njit(fastmath=REASSOC, cache=True, nogil=True)
 def linear_value_grad(A, y, x, out, loss, threaded):
     """out = sum_i c_i (a_i, 1); returns sum_i v_i, (v_i, c_i) = _phi(z_i, y_i, loss),
-    z_i = a_i.w (+ b when x = (w, b)): A read once, on numba's threads when ``threaded`` and A has THREADED_MIN entries or more,
-    else on this thread. Deterministic: the path depends on the shape only, the threaded sums
-    on no thread count."""
+    z_i = a_i.w (+ b when x = (w, b)): A read once, on numba's threads when ``threaded`` and
+    A has THREADED_MIN entries or more, else on this thread. Deterministic: the path depends
+    on the shape only, the threaded sums on no thread count."""
     m, d = A.shape
     if threaded and m * d >= THREADED_MIN:
         return _value_grad_threaded(A, y, x, out, loss)
