@@ -258,9 +258,8 @@ def sm_batch(x, args, idx, out):
 
 
 @jit
-def sm_hess(x, args, out):
-    """1/m sum_i (diag(p_i) - p_i p_i') (x) (x_i, 1)(x_i, 1)' + lam I, rows and columns in the
-    order of x (W row-major, then b)"""
+def _sm_hess_loops(x, args, out):
+    """sm_hess for tiny data: loops over samples and entries"""
     X, c, lam = args
     m, d = X.shape
     K = x.shape[0] // (d + 1)
@@ -294,6 +293,53 @@ def sm_hess(x, args, out):
     for r in range(n):
         for s in range(n):
             out[r, s] /= m
+        out[r, r] += lam
+
+
+@jit
+def sm_hess(x, args, out):
+    """1/m sum_i (diag(p_i) - p_i p_i') (x) (x_i, 1)(x_i, 1)' + lam I, rows and columns in the
+    order of x (W row-major, then b): loops for tiny data, else one BLAS product
+    (x_i, 1)' diag(a_kl) (x_i, 1) per block k <= l, a_kl,i = [k = l] p_ik - p_ik p_il"""
+    X, c, lam = args
+    m, d = X.shape
+    K = x.shape[0] // (d + 1)
+    if m * K * d < _SM_BLAS_MIN:
+        _sm_hess_loops(x, args, out)
+        return
+    B = K * d  # offset of b in x
+    P = _sm_scores(x, X)
+    for i in range(m):  # P <- softmax(X W' + b), row by row
+        zmax = -math.inf
+        for k in range(K):
+            P[i, k] += x[B + k]
+            zmax = max(zmax, P[i, k])
+        total = 0.0
+        for k in range(K):
+            P[i, k] = math.exp(P[i, k] - zmax)
+            total += P[i, k]
+        for k in range(K):
+            P[i, k] /= total
+    X1 = np.empty((m, d + 1))
+    for i in range(m):
+        for j in range(d):
+            X1[i, j] = X[i, j]
+        X1[i, d] = 1.0
+    S = np.empty((m, d + 1))
+    for k in range(K):
+        for l in range(k, K):  # block (k, l) and its transpose (l, k)
+            for i in range(m):
+                a = ((P[i, k] if k == l else 0.0) - P[i, k] * P[i, l]) / m
+                for j in range(d + 1):
+                    S[i, j] = a * X1[i, j]
+            block = np.dot(X1.T, S)
+            for j in range(d + 1):
+                r = k * d + j if j < d else B + k
+                for jj in range(d + 1):
+                    q = l * d + jj if jj < d else B + l
+                    out[r, q] = block[j, jj]
+                    out[q, r] = block[j, jj]
+    for r in range(out.shape[0]):
         out[r, r] += lam
 
 

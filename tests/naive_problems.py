@@ -100,10 +100,22 @@ def softmax_oracles(X, c, lam, x):
     Z = X @ W.T + b
     lse = logsumexp(Z, axis=1)
     f = np.mean(lse - Z[np.arange(m), c]) + 0.5 * lam * x @ x
-    R = np.exp(Z - lse[:, None])
+    P = np.exp(Z - lse[:, None])
+    R = P.copy()
     R[np.arange(m), c] -= 1.0
     g = np.concatenate([(R.T @ X).ravel(), R.sum(axis=0)]) / m + lam * x
-    return f, g, None
+    X1 = np.column_stack([X, np.ones(m)])
+    H = sum(np.kron(np.diag(p) - np.outer(p, p), np.outer(v, v))
+            for p, v in zip(P, X1, strict=True)) / m
+    order = _softmax_order(K, d)
+    return f, g, H[np.ix_(order, order)] + lam * np.eye(x.size)
+
+
+def _softmax_order(K, d):
+    """order[r] = the index in kron order (class k, feature j of (x, 1)) of entry r of x
+    (W row-major, then b)"""
+    return np.array([k * (d + 1) + j for k in range(K) for j in range(d)]
+                    + [k * (d + 1) + d for k in range(K)])
 
 
 def softmax_bounds(X, c, lam, x, idx=None):
@@ -128,7 +140,11 @@ def softmax_bounds(X, c, lam, x, idx=None):
     G = (np.abs(X1).T @ dP + gamma(m) * np.abs(X1).T @ R) / m  # (d + 1) x K
     g_err = np.concatenate([G[:d].T.ravel(), G[d]]) + 2 * EPS * (
         np.concatenate([(np.abs(X).T @ R).T.ravel(), R.sum(axis=0)]) / m + lam * np.abs(x))
-    return f_err, g_err, None
+    rel = gamma(m + 4) + 2 * dz + ELEMENTARY * K  # per sample: sums, and p's relative error
+    H = sum(np.kron(np.diag(p) + np.outer(p, p), np.outer(v, v)) * e
+            for p, v, e in zip(P, np.abs(X1), rel, strict=True)) / m
+    order = _softmax_order(K, d)
+    return f_err, g_err, H[np.ix_(order, order)] + 2 * EPS * lam
 
 
 def softmax_batch(X, c, lam, x, idx):
