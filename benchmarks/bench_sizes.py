@@ -26,19 +26,13 @@ from optbench.params import coerce_all
 from optbench.solvers._loop import HISTORY_COLUMNS
 
 if __package__:  # imported by asv's discovery
-    from .compare import SIZE_SOLVERS, SIZES, numpy_per_iteration, size_instance
+    from .compare import SIZE_SOLVERS, SIZES, numpy_per_iteration, size_instance, size_iterations
 else:  # run as a script
-    from compare import SIZE_SOLVERS, SIZES, numpy_per_iteration, size_instance
+    from compare import SIZE_SOLVERS, SIZES, numpy_per_iteration, size_instance, size_iterations
 
 TIME_COLUMN = HISTORY_COLUMNS.index("time")
 PROBLEMS = ("least-squares", "logistic-regression")
 REPEATS = 3
-
-
-def iterations(m: int, n: int, solver: str) -> int:
-    """Iterations of one timed run: a few milliseconds of work at any size."""
-    k = max(3, min(200, 2_000_000 // (m * n)))
-    return min(k, 20) if solver == "lbfgs" else k
 
 
 @cache
@@ -57,7 +51,7 @@ class SizeSweep:
         plan = spec.plan(self.p, coerce_all(spec.params, {}, f"solver {solver!r}"))
         self.entry, self.args = plan.entry, (self.p.oracle, self.p.x0, *plan.args)
         m, n = self.p.oracle.args[0].shape
-        self.iters = iterations(m, n, solver)
+        self.iters = size_iterations(m, n, solver)
         self.control = optbench.make_control(max_iter=self.iters, tol=0.0,
                                              record_every=self.iters)
         self.limits = threadpool_limits(threads)
