@@ -64,7 +64,8 @@ def _zero(out):
 
 # -- binary logistic regression: args = (X, y in {-1, +1}, lam), x = (w, b) ------------------------
 # One pass over X per call (optbench.kernels.linear_value_grad: scores, losses and gradient
-# together; row blocks on numba's threads when X has 2^19 entries or more).
+# together; row blocks on numba's threads when X has 2^19 entries or more (lr_*), on the
+# calling thread always (lr_*_serial, -P parallel=false).
 @jit
 def lr_f(x, args):
     X, y, lam = args
@@ -81,6 +82,24 @@ def lr_fg(x, args, out):
 @jit
 def lr_grad(x, args, out):
     lr_fg(x, args, out)
+
+
+@jit
+def lr_f_serial(x, args):
+    X, y, lam = args
+    return linear_value(X, y, x, LOGISTIC, False) / X.shape[0] + 0.5 * lam * sumsq(x)
+
+
+@jit
+def lr_fg_serial(x, args, out):
+    X, y, lam = args
+    s = linear_value_grad(X, y, x, out, LOGISTIC, False)
+    return _finish(x, lam, s, X.shape[0], out)
+
+
+@jit
+def lr_grad_serial(x, args, out):
+    lr_fg_serial(x, args, out)
 
 
 @jit
@@ -412,10 +431,13 @@ _COMMON = (
             Param("dim", 5, int, "number of features d", low=1),
             *_COMMON,
             Param("labels", "pm1", str, "label convention: pm1 = {-1, +1}, 01 = {0, 1} "
-                  "(same f)", choices=("pm1", "01"))),
+                  "(same f)", choices=("pm1", "01")),
+            Param("parallel", True, bool, "f and gradient over row blocks of X on numba's "
+                  "threads (NUMBA_NUM_THREADS) when X has 2^19 entries or more; false: on "
+                  "one thread at every size")),
     summary="binary logistic regression + lam/2 ||(w, b)||^2 on two Gaussian classes",
 )
-def logistic_regression(samples, dim, lam, separation, seed, labels, **data):
+def logistic_regression(samples, dim, lam, separation, seed, labels, parallel, **data):
     if data["data"] == GAUSSIANS:
         rng = np.random.default_rng(seed)
         direction = rng.standard_normal(dim)
@@ -433,7 +455,9 @@ def logistic_regression(samples, dim, lam, separation, seed, labels, **data):
     given = (y + 1.0) / 2.0 if labels == "01" else y.copy()  # the data in their convention
     y = signed_labels(given, labels)
     X = np.ascontiguousarray(X)
-    oracle = Oracle(lr_f, lr_grad, lr_fg, lr_hess, (X, y, float(lam)), batch=lr_batch)
+    functions = (lr_f, lr_grad, lr_fg) if parallel else (lr_f_serial, lr_grad_serial,
+                                                          lr_fg_serial)
+    oracle = Oracle(*functions, lr_hess, (X, y, float(lam)), batch=lr_batch)
     n = dim + 1
     # the label convention does not change f: instances differing only in it share the entry
     key = ({"samples": samples, "dim": dim, "lam": lam, "seed": seed}, X, y)

@@ -92,13 +92,16 @@ def test_threaded_path_gives_the_same_result_on_any_thread_count(problem, shape,
 
 
 # -- logistic regression: the same one-pass kernel with the logistic loss and a bias -------------
-LOGISTIC_CASES = {"tiny 9x2": (9, 2), "203x17": (203, 17), "2048x256 threaded": THREADED}
+LOGISTIC_CASES = {"tiny 9x2": (9, 2, True), "203x17": (203, 17, True),
+                  "2048x256 threaded": (*THREADED, True),
+                  "2048x256 parallel=false (one thread)": (*THREADED, False)}
 
 
 @pytest.mark.parametrize("case", LOGISTIC_CASES)
 def test_logistic_paths_equal_numpy(case, rng):
-    m, d = LOGISTIC_CASES[case]
-    p = optbench.make_problem("logistic-regression", samples=m, dim=d, lam=0.05, seed=2)
+    m, d, parallel = LOGISTIC_CASES[case]
+    p = optbench.make_problem("logistic-regression", samples=m, dim=d, lam=0.05, seed=2,
+                              parallel=parallel)
     check(p, naive.logistic_oracles, naive.logistic_bounds, rng)
 
 
