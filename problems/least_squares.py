@@ -5,10 +5,10 @@ Both expose their residuals r = Ax - y (``extra["residuals"]``, ``extra["jacobia
 solvers; the functions read (A, y) at run time: ``functools.partial(ls_residuals, args=(A, y))``.
 
 f, the gradient and the mini-batch gradients read A once per call (sums reordered for SIMD);
-the Hessian A'A is BLAS dsyrk beyond tiny sizes. Results are deterministic on a given machine:
-the code path depends on the shape of A only, and the threaded path sums its 32 row blocks in
-a fixed order whatever the number of threads; they are not bit-identical to NumPy's or to
-another CPU's.
+the Hessian A'A is BLAS dsyrk beyond tiny sizes. Results are deterministic on a given machine
+(and BLAS, for the Hessian): the code path depends on the shape of A only, and the threaded
+path sums its 32 row blocks in a fixed order whatever the number of threads; they are not
+bit-identical to NumPy's or to another CPU's.
 """
 
 import functools

@@ -7,6 +7,12 @@ The bias is regularized with the weights (lam/2 ||x||^2 over all of x): that kee
 minimizer unique, the Hessian >= lam I everywhere (mu = lam exactly) and, for softmax, removes
 the flat direction b + c 1 along which the unregularized cross-entropy is constant.
 
+f and the gradients of the binary problem read X once per call (optbench.kernels); softmax
+scores, gradient and Hessian blocks are BLAS products beyond tiny data. Results are
+deterministic for a given machine, BLAS and BLAS thread count (the code path depends on the
+data's shape only; the threaded sums do not depend on numba's thread count), not bit-identical
+to NumPy's or to another CPU's.
+
 x* and f* come from a Newton solve to ||grad f|| <= 1e-12 (:func:`optbench.optima.newton_minimize`),
 cached on disk per instance by :func:`optbench.optima.reference_optimum`.
 """
