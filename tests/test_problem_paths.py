@@ -58,7 +58,12 @@ LSQ_CASES = {
 }
 
 
-@pytest.mark.parametrize("case", LSQ_CASES)
+def with_slow(cases):
+    """the case names, the large (2048 x 256) ones marked slow (about 20 s on a busy machine)"""
+    return [pytest.param(c, marks=pytest.mark.slow) if "2048" in c else c for c in cases]
+
+
+@pytest.mark.parametrize("case", with_slow(LSQ_CASES))
 def test_least_squares_paths_equal_numpy(case, rng):
     m, n, parallel = LSQ_CASES[case]
     p = optbench.make_problem("least-squares", samples=m, dim=n, seed=3, parallel=parallel)
@@ -97,7 +102,7 @@ LOGISTIC_CASES = {"tiny 9x2": (9, 2, True), "203x17": (203, 17, True),
                   "2048x256 parallel=false (one thread)": (*THREADED, False)}
 
 
-@pytest.mark.parametrize("case", LOGISTIC_CASES)
+@pytest.mark.parametrize("case", with_slow(LOGISTIC_CASES))
 def test_logistic_paths_equal_numpy(case, rng):
     m, d, parallel = LOGISTIC_CASES[case]
     p = optbench.make_problem("logistic-regression", samples=m, dim=d, lam=0.05, seed=2,
