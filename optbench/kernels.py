@@ -18,7 +18,7 @@ from ._jit import jit
 __all__ = ["dot", "sumsq", "norm2", "affine_score", "add_scaled_row", "copy_into",
            "linear_value_grad", "linear_value", "linear_rows_value_grad", "SQUARED", "LOGISTIC",
            "lsq_value_grad_parallel", "parallel_sum", "serial_sum", "gram_lower", "register_blas",
-           "mirror_lower", "gram", "REASSOC", "THREADED_MIN"]
+           "mirror_lower", "gram", "REASSOC", "THREADED_MIN", "load_threading_layer"]
 
 
 @jit
@@ -86,6 +86,16 @@ _BLOCKS = 32  # row blocks, each with its own gradient accumulator, shared out a
 # threads (a constant: numba.get_num_threads() inside would make the function uncachable, and a
 # fixed split makes the result the same on any number of threads)
 THREADED_MIN = 1 << 19  # entries of A (4 MB) from which the threaded path is taken
+
+
+@functools.cache
+def load_threading_layer() -> None:
+    """Load numba's threading layer (no thread starts). Compiled code that calls the threaded
+    kernels below and is loaded from the disk cache needs it loaded first, or it crashes:
+    modules using them call this when imported (numba private API: numba 0.68)."""
+    from numba.np.ufunc import parallel
+
+    parallel._launch_threads()
 
 
 @numba.njit(cache=True, nogil=True)

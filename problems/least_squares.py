@@ -24,10 +24,12 @@ from optbench.kernels import (
     linear_rows_value_grad,
     linear_value,
     linear_value_grad,
+    load_threading_layer,
     register_blas,
 )
 
 register_blas()  # ls_hess calls BLAS dsyrk by name: known to LLVM before any code is loaded
+load_threading_layer()  # ls_f, ls_fg reach numba's threads: loaded before cached code runs
 
 
 # f and A'(Ax - y) in one pass over A (optbench.kernels.linear_value_grad): on numba's threads for

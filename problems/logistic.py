@@ -31,6 +31,7 @@ from optbench.kernels import (
     linear_rows_value_grad,
     linear_value,
     linear_value_grad,
+    load_threading_layer,
     mirror_lower,
     register_blas,
     sumsq,
@@ -38,6 +39,7 @@ from optbench.kernels import (
 from optbench.optima import newton_minimize, power_iteration_norm, reference_optimum
 
 register_blas()  # lr_hess calls BLAS dsyrk by name: known to LLVM before any code is loaded
+load_threading_layer()  # lr_f, lr_fg reach numba's threads: loaded before cached code runs
 
 # Part of the optimum cache key: bump when an objective below changes (data are hashed anyway).
 VERSION = "logistic-1"

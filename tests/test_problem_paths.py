@@ -8,6 +8,8 @@ path it exercises, and the size is checked against the threshold the code uses, 
 keeps testing its path if a threshold moves.
 """
 
+import os
+import subprocess
 import sys
 
 import naive_problems as naive
@@ -94,6 +96,24 @@ def test_threaded_path_gives_the_same_result_on_any_thread_count(problem, shape,
     ((f1, g1), v1), ((f2, g2), v2) = results
     assert f1 == f2 and v1 == v2
     np.testing.assert_array_equal(g1, g2)
+
+
+@pytest.mark.slow
+def test_threaded_oracles_run_when_loaded_from_the_cache_in_a_new_process(tmp_path):
+    """Compiled oracles that reach numba's threads, loaded from the disk cache in a fresh
+    process, run and give the first process's values."""
+    script = ("import numpy as np, optbench\n"
+              "for name in ('least-squares', 'logistic-regression'):\n"
+              "    p = optbench.make_problem(name, samples=9, dim=3)\n"
+              "    x, g = np.ones(p.x0.size), np.empty(p.x0.size)\n"
+              "    print(p.oracle.fg(x, p.oracle.args, g), p.oracle.f(x, p.oracle.args))\n")
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "numba"),
+               OPTBENCH_CACHE_DIR=str(tmp_path / "optima"))
+    runs = [subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                           env=env) for _ in range(2)]
+    for run in runs:
+        assert run.returncode == 0, run.stderr[-3000:]
+    assert runs[1].stdout == runs[0].stdout  # the same code on the same machine: same values
 
 
 # -- logistic regression: the same one-pass kernel with the logistic loss and a bias -------------
