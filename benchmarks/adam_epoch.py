@@ -15,8 +15,8 @@ step (Kingma & Ba, algorithm 1; lr 1e-3, 0.9, 0.999, 1e-8) per batch:
              operations; timed without and with that full f and gradient per epoch;
   PyTorch    autograd and ``torch.optim.Adam`` (float64, the same batches), when installed;
   sgd        optbench's ``sgd`` on the same batches: what the epoch costs without Adam's update
-             (the ``mlp`` problem's batch gradient takes per-sample loops below 64 samples,
-             BLAS products from 64 on: problems/mlp.py, BLAS_MIN_SAMPLES).
+             (the ``mlp`` problem's batch gradient takes BLAS products from 256 samples x
+             parameters on, per-sample loops below: problems/mlp.py, BLAS_MIN_WORK).
 
 Times are minima over rounds (compare.py's ``best``); optbench's per-epoch time excludes its
 per-run set-up ((t_K - t_0) / K). BLAS, numba and PyTorch run on one thread. The iterates of

@@ -256,3 +256,80 @@ def numpy_newton_logistic(X1, y, lam, x0, iters):
         H.flat[::n + 1] += lam
         x -= scipy.linalg.cho_solve(scipy.linalg.cho_factor(H, lower=True), g)
     return x
+
+
+# == 6. first-order methods on least squares and logistic regression, at any size ================
+def numpy_lsq_grad(A, y, x):
+    """A'(Ax - y): two BLAS matrix-vector products."""
+    return A.T @ (A @ x - y)
+
+
+def numpy_lsq_fg(A, y, x):
+    """(1/2 ||Ax - y||^2, A'(Ax - y))"""
+    r = A @ x - y
+    return 0.5 * r @ r, A.T @ r
+
+
+def numpy_logistic_grad(X1, y, lam, x):
+    """gradient of 1/m sum_i log(1 + exp(-y_i x_i1.x)) + lam/2 ||x||^2, X1 = (X, 1)"""
+    return X1.T @ (-y * scipy.special.expit(-y * (X1 @ x))) / X1.shape[0] + lam * x
+
+
+def numpy_logistic_fg(X1, y, lam, x):
+    """(f, gradient) of the L2-regularized logistic loss, X1 = (X, 1), y in {-1, +1}"""
+    t = -y * (X1 @ x)
+    f = np.mean(np.logaddexp(0.0, t)) + 0.5 * lam * x @ x
+    return f, X1.T @ (-y * scipy.special.expit(t)) / X1.shape[0] + lam * x
+
+
+def numpy_gd(grad, x0, step, iters):
+    """x <- x - step grad(x), in a Python loop."""
+    x = x0.copy()
+    for _ in range(iters):
+        x -= step * grad(x)
+    return x
+
+
+def numpy_nesterov(grad, x0, step, iters):
+    """y = x_k + (k - 1)/(k + 2) (x_k - x_{k-1}); x_{k+1} = y - step grad(y)."""
+    x = x0.copy()
+    prev = x.copy()
+    for k in range(iters):
+        y = x + (k - 1) / (k + 2) * (x - prev) if k else x
+        prev = x
+        x = y - step * grad(y)
+    return x
+
+
+def scipy_lbfgs(fg, x0, iters):
+    """scipy.optimize.minimize(method='L-BFGS-B', jac=True) for ``iters`` iterations (no
+    tolerance stops it before); returns its result."""
+    return scipy.optimize.minimize(fg, x0, jac=True, method="L-BFGS-B",
+                                   options={"maxiter": iters, "ftol": 0.0, "gtol": 0.0,
+                                            "maxcor": 10})
+
+
+def torch_gd(torch, loss, x0, step):
+    """A function doing one autograd GD step in PyTorch (float64) on loss(x) of a tensor."""
+    x = torch.tensor(x0.copy(), requires_grad=True)
+
+    def step_once():
+        value = loss(x)
+        value.backward()
+        with torch.no_grad():
+            x.sub_(step * x.grad)
+            x.grad = None
+        return value
+
+    return step_once
+
+
+def jax_gd(jax, loss, x0, step):
+    """A jitted JAX function x -> x doing one GD step (float64) on loss(x), and the start."""
+    grad = jax.grad(loss)
+
+    @jax.jit
+    def step_once(x):
+        return x - step * grad(x)
+
+    return step_once, jax.numpy.asarray(x0)

@@ -2,6 +2,7 @@
 
     python benchmarks/compare.py                 # every section (a few minutes)
     python benchmarks/compare.py --only 2,4      # some sections
+    python benchmarks/compare.py --only 6 --sizes 200x20,5000x500
 
 1. GD on a 2-D quadratic, per iteration: hand-written njit loops (on scalars, on arrays), pure
    Python, NumPy in a Python loop, scipy.optimize.minimize(BFGS) per iteration.
@@ -11,10 +12,13 @@
    on 1797 samples, the digits shape (NumPy, PyTorch, JAX jit); all float64.
 4. Newton on logistic regression, 5000 samples, n = 200 and 1000: NumPy + SciPy (Cholesky).
 5. Sweep throughput, 1 vs 2 workers (benchmarks/sweep_throughput.py, when present).
+6. Sizes: GD (1/L), Nesterov and L-BFGS per iteration on least squares and logistic
+   regression at 200x20, 1000x100, 5000x500, 20000x1000, 1 and 2 threads, against NumPy
+   (SciPy L-BFGS-B), PyTorch and JAX GD when importable (``--only 6 --sizes 200x20,1000x100``).
 
 Thread counts are set here and printed: BLAS through threadpoolctl, numba's pool with
 numba.set_num_threads, PyTorch with torch.set_num_threads, JAX (XLA) with XLA_FLAGS. Sections
-1, 3 and 4 run on one thread everywhere; section 2 reports 1 and 2 threads. Times are minima
+1, 3 and 4 run on one thread everywhere; sections 2 and 6 report 1 and 2 threads. Times are minima
 over rounds; optbench's per-iteration time excludes its per-run set-up ((t_K - t_0) / K) where
 a run is a few iterations (sections 2-4). The 2-core machine is shared: rerun before trusting
 a ratio near its target. PyTorch and JAX are measured only when importable.
@@ -23,6 +27,7 @@ a ratio near its target. PyTorch and JAX are measured only when importable.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import platform
 import sys
@@ -36,6 +41,9 @@ from threadpoolctl import threadpool_info, threadpool_limits
 
 import optbench
 from optbench.kernels import parallel_sum, serial_sum
+from optbench.optima import power_iteration_norm
+from optbench.params import coerce_all
+from optbench.solvers._loop import HISTORY_COLUMNS
 
 if __package__:  # imported by asv's discovery
     from . import baselines as bl
@@ -287,6 +295,128 @@ def section_sweep() -> None:
     target("5: sweep throughput 2 / 1 workers", speedup, ">= 1.7", speedup >= 1.7)
 
 
+# == 6 ===========================================================================================
+SIZES = ((200, 20), (1000, 100), (5000, 500), (20000, 1000))
+SIZE_SOLVERS = ("gd-lipschitz", "nesterov", "lbfgs")
+SIZE_LAM = 1e-2  # L2 coefficient of the logistic instances
+
+
+def size_instance(problem: str, m: int, n: int):
+    """(optbench Problem on data made here, NumPy grad(x), NumPy (f, grad)(x), PyTorch-style
+    loss(lib, x) for any array library with @, exp, log1p). The problem's own instance builder is
+    bypassed (its optimum would take minutes at 20000 x 1000): its compiled oracle gets the data,
+    L comes from power iteration, mu = 0 (the plans use L only)."""
+    rng = np.random.default_rng(0)
+    small = optbench.make_problem(problem, samples=40, dim=4)
+    if problem == "least-squares":
+        A = rng.standard_normal((m, n)) / np.sqrt(m)
+        y = A @ rng.standard_normal(n) + 0.1 * rng.standard_normal(m)
+        args, x0, L = (A, y), np.zeros(n), power_iteration_norm(A, iters=50)
+        grad, fg = partial(bl.numpy_lsq_grad, A, y), partial(bl.numpy_lsq_fg, A, y)
+
+        def loss(lib, x, A=A, y=y):
+            r = lib.asarray(A) @ x - lib.asarray(y)
+            return 0.5 * (r * r).sum()
+    else:
+        X = rng.standard_normal((m, n))
+        y = np.where(X @ rng.standard_normal(n) + rng.standard_normal(m) > 0, 1.0, -1.0)
+        X1 = np.column_stack([X, np.ones(m)])
+        args, x0 = (X, y, SIZE_LAM), np.zeros(n + 1)
+        L = power_iteration_norm(X1, iters=50) / (4 * m) + SIZE_LAM
+        grad = partial(bl.numpy_logistic_grad, X1, y, SIZE_LAM)
+        fg = partial(bl.numpy_logistic_fg, X1, y, SIZE_LAM)
+
+        def loss(lib, x, X1=X1, y=y):
+            t = -lib.asarray(y) * (lib.asarray(X1) @ x)
+            return lib.log1p(lib.exp(t)).mean() + 0.5 * SIZE_LAM * (x * x).sum()
+    p = dataclasses.replace(small, oracle=small.oracle._replace(args=args), x0=x0, L=L, mu=0.0,
+                            minimizers=(), f_star=None, samples=m)
+    return p, grad, fg, loss
+
+
+def optbench_per_iteration(p, solver_name: str, iters: int) -> float:
+    """Seconds per iteration of a compiled solver run, read by the compiled loop's own clock
+    (the call from Python and the set-up excluded), the least over rounds."""
+    solver = optbench.get_solver(solver_name)
+    plan = solver.plan(p, coerce_all(solver.params, {}, f"solver {solver_name!r}"))
+    control = gd_control(iters)
+    plan.entry(p.oracle, p.x0, *plan.args, gd_control(0))  # compile or load from the cache
+    column = HISTORY_COLUMNS.index("time")
+    times = []
+    for _ in range(ROUNDS):
+        _x, history, _reason, done = plan.entry(p.oracle, p.x0, *plan.args, control)
+        times.append(float(history[-1, column]) / max(int(done), 1))
+    return min(times)
+
+
+def numpy_per_iteration(solver_name: str, p, grad, fg, iters: int) -> float:
+    """Seconds per iteration of the NumPy loop (its set-up is one copy of x0), or of SciPy's
+    L-BFGS-B with its per-run set-up subtracted ((t_K - t_0) / iterations done)."""
+    step = 1.0 / p.L
+    if solver_name == "gd-lipschitz":
+        return best(lambda: bl.numpy_gd(grad, p.x0, step, iters)) / iters
+    if solver_name == "nesterov":
+        return best(lambda: bl.numpy_nesterov(grad, p.x0, step, iters)) / iters
+    nit = bl.scipy_lbfgs(fg, p.x0, iters).nit
+    return (best(lambda: bl.scipy_lbfgs(fg, p.x0, iters))
+            - best(lambda: bl.scipy_lbfgs(fg, p.x0, 0))) / max(nit, 1)
+
+
+def size_iterations(m: int, n: int, solver_name: str) -> int:
+    """Iterations of one timed run: tens of milliseconds of work at any size (L-BFGS: at most
+    20, before it converges on the small instances)."""
+    k = max(10, min(200, 20_000_000 // (m * n)))
+    return min(k, 20) if solver_name == "lbfgs" else k
+
+
+def section_sizes(sizes=SIZES, torch=None, jax=None) -> None:
+    """GD (1/L), Nesterov and L-BFGS per iteration on least squares and logistic regression
+    at each size, 1 and 2 threads (BLAS and numba), against NumPy / SciPy written as a user
+    would (and PyTorch / JAX GD when importable)."""
+    for problem in ("least-squares", "logistic-regression"):
+        print(f"\n## 6. {problem}: seconds per iteration, optbench / NumPy (SciPy for L-BFGS)")
+        print("| size        | threads | solver       |  optbench |     NumPy |  ratio | others")
+        print("|-------------|---------|--------------|-----------|-----------|--------|-------")
+        for m, n in sizes:
+            p, grad, fg, loss = size_instance(problem, m, n)
+            for threads in (1, 2):
+                numba.set_num_threads(threads)
+                with threadpool_limits(threads):
+                    for name in SIZE_SOLVERS:
+                        k = size_iterations(m, n, name)
+                        opt = optbench_per_iteration(p, name, k)
+                        ref = numpy_per_iteration(name, p, grad, fg, k)
+                        others = ""
+                        if name == "gd-lipschitz":
+                            others = size_others(p, loss, torch, jax, threads)
+                        print(f"| {m:>5}x{n:<5} | {threads:>7} | {name:<12} | {fmt(opt):>9} | "
+                              f"{fmt(ref):>9} | {opt / ref:6.2f} | {others}", flush=True)
+                        if name == "gd-lipschitz":
+                            target(f"6: {problem} GD {m}x{n}, {threads} thr, optbench / NumPy",
+                                   opt / ref, "<= 1.0", opt / ref <= 1.0)
+        numba.set_num_threads(1)
+
+
+def size_others(p, loss, torch, jax, threads) -> str:
+    """PyTorch and JAX GD per iteration (text), or 'not installed'."""
+    parts = []
+    if torch is None:
+        parts.append("PyTorch not installed")
+    else:
+        torch.set_num_threads(threads)
+        step_once = bl.torch_gd(torch, lambda x: loss(torch, x), p.x0, 1.0 / p.L)
+        parts.append(f"PyTorch {fmt(best(step_once))}")
+        torch.set_num_threads(1)
+    if jax is None:
+        parts.append("JAX not installed")
+    else:
+        step_once, x = bl.jax_gd(jax, lambda x: loss(jax.numpy, x), p.x0, 1.0 / p.L)
+        jax.block_until_ready(step_once(x))
+        parts.append(f"JAX {fmt(best(lambda: jax.block_until_ready(step_once(x))))} "
+                     "(XLA's own threads)")
+    return "; ".join(parts)
+
+
 # == main ========================================================================================
 def describe(torch, jax, mlp_section: bool) -> None:
     """The machine and library facts the figures depend on (PyTorch and JAX: for section 3)."""
@@ -310,24 +440,40 @@ def describe(torch, jax, mlp_section: bool) -> None:
               f"JAX: {jax_text}")
 
 
+def parse_sizes(text: str) -> tuple[tuple[int, int], ...]:
+    """"200x20,1000x100" -> ((200, 20), (1000, 100)); one clear line on bad input."""
+    try:
+        sizes = tuple(tuple(int(v) for v in item.lower().split("x")) for item in text.split(","))
+    except ValueError:
+        sizes = ()
+    if not sizes or any(len(s) != 2 or min(s) < 1 for s in sizes):
+        raise SystemExit(f"--sizes: expected m x n pairs like 200x20,1000x100, got {text!r}")
+    return sizes
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--only", default="1,2,3,4,5", help="sections, e.g. 1,3")
-    sections = {s.strip() for s in parser.parse_args(argv).only.split(",")}
+    parser.add_argument("--only", default="1,2,3,4,5,6", help="sections, e.g. 1,3")
+    parser.add_argument("--sizes", default=",".join(f"{m}x{n}" for m, n in SIZES),
+                        help="section 6: sizes m x n, e.g. 200x20,1000x100")
+    options = parser.parse_args(argv)
+    sections = {s.strip() for s in options.only.split(",")}
+    sizes = parse_sizes(options.sizes)
     os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false "
                                        "intra_op_parallelism_threads=1")
-    torch = bl.optional("torch") if "3" in sections else None
-    jax = bl.optional("jax") if "3" in sections else None
+    torch = bl.optional("torch") if sections & {"3", "6"} else None
+    jax = bl.optional("jax") if sections & {"3", "6"} else None
     if torch is not None:
         torch.set_num_threads(1)
     if jax is not None:
         jax.config.update("jax_enable_x64", True)
     import scipy.linalg.cython_blas  # noqa: F401  (load every BLAS before limiting threads)
     with threadpool_limits(1):
-        describe(torch, jax, "3" in sections)
+        describe(torch, jax, bool(sections & {"3", "6"}))
         numba.set_num_threads(1)
         steps = {"1": section_quadratic, "2": section_least_squares,
-                 "3": lambda: section_mlp(torch, jax), "4": section_newton, "5": section_sweep}
+                 "3": lambda: section_mlp(torch, jax), "4": section_newton, "5": section_sweep,
+                 "6": lambda: section_sizes(sizes, torch, jax)}
         for key, run in steps.items():
             if key in sections:
                 t = time.perf_counter()

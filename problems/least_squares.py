@@ -3,6 +3,12 @@
 Both expose their residuals r = Ax - y (``extra["residuals"]``, ``extra["jacobian"]`` = A,
 ``extra["m"]``, ``extra["residual_scale"]`` = 1/2 since f = 1/2 ||r||^2) for Gauss-Newton type
 solvers; the functions read (A, y) at run time: ``functools.partial(ls_residuals, args=(A, y))``.
+
+f, the gradient and the mini-batch gradients read A once per call (sums reordered for SIMD);
+the Hessian A'A is BLAS dsyrk beyond tiny sizes. Results are deterministic on a given machine
+(and BLAS, for the Hessian): the code path depends on the shape of A only, and the threaded
+path sums its 32 row blocks in a fixed order whatever the number of threads; they are not
+bit-identical to NumPy's or to another CPU's.
 """
 
 import functools
@@ -12,37 +18,33 @@ import numpy as np
 import optbench
 from optbench import Oracle, Param, Problem, jit
 from optbench.datasets import data_params, load_for
-from optbench.kernels import lsq_value_grad_parallel, lsq_value_parallel
+from optbench.kernels import (
+    SQUARED,
+    gram,
+    linear_rows_value_grad,
+    linear_value,
+    linear_value_grad,
+    load_threading_layer,
+    register_blas,
+)
+
+register_blas()  # ls_hess calls BLAS dsyrk by name: known to LLVM before any code is loaded
+load_threading_layer()  # ls_f, ls_fg reach numba's threads: loaded before cached code runs
 
 
+# f and A'(Ax - y) in one pass over A (optbench.kernels.linear_value_grad): on numba's threads for
+# large A (ls_*), on the calling thread always (ls_*_serial, -P parallel=false).
 @jit
 def ls_fg(x, args, out):
+    """out = A'(Ax - y); returns 1/2 ||Ax - y||^2"""
     A, y = args
-    m, n = A.shape
-    for j in range(n):
-        out[j] = 0.0
-    s = 0.0
-    for i in range(m):
-        r = -y[i]
-        for j in range(n):
-            r += A[i, j] * x[j]
-        s += r * r
-        for j in range(n):
-            out[j] += r * A[i, j]
-    return 0.5 * s
+    return 0.5 * linear_value_grad(A, y, x, out, SQUARED, True)
 
 
 @jit
 def ls_f(x, args):
     A, y = args
-    m, n = A.shape
-    s = 0.0
-    for i in range(m):
-        r = -y[i]
-        for j in range(n):
-            r += A[i, j] * x[j]
-        s += r * r
-    return 0.5 * s
+    return 0.5 * linear_value(A, y, x, SQUARED, True)
 
 
 @jit
@@ -51,44 +53,32 @@ def ls_grad(x, args, out):
 
 
 @jit
+def ls_fg_serial(x, args, out):
+    A, y = args
+    return 0.5 * linear_value_grad(A, y, x, out, SQUARED, False)
+
+
+@jit
+def ls_f_serial(x, args):
+    A, y = args
+    return 0.5 * linear_value(A, y, x, SQUARED, False)
+
+
+@jit
+def ls_grad_serial(x, args, out):
+    ls_fg_serial(x, args, out)
+
+
+@jit
 def ls_batch(x, args, idx, out):
     """Mean of f_i = m/2 (a_i.x - y_i)^2 over the rows idx (so that 1/m sum_i f_i = f);
     the mean gradient m/|idx| sum_i (a_i.x - y_i) a_i goes into out."""
     A, y = args
-    m, n = A.shape
-    for j in range(n):
-        out[j] = 0.0
-    s = 0.0
-    for i in idx:
-        r = -y[i]
-        for j in range(n):
-            r += A[i, j] * x[j]
-        s += r * r
-        for j in range(n):
-            out[j] += r * A[i, j]
-    scale = m / idx.shape[0]
-    for j in range(n):
+    s = linear_rows_value_grad(A, y, x, idx, out, SQUARED)
+    scale = A.shape[0] / idx.shape[0]
+    for j in range(out.shape[0]):
         out[j] *= scale
     return 0.5 * scale * s
-
-
-# -- the same f and gradient as one pass over A in row blocks on numba's threads (parallel=True)
-@jit
-def ls_fg_parallel(x, args, out):
-    """out = A'(Ax - y); returns 1/2 ||Ax - y||^2, A read once, row blocks in parallel"""
-    A, y = args
-    return lsq_value_grad_parallel(A, y, x, out)
-
-
-@jit
-def ls_f_parallel(x, args):
-    A, y = args
-    return lsq_value_parallel(A, y, x)
-
-
-@jit
-def ls_grad_parallel(x, args, out):
-    ls_fg_parallel(x, args, out)
 
 
 @jit
@@ -115,8 +105,8 @@ def ls_jacobian(x, out, args):
 
 @jit
 def ls_hess(x, args, out):
-    A, y = args
-    out[:, :] = A.T @ A
+    """out = A'A"""
+    gram(args[0], out)
 
 
 def _optimum(A, y):
@@ -138,17 +128,17 @@ def _optimum(A, y):
     return x, f_star, 10 * excess + rounding
 
 
-def _instance(name, A, y, x0, formula, reference, parallel=False, **facts):
+def _instance(name, A, y, x0, formula, reference, parallel=True, **facts):
     A = np.ascontiguousarray(A, dtype=np.float64)
     y = np.ascontiguousarray(y, dtype=np.float64)
     x_star, f_star, f_star_tol = _optimum(A, y)
     sv = np.linalg.svd(A, compute_uv=False)
     mu = float(sv.min() ** 2) if A.shape[0] >= A.shape[1] else 0.0
     if parallel:
-        oracle = Oracle(ls_f_parallel, ls_grad_parallel, ls_fg_parallel, ls_hess, (A, y),
-                        batch=ls_batch)
-    else:
         oracle = Oracle(ls_f, ls_grad, ls_fg, ls_hess, (A, y), batch=ls_batch)
+    else:
+        oracle = Oracle(ls_f_serial, ls_grad_serial, ls_fg_serial, ls_hess, (A, y),
+                        batch=ls_batch)
     data = (A, y)
     residuals = {"residuals": functools.partial(ls_residuals, args=data),
                  "jacobian": functools.partial(ls_jacobian, args=data), "m": A.shape[0],
@@ -166,8 +156,9 @@ def _instance(name, A, y, x0, formula, reference, parallel=False, **facts):
     "least-squares",
     params=(*data_params("regression"),
             Param("seed", 0, int, "seed of the generated data", low=0),
-            Param("parallel", False, bool, "f and gradient in one pass over A, row blocks on "
-                  "numba's threads (NUMBA_NUM_THREADS; for large A, memory-bound)")),
+            Param("parallel", True, bool, "f and gradient over row blocks of A on numba's "
+                  "threads (NUMBA_NUM_THREADS) when A has 2^19 entries or more; false: on "
+                  "one thread at every size")),
     summary="1/2 ||Ax - y||^2 (default: generated data with chosen size, conditioning, noise)",
 )
 def least_squares(seed, parallel, **data):

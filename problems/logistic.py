@@ -7,6 +7,12 @@ The bias is regularized with the weights (lam/2 ||x||^2 over all of x): that kee
 minimizer unique, the Hessian >= lam I everywhere (mu = lam exactly) and, for softmax, removes
 the flat direction b + c 1 along which the unregularized cross-entropy is constant.
 
+f and the gradients of the binary problem read X once per call (optbench.kernels); softmax
+scores, gradient and Hessian blocks are BLAS products beyond tiny data. Results are
+deterministic for a given machine, BLAS and BLAS thread count (the code path depends on the
+data's shape only; the threaded sums do not depend on numba's thread count), not bit-identical
+to NumPy's or to another CPU's.
+
 x* and f* come from a Newton solve to ||grad f|| <= 1e-12 (:func:`optbench.optima.newton_minimize`),
 cached on disk per instance by :func:`optbench.optima.reference_optimum`.
 """
@@ -20,9 +26,12 @@ from optbench import Oracle, Param, Problem, jit
 from optbench.datasets import load_for
 from optbench.errors import InvalidValueError
 from optbench.kernels import (
-    add_scaled_row,
-    affine_score,
+    LOGISTIC,
     gram_lower,
+    linear_rows_value_grad,
+    linear_value,
+    linear_value_grad,
+    load_threading_layer,
     mirror_lower,
     register_blas,
     sumsq,
@@ -30,6 +39,7 @@ from optbench.kernels import (
 from optbench.optima import newton_minimize, power_iteration_norm, reference_optimum
 
 register_blas()  # lr_hess calls BLAS dsyrk by name: known to LLVM before any code is loaded
+load_threading_layer()  # lr_f, lr_fg reach numba's threads: loaded before cached code runs
 
 # Part of the optimum cache key: bump when an objective below changes (data are hashed anyway).
 VERSION = "logistic-1"
@@ -37,14 +47,6 @@ _EXACT_NORM_MAX_COLS = 2000  # above this many columns, ||X||^2 by power iterati
 
 
 # -- shared scalar helpers ------------------------------------------------------------------------
-@jit
-def softplus(t):
-    """log(1 + e^t) without overflow: max(t, 0) + log1p(e^-|t|)"""
-    if t > 0.0:
-        return t + math.log1p(math.exp(-t))
-    return math.log1p(math.exp(t))
-
-
 @jit
 def sigmoid(t):
     """1 / (1 + e^-t) without overflow"""
@@ -69,31 +71,19 @@ def _zero(out):
 
 
 # -- binary logistic regression: args = (X, y in {-1, +1}, lam), x = (w, b) ------------------------
-@jit
-def _lr_sample(x, X, y, i, out):
-    """out += grad of log(1 + exp(-y_i z_i)), z_i = w.x_i + b; returns that loss"""
-    t = -y[i] * affine_score(X, i, x)
-    add_scaled_row(out, X, i, -y[i] * sigmoid(t))
-    return softplus(t)
-
-
+# One pass over X per call (optbench.kernels.linear_value_grad: scores, losses and gradient
+# together; row blocks on numba's threads when X has 2^19 entries or more (lr_*), on the
+# calling thread always (lr_*_serial, -P parallel=false).
 @jit
 def lr_f(x, args):
     X, y, lam = args
-    m = X.shape[0]
-    s = 0.0
-    for i in range(m):
-        s += softplus(-y[i] * affine_score(X, i, x))
-    return s / m + 0.5 * lam * sumsq(x)
+    return linear_value(X, y, x, LOGISTIC, True) / X.shape[0] + 0.5 * lam * sumsq(x)
 
 
 @jit
 def lr_fg(x, args, out):
     X, y, lam = args
-    _zero(out)
-    s = 0.0
-    for i in range(X.shape[0]):
-        s += _lr_sample(x, X, y, i, out)
+    s = linear_value_grad(X, y, x, out, LOGISTIC, True)
     return _finish(x, lam, s, X.shape[0], out)
 
 
@@ -103,13 +93,28 @@ def lr_grad(x, args, out):
 
 
 @jit
+def lr_f_serial(x, args):
+    X, y, lam = args
+    return linear_value(X, y, x, LOGISTIC, False) / X.shape[0] + 0.5 * lam * sumsq(x)
+
+
+@jit
+def lr_fg_serial(x, args, out):
+    X, y, lam = args
+    s = linear_value_grad(X, y, x, out, LOGISTIC, False)
+    return _finish(x, lam, s, X.shape[0], out)
+
+
+@jit
+def lr_grad_serial(x, args, out):
+    lr_fg_serial(x, args, out)
+
+
+@jit
 def lr_batch(x, args, idx, out):
     """mean over i in idx of f_i = log(1 + exp(-y_i z_i)) + lam/2 ||x||^2; its gradient in out"""
     X, y, lam = args
-    _zero(out)
-    s = 0.0
-    for i in idx:
-        s += _lr_sample(x, X, y, i, out)
+    s = linear_rows_value_grad(X, y, x, idx, out, LOGISTIC)
     return _finish(x, lam, s, idx.shape[0], out)
 
 
@@ -189,14 +194,52 @@ def _sm_sample(x, X, c, i, p, out):
     return loss
 
 
+_SM_BLAS_MIN = 1 << 12  # m K d from which the scores and the gradient are BLAS products
+
+
+@jit
+def _sm_residuals(x, c, Z):
+    """Z (m x K) holds X W' on entry and p_i - e_{c_i} on return (softmax of Z + b); returns the
+    summed cross-entropy sum_i logsumexp(z_i) - z_{i c_i}"""
+    m, K = Z.shape
+    B = x.shape[0] - K  # offset of b in x
+    s = 0.0
+    for i in range(m):
+        zmax = -math.inf
+        for k in range(K):
+            Z[i, k] += x[B + k]
+            zmax = max(zmax, Z[i, k])
+        total = 0.0
+        for k in range(K):
+            total += math.exp(Z[i, k] - zmax)
+        lse = zmax + math.log(total)
+        s += lse - Z[i, c[i]]
+        for k in range(K):
+            Z[i, k] = math.exp(Z[i, k] - lse)
+        Z[i, c[i]] -= 1.0
+    return s
+
+
+@jit
+def _sm_scores(x, X):
+    """X W' (m x K) by BLAS, W the K x d row-major head of x"""
+    m, d = X.shape
+    K = x.shape[0] // (d + 1)
+    return np.dot(X, x[:K * d].reshape((K, d)).T)
+
+
 @jit
 def sm_f(x, args):
     X, c, lam = args
     m, d = X.shape
-    p = np.empty(x.shape[0] // (d + 1))
+    K = x.shape[0] // (d + 1)
     s = 0.0
-    for i in range(m):
-        s += _sm_loss(x, X, c, i, p)
+    if m * K * d >= _SM_BLAS_MIN:
+        s = _sm_residuals(x, c, _sm_scores(x, X))
+    else:  # small: loops, no temporaries
+        p = np.empty(K)
+        for i in range(m):
+            s += _sm_loss(x, X, c, i, p)
     return s / m + 0.5 * lam * sumsq(x)
 
 
@@ -204,7 +247,18 @@ def sm_f(x, args):
 def sm_fg(x, args, out):
     X, c, lam = args
     m, d = X.shape
-    p = np.empty(x.shape[0] // (d + 1))
+    K = x.shape[0] // (d + 1)
+    if m * K * d >= _SM_BLAS_MIN:  # scores and gradient as BLAS products
+        R = _sm_scores(x, X)
+        s = _sm_residuals(x, c, R)
+        np.dot(R.T, X, out[:K * d].reshape((K, d)))
+        for k in range(K):
+            out[K * d + k] = 0.0
+        for i in range(m):
+            for k in range(K):
+                out[K * d + k] += R[i, k]
+        return _finish(x, lam, s, m, out)
+    p = np.empty(K)
     _zero(out)
     s = 0.0
     for i in range(m):
@@ -231,9 +285,8 @@ def sm_batch(x, args, idx, out):
 
 
 @jit
-def sm_hess(x, args, out):
-    """1/m sum_i (diag(p_i) - p_i p_i') (x) (x_i, 1)(x_i, 1)' + lam I, rows and columns in the
-    order of x (W row-major, then b)"""
+def _sm_hess_loops(x, args, out):
+    """sm_hess for tiny data: loops over samples and entries"""
     X, c, lam = args
     m, d = X.shape
     K = x.shape[0] // (d + 1)
@@ -267,6 +320,53 @@ def sm_hess(x, args, out):
     for r in range(n):
         for s in range(n):
             out[r, s] /= m
+        out[r, r] += lam
+
+
+@jit
+def sm_hess(x, args, out):
+    """1/m sum_i (diag(p_i) - p_i p_i') (x) (x_i, 1)(x_i, 1)' + lam I, rows and columns in the
+    order of x (W row-major, then b): loops for tiny data, else one BLAS product
+    (x_i, 1)' diag(a_kl) (x_i, 1) per block k <= l, a_kl,i = [k = l] p_ik - p_ik p_il"""
+    X, c, lam = args
+    m, d = X.shape
+    K = x.shape[0] // (d + 1)
+    if m * K * d < _SM_BLAS_MIN:
+        _sm_hess_loops(x, args, out)
+        return
+    B = K * d  # offset of b in x
+    P = _sm_scores(x, X)
+    for i in range(m):  # P <- softmax(X W' + b), row by row
+        zmax = -math.inf
+        for k in range(K):
+            P[i, k] += x[B + k]
+            zmax = max(zmax, P[i, k])
+        total = 0.0
+        for k in range(K):
+            P[i, k] = math.exp(P[i, k] - zmax)
+            total += P[i, k]
+        for k in range(K):
+            P[i, k] /= total
+    X1 = np.empty((m, d + 1))
+    for i in range(m):
+        for j in range(d):
+            X1[i, j] = X[i, j]
+        X1[i, d] = 1.0
+    S = np.empty((m, d + 1))
+    for k in range(K):
+        for l in range(k, K):  # block (k, l) and its transpose (l, k)
+            for i in range(m):
+                a = ((P[i, k] if k == l else 0.0) - P[i, k] * P[i, l]) / m
+                for j in range(d + 1):
+                    S[i, j] = a * X1[i, j]
+            block = np.dot(X1.T, S)
+            for j in range(d + 1):
+                r = k * d + j if j < d else B + k
+                for jj in range(d + 1):
+                    q = l * d + jj if jj < d else B + l
+                    out[r, q] = block[j, jj]
+                    out[q, r] = block[j, jj]
+    for r in range(out.shape[0]):
         out[r, r] += lam
 
 
@@ -339,10 +439,13 @@ _COMMON = (
             Param("dim", 5, int, "number of features d", low=1),
             *_COMMON,
             Param("labels", "pm1", str, "label convention: pm1 = {-1, +1}, 01 = {0, 1} "
-                  "(same f)", choices=("pm1", "01"))),
+                  "(same f)", choices=("pm1", "01")),
+            Param("parallel", True, bool, "f and gradient over row blocks of X on numba's "
+                  "threads (NUMBA_NUM_THREADS) when X has 2^19 entries or more; false: on "
+                  "one thread at every size")),
     summary="binary logistic regression + lam/2 ||(w, b)||^2 on two Gaussian classes",
 )
-def logistic_regression(samples, dim, lam, separation, seed, labels, **data):
+def logistic_regression(samples, dim, lam, separation, seed, labels, parallel, **data):
     if data["data"] == GAUSSIANS:
         rng = np.random.default_rng(seed)
         direction = rng.standard_normal(dim)
@@ -360,7 +463,9 @@ def logistic_regression(samples, dim, lam, separation, seed, labels, **data):
     given = (y + 1.0) / 2.0 if labels == "01" else y.copy()  # the data in their convention
     y = signed_labels(given, labels)
     X = np.ascontiguousarray(X)
-    oracle = Oracle(lr_f, lr_grad, lr_fg, lr_hess, (X, y, float(lam)), batch=lr_batch)
+    functions = (lr_f, lr_grad, lr_fg) if parallel else (lr_f_serial, lr_grad_serial,
+                                                          lr_fg_serial)
+    oracle = Oracle(*functions, lr_hess, (X, y, float(lam)), batch=lr_batch)
     n = dim + 1
     # the label convention does not change f: instances differing only in it share the entry
     key = ({"samples": samples, "dim": dim, "lam": lam, "seed": seed}, X, y)

@@ -38,13 +38,13 @@ from d_L = dloss/dz_L and reuses the stored a_l:
 grad W_l += d_l a_{l-1}', grad b_l += d_l, d_{l-1} = act'(a_{l-1}) * (W_l' d_l), with act'
 written in terms of the activation (sigma' = a (1 - a), tanh' = 1 - a^2, relu' = [a > 0]).
 
-From ``BLAS_MIN_SAMPLES`` samples in one call (the full batch of most datasets, large
-mini-batches), the same passes run layer by layer over all samples at once, the products
-A_(l-1) W_l', D_l' A_(l-1) and D_l W_l by BLAS (np.dot): per-sample loops are several times
-slower there. Both paths sit in the same compiled functions (one compilation serves all).
-tanh is :func:`optbench.vecmath.tanh` (arithmetic only, within 3 ulp), so the matrix path's
-loop of activations vectorizes; numba's ``math.tanh`` calls the C library for each number and
-took more than half of a full-batch epoch.
+From ``BLAS_MIN_WORK`` samples x parameters in one call (every call but those over a few
+samples of a tiny network), the same passes run layer by layer over all samples at once, the
+products A_(l-1) W_l', D_l' A_(l-1) and D_l W_l by BLAS (np.dot): per-sample loops are
+several times slower there. Both paths sit in the same compiled functions (one compilation
+serves all). tanh is :func:`optbench.vecmath.tanh` (arithmetic only, within 3 ulp), so the
+matrix path's loop of activations vectorizes; numba's ``math.tanh`` calls the C library for
+each number and took more than half of a full-batch epoch.
 """
 
 import math
@@ -203,7 +203,16 @@ def _backward(x, sizes, act, a, d, out):
 
 
 # -- many samples at once: layer by layer, products by BLAS ------------------------------------
-BLAS_MIN_SAMPLES = 64  # calls over at least this many samples take the matrix path
+BLAS_MIN_WORK = 256  # samples x parameters from which a call takes the matrix path (measured:
+# below it, for a 2-4-1 or 3-6-3 network over about 4 samples, the loops are faster; above it
+# the matrix path is, from 1.3x at 16 samples of 2-4-1 to 10x at 32 samples of 64-32-10)
+
+
+@jit(inline=True)
+def takes_matrix_path(samples, n):
+    """True when a call over ``samples`` samples of a network of n parameters takes the
+    matrix path (BLAS products), else per-sample loops"""
+    return samples * n >= BLAS_MIN_WORK
 _LOGITS = -1  # "activation" of the output layer in _add_bias_activate: none
 
 
@@ -338,7 +347,7 @@ def _finish(x, sizes, lam, s, n, out):
 def mlp_f(x, args):
     """1/denom sum_i loss_i + lam/2 sum_l ||W_l||^2 (forward passes only)"""
     X, T, sizes, act, head, lam, denom = args
-    if X.shape[0] >= BLAS_MIN_SAMPLES:
+    if takes_matrix_path(X.shape[0], x.shape[0]):
         s = _matrix_pass(x, X, T, sizes, act, head, np.empty(0), False)
         return _value(x, sizes, lam, s, denom)
     U = _units(sizes)
@@ -356,9 +365,9 @@ def mlp_f(x, args):
 @jit
 def mlp_fg(x, args, out):
     """f(x), its gradient into out: a forward and a backward pass per sample (matrix products
-    from BLAS_MIN_SAMPLES samples on)"""
+    from BLAS_MIN_WORK samples x parameters on)"""
     X, T, sizes, act, head, lam, denom = args
-    if X.shape[0] >= BLAS_MIN_SAMPLES:
+    if takes_matrix_path(X.shape[0], x.shape[0]):
         s = _matrix_pass(x, X, T, sizes, act, head, out, True)
         return _finish(x, sizes, lam, s, denom, out)
     U = _units(sizes)
@@ -388,7 +397,7 @@ def mlp_batch(x, args, idx, out):
     X, T, sizes, act, head, lam, denom = args
     # (|idx| denom) / m is exactly denom when idx holds all m samples: batch = f, bit for bit
     scale = idx.shape[0] * denom / X.shape[0]
-    if idx.shape[0] >= BLAS_MIN_SAMPLES:  # the rows gathered: the same path as f and fg
+    if takes_matrix_path(idx.shape[0], x.shape[0]):  # rows gathered: the path of f and fg
         Xb = np.empty((idx.shape[0], X.shape[1]))
         Tb = np.empty((idx.shape[0], T.shape[1]))
         for r in range(idx.shape[0]):

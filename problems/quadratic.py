@@ -1,47 +1,54 @@
-"""Quadratics f(x) = 1/2 x'Ax - b'x + c: the SPD family and the 1-D/2-D examples of the notes."""
+"""Quadratics f(x) = 1/2 x'Ax - b'x + c: the SPD family and the 1-D/2-D examples of the notes.
+
+f and the gradient: loops for n < 128, a BLAS product A x above; deterministic on a given
+machine and BLAS thread count, not bit-identical to NumPy's or another CPU's.
+"""
 
 import numpy as np
 
 import optbench
 from optbench import Param, Problem, jit
+from optbench.kernels import REASSOC
+
+_BLAS_MIN = 1 << 14  # entries of A from which A x is a BLAS product (below: loops, no temporary)
+
+
+@jit(fastmath=REASSOC)
+def _value_grad(x, args, out):
+    """out = A x - b (when out is not None); returns 1/2 x'Ax - b'x + c"""
+    A, b, c = args
+    n = x.shape[0]
+    s = 0.0
+    if n * n >= _BLAS_MIN:
+        ax = np.dot(A, x)
+        for i in range(n):
+            s += x[i] * (0.5 * ax[i] - b[i])
+            if out is not None:
+                out[i] = ax[i] - b[i]
+        return s + c
+    for i in range(n):
+        axi = 0.0
+        for j in range(n):
+            axi += A[i, j] * x[j]
+        s += x[i] * (0.5 * axi - b[i])
+        if out is not None:
+            out[i] = axi - b[i]
+    return s + c
 
 
 @jit
 def f(x, args):
-    A, b, c = args
-    n = x.shape[0]
-    s = c
-    for i in range(n):
-        ax = 0.0
-        for j in range(n):
-            ax += A[i, j] * x[j]
-        s += x[i] * (0.5 * ax - b[i])
-    return s
+    return _value_grad(x, args, None)
 
 
 @jit
 def grad(x, args, out):
-    A, b, c = args
-    n = x.shape[0]
-    for i in range(n):
-        ax = 0.0
-        for j in range(n):
-            ax += A[i, j] * x[j]
-        out[i] = ax - b[i]
+    _value_grad(x, args, out)
 
 
 @jit
 def fg(x, args, out):
-    A, b, c = args
-    n = x.shape[0]
-    s = c
-    for i in range(n):
-        ax = 0.0
-        for j in range(n):
-            ax += A[i, j] * x[j]
-        out[i] = ax - b[i]
-        s += x[i] * (0.5 * ax - b[i])
-    return s
+    return _value_grad(x, args, out)
 
 
 @jit

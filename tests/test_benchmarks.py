@@ -82,13 +82,15 @@ def test_logistic_hessian_equals_numpy(rng):
 
 
 def test_mlp_matrix_path_equals_the_per_sample_path(rng):
-    """f and its gradient over 126 samples (the BLAS path) = the mean of the two halves of 63,
-    each below the threshold (computed sample by sample)."""
+    """f and its gradient over m samples (the BLAS path) = the mean of the two halves, each
+    below the threshold (computed sample by sample)."""
     mlp = sys.modules[optbench.registry.get_family("mlp").build.__module__]
-    p = optbench.make_problem("mlp", samples=2 * (mlp.BLAS_MIN_SAMPLES - 1), hidden="6,5",
-                              activation="tanh", lam=0.1)
+    options = {"hidden": "6,5", "activation": "tanh", "lam": 0.1}
+    n = optbench.make_problem("mlp", samples=4, **options).dim
+    half = (mlp.BLAS_MIN_WORK - 1) // n
+    p = optbench.make_problem("mlp", samples=2 * half, **options)
     m = p.samples
-    assert m >= mlp.BLAS_MIN_SAMPLES
+    assert half >= 1 and mlp.takes_matrix_path(m, n) and not mlp.takes_matrix_path(half, n)
     x = p.x0 + 0.3 * rng.standard_normal(p.dim)
     f, g = p.value_and_grad(x)
     halves = np.arange(m // 2), np.arange(m // 2, m)

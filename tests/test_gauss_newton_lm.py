@@ -4,6 +4,7 @@ iteration in tests/naive_lsq.py; the residual structure of problems against thei
 
 import math
 
+import naive_problems
 import numpy as np
 import pytest
 import scipy.optimize as so
@@ -86,7 +87,11 @@ def test_grad_norm_column_is_the_gradient_norm_of_f():
         res = optbench.run(p, solver, max_iter=3, tol=0.0, record_x=True)
         xs = res.table[[f"x_{i + 1}" for i in range(p.dim)]].to_numpy()
         for x, gn, fx in zip(xs, res.table["grad_norm"], res.table["f"], strict=True):
-            assert math.isclose(gn, np.linalg.norm(p.grad(x)), rel_tol=1e-10)
+            # J'r (the solver) and the problem's gradient sum in different orders: near the
+            # minimizer they differ by rounding, bounded for least squares by naive_problems
+            tol = 2 * np.linalg.norm(naive_problems.lsq_bounds(*p.oracle.args, x)[1]) \
+                if p.family == "least-squares" else 0.0
+            assert math.isclose(gn, np.linalg.norm(p.grad(x)), rel_tol=1e-10, abs_tol=tol)
             assert math.isclose(fx, p.f(x), rel_tol=1e-12)
 
 
