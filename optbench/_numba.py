@@ -15,13 +15,25 @@ code for some argument types, that code's entry point, found by a cheap key of t
 
 from __future__ import annotations
 
+import functools
 import hashlib
 
 import numpy as np
 from numba.core.serialize import dumps
 
 __all__ = ["read_index", "write_index", "live_entries", "is_compiled", "cache_hits",
-           "prepare", "type_key", "compiled_code", "remember_code"]
+           "prepare", "type_key", "compiled_code", "remember_code", "launch_threads"]
+
+
+@functools.cache
+def launch_threads() -> None:
+    """Load numba's threading layer (no thread starts yet). Code compiled with ``parallel``
+    and loaded from the disk cache inside a caller that is not itself parallel finds no
+    layer loaded and crashes the process; loading it first is numba's own first step of a
+    parallel call (``numba.np.ufunc.parallel._launch_threads``, private: numba 0.68)."""
+    from numba.np.ufunc import parallel
+
+    parallel._launch_threads()
 
 
 def _cache_file(fn):

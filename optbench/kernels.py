@@ -14,6 +14,7 @@ from numba.core import cgutils
 from numba.extending import get_cython_function_address, intrinsic
 
 from ._jit import jit
+from ._numba import launch_threads
 
 __all__ = ["dot", "sumsq", "norm2", "affine_score", "add_scaled_row", "copy_into",
            "linear_value_grad", "linear_value", "linear_rows_value_grad", "SQUARED", "LOGISTIC",
@@ -88,14 +89,11 @@ _BLOCKS = 32  # row blocks, each with its own gradient accumulator, shared out a
 THREADED_MIN = 1 << 19  # entries of A (4 MB) from which the threaded path is taken
 
 
-@functools.cache
 def load_threading_layer() -> None:
     """Load numba's threading layer (no thread starts). Compiled code that calls the threaded
     kernels below and is loaded from the disk cache needs it loaded first, or it crashes:
-    modules using them call this when imported (numba private API: numba 0.68)."""
-    from numba.np.ufunc import parallel
-
-    parallel._launch_threads()
+    modules using them call this when imported (see :func:`optbench._numba.launch_threads`)."""
+    launch_threads()
 
 
 @numba.njit(cache=True, nogil=True)

@@ -235,3 +235,20 @@ def test_a_reused_preparation_keeps_no_problem_alive():
     del problem
     gc.collect()
     assert ref() is None  # its data is freed with it
+
+
+def test_launch_threads_loads_numba_threading_layer_in_a_fresh_process():
+    """The adapter's private call still does what the threaded problems rely on: after it,
+    numba's threading layer is loaded (a numba upgrade that moves it fails here first)."""
+    import subprocess
+    import sys
+
+    code = ("from numba.np.ufunc import parallel\n"
+            "before = parallel._is_initialized\n"
+            "from optbench._numba import launch_threads\n"
+            "launch_threads()\n"
+            "import numba\n"
+            "print(before, parallel._is_initialized, numba.threading_layer())\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out[:2] == ["False", "True"] and out[2] in {"omp", "tbb", "workqueue"}
