@@ -20,6 +20,7 @@ from optbench import Oracle, Param, Problem, jit
 from optbench.datasets import data_params, load_for
 from optbench.kernels import (
     SQUARED,
+    THREADED_MIN,
     gram,
     linear_rows_value_grad,
     linear_value,
@@ -134,7 +135,7 @@ def _instance(name, A, y, x0, formula, reference, parallel=True, **facts):
     x_star, f_star, f_star_tol = _optimum(A, y)
     sv = np.linalg.svd(A, compute_uv=False)
     mu = float(sv.min() ** 2) if A.shape[0] >= A.shape[1] else 0.0
-    if parallel:
+    if parallel and A.size >= THREADED_MIN:  # below, the threaded functions run serially
         oracle = Oracle(ls_f, ls_grad, ls_fg, ls_hess, (A, y), batch=ls_batch)
     else:
         oracle = Oracle(ls_f_serial, ls_grad_serial, ls_fg_serial, ls_hess, (A, y),

@@ -27,6 +27,7 @@ from optbench.datasets import load_for
 from optbench.errors import InvalidValueError
 from optbench.kernels import (
     LOGISTIC,
+    THREADED_MIN,
     gram_lower,
     linear_rows_value_grad,
     linear_value,
@@ -463,7 +464,8 @@ def logistic_regression(samples, dim, lam, separation, seed, labels, parallel, *
     given = (y + 1.0) / 2.0 if labels == "01" else y.copy()  # the data in their convention
     y = signed_labels(given, labels)
     X = np.ascontiguousarray(X)
-    functions = (lr_f, lr_grad, lr_fg) if parallel else (lr_f_serial, lr_grad_serial,
+    threaded = parallel and X.size >= THREADED_MIN  # below, threaded = serial code
+    functions = (lr_f, lr_grad, lr_fg) if threaded else (lr_f_serial, lr_grad_serial,
                                                           lr_fg_serial)
     oracle = Oracle(*functions, lr_hess, (X, y, float(lam)), batch=lr_batch)
     n = dim + 1

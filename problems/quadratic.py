@@ -8,47 +8,80 @@ import numpy as np
 
 import optbench
 from optbench import Param, Problem, jit
-from optbench.kernels import REASSOC
 
 _BLAS_MIN = 1 << 14  # entries of A from which A x is a BLAS product (below: loops, no temporary)
 
 
-@jit(fastmath=REASSOC)
-def _value_grad(x, args, out):
-    """out = A x - b (when out is not None); returns 1/2 x'Ax - b'x + c"""
-    A, b, c = args
-    n = x.shape[0]
-    s = 0.0
-    if n * n >= _BLAS_MIN:
-        ax = np.dot(A, x)
-        for i in range(n):
-            s += x[i] * (0.5 * ax[i] - b[i])
-            if out is not None:
-                out[i] = ax[i] - b[i]
-        return s + c
-    for i in range(n):
-        axi = 0.0
-        for j in range(n):
-            axi += A[i, j] * x[j]
-        s += x[i] * (0.5 * axi - b[i])
-        if out is not None:
-            out[i] = axi - b[i]
-    return s + c
-
-
+# Two sets of functions, chosen by the size of A when the instance is built: a function that
+# merely contains the BLAS call (a temporary array) costs 5x on a 2-D problem even when the
+# call is not taken, so the loops are compiled apart from it.
 @jit
 def f(x, args):
-    return _value_grad(x, args, None)
+    """1/2 x'Ax - b'x + c by loops (no temporary)"""
+    A, b, c = args
+    n = x.shape[0]
+    s = c
+    for i in range(n):
+        ax = 0.0
+        for j in range(n):
+            ax += A[i, j] * x[j]
+        s += x[i] * (0.5 * ax - b[i])
+    return s
 
 
 @jit
 def grad(x, args, out):
-    _value_grad(x, args, out)
+    """out = A x - b by loops"""
+    A, b, c = args
+    n = x.shape[0]
+    for i in range(n):
+        ax = 0.0
+        for j in range(n):
+            ax += A[i, j] * x[j]
+        out[i] = ax - b[i]
 
 
 @jit
 def fg(x, args, out):
-    return _value_grad(x, args, out)
+    """out = A x - b; returns 1/2 x'Ax - b'x + c, by loops"""
+    A, b, c = args
+    n = x.shape[0]
+    s = c
+    for i in range(n):
+        ax = 0.0
+        for j in range(n):
+            ax += A[i, j] * x[j]
+        out[i] = ax - b[i]
+        s += x[i] * (0.5 * ax - b[i])
+    return s
+
+
+@jit
+def _blas_value_grad(x, args, out):
+    """out = A x - b (when out is not None), A x a BLAS product; returns f"""
+    A, b, c = args
+    ax = np.dot(A, x)
+    s = c
+    for i in range(x.shape[0]):
+        s += x[i] * (0.5 * ax[i] - b[i])
+        if out is not None:
+            out[i] = ax[i] - b[i]
+    return s
+
+
+@jit
+def f_blas(x, args):
+    return _blas_value_grad(x, args, None)
+
+
+@jit
+def grad_blas(x, args, out):
+    _blas_value_grad(x, args, out)
+
+
+@jit
+def fg_blas(x, args, out):
+    return _blas_value_grad(x, args, out)
 
 
 @jit
@@ -60,8 +93,9 @@ def hess(x, args, out):
 def _instance(name, A, b, c, x0, formula, reference, **facts):
     A = np.ascontiguousarray(A, dtype=np.float64)
     b = np.ascontiguousarray(b, dtype=np.float64)
+    functions = (f_blas, grad_blas, fg_blas) if A.size >= _BLAS_MIN else (f, grad, fg)
     return Problem(name=name, family="quadratic",
-                   oracle=optbench.Oracle(f, grad, fg, hess, (A, b, float(c))),
+                   oracle=optbench.Oracle(*functions, hess, (A, b, float(c))),
                    x0=x0, formula=formula, reference=reference, smooth=True, quadratic=True,
                    **facts)
 

@@ -22,10 +22,12 @@ method's cost, nothing else is):
 What the step does not leave, the loop evaluates itself, "aside": through an uncounted oracle
 (:func:`optbench.oracle.observed`) and with the clock stopped, so it is counted neither in
 nfev/ngev nor in the ``time`` column (nor in ``time_limit``). It does so after every
-iteration when a stopping test needs it (the gap or ``ftol`` test needs f; a positive tol or
-rtol the gradient), so every test fires where it would with :func:`drive`; otherwise only at
-the rows the table keeps (the first, every ``record_every``-th, the last), where a
-non-finite f, or with ``tol=0`` an exactly zero gradient, then shows. The gradient-norm
+iteration when a stopping test needs it (a positive gap_tol or the ``ftol`` test needs f; a
+positive tol or rtol the gradient), so every such test fires where it would with
+:func:`drive`; otherwise only at the rows the table keeps (the first, every
+``record_every``-th, the last), where a non-finite f, the gap test at its default
+gap_tol = 0 (f reached f*) or, with ``tol=0``, an exactly zero gradient then shows (every
+iteration at the default ``record_every=1``). The gradient-norm
 test always uses the gradient at the point returned as the iterate, so ``converged`` is a
 statement about the returned x.
 
@@ -340,7 +342,9 @@ def _loop(oracle, x0, params, init, step, n_extra, control, observe, f_at_rows, 
     last_t = 0.0
     gtol2, relative = _gradient_threshold(gsq, control)
     # evaluate aside after every iteration, not only at rows, when a test needs it
-    each = ((f_at_rows and (control.ftol >= 0.0 or (control.gap_tol > -np.inf
+    # (the gap test at gap_tol 0, "f reached f*", and tol 0 wait for the rows: run them every
+    # iteration with a positive gap_tol / tol, or record_every=1, the default)
+    each = ((f_at_rows and (control.ftol >= 0.0 or (control.gap_tol > 0.0
                                                       and not np.isnan(control.f_star))))
             or (g_at_rows and gtol2 > 0.0))
     recent = np.empty(control.ftol_window)  # the last f seen, for ftol
