@@ -12,10 +12,10 @@ loads numba, scipy or the solver catalogue, and plotting never loads them unless
 solver.
 """
 
-import importlib
 import sys
 import types
 
+from ._lazy import lazy_names
 from .errors import (
     IncompatibleError,
     InvalidTypeError,
@@ -58,25 +58,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name):
-    """A public name, imported from its module on first use (then kept in this module); a
-    submodule (``optbench.store``), imported."""
-    module = _LAZY.get(name)
-    if module is not None:
-        value = getattr(importlib.import_module(module, __name__), name)
-        globals()[name] = value
-        return value
-    if not name.startswith("__"):
-        try:
-            return importlib.import_module(f".{name}", __name__)
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__name__}.{name}":
-                raise
-    raise AttributeError(f"module 'optbench' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_names(__name__, _LAZY, globals(), __all__)
 
 
 class _Package(types.ModuleType):

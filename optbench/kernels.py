@@ -92,7 +92,8 @@ THREADED_MIN = 1 << 19  # entries of A (4 MB) from which the threaded path is ta
 def load_threading_layer() -> None:
     """Load numba's threading layer (no thread starts). Compiled code that calls the threaded
     kernels below and is loaded from the disk cache needs it loaded first, or it crashes:
-    modules using them call this when imported (see :func:`optbench._numba.launch_threads`)."""
+    problems call this when they choose the threaded functions (once per process; see
+    :func:`optbench._numba.launch_threads`)."""
     launch_threads()
 
 

@@ -415,12 +415,11 @@ def _bad_record(record, stem: str) -> str | None:
     return None
 
 
-def check_cell(path: Path) -> tuple[dict[str, Any] | None, str | None]:
-    """(record, None) for a valid cell file, else (None, what is wrong)."""
+def _parquet_schema(path: Path):
+    """(schema, None) for a regular file (not a link) that parses as Parquet, else
+    (None, what is wrong): the check every file read from a results directory passes first."""
     import pyarrow.parquet as pq
 
-    if not (path.suffix == ".parquet" and KEY.fullmatch(path.stem)):
-        return None, "its name is not a cell key (20 hex digits) with .parquet"
     try:
         mode = os.lstat(path).st_mode
     except OSError as exc:
@@ -428,9 +427,18 @@ def check_cell(path: Path) -> tuple[dict[str, Any] | None, str | None]:
     if not stat.S_ISREG(mode):
         return None, "not a regular file" + (" (a symbolic link)" if stat.S_ISLNK(mode) else "")
     try:
-        schema = pq.read_schema(path)
-    except Exception as exc:  # noqa: BLE001 - any failure to parse: not a cell file
+        return pq.read_schema(path), None
+    except Exception as exc:  # noqa: BLE001 - any failure to parse: not a results file
         return None, f"not a Parquet file ({type(exc).__name__})"
+
+
+def check_cell(path: Path) -> tuple[dict[str, Any] | None, str | None]:
+    """(record, None) for a valid cell file, else (None, what is wrong)."""
+    if not (path.suffix == ".parquet" and KEY.fullmatch(path.stem)):
+        return None, "its name is not a cell key (20 hex digits) with .parquet"
+    schema, reason = _parquet_schema(path)
+    if reason:
+        return None, reason
     meta = (schema.metadata or {}).get(CELL_META)
     if meta is None:
         return None, "no optbench metadata (a Parquet file from elsewhere)"
@@ -533,20 +541,11 @@ def _bad_schema(schema) -> str | None:
 
 def _check_part(path: Path):
     """(schema, None) for a file of the form of a part, else (None, what is wrong)."""
-    import pyarrow.parquet as pq
-
     if not PART.fullmatch(path.name):
         return None, "its name is not part-NNNNNNNNNN.parquet"
-    try:
-        mode = os.lstat(path).st_mode
-    except OSError as exc:
-        return None, exc.strerror
-    if not stat.S_ISREG(mode):
-        return None, "not a regular file" + (" (a symbolic link)" if stat.S_ISLNK(mode) else "")
-    try:
-        schema = pq.read_schema(path)
-    except Exception as exc:  # noqa: BLE001 - any failure to parse: not a part file
-        return None, f"not a Parquet file ({type(exc).__name__})"
+    schema, reason = _parquet_schema(path)
+    if reason:
+        return None, reason
     reason = _bad_schema(schema)
     return (None, reason) if reason else (schema, None)
 

@@ -30,7 +30,6 @@ from optbench.kernels import (
 )
 
 register_blas()  # ls_hess calls BLAS dsyrk by name: known to LLVM before any code is loaded
-load_threading_layer()  # ls_f, ls_fg reach numba's threads: loaded before cached code runs
 
 
 # f and A'(Ax - y) in one pass over A (optbench.kernels.linear_value_grad): on numba's threads for
@@ -136,6 +135,7 @@ def _instance(name, A, y, x0, formula, reference, parallel=True, **facts):
     sv = np.linalg.svd(A, compute_uv=False)
     mu = float(sv.min() ** 2) if A.shape[0] >= A.shape[1] else 0.0
     if parallel and A.size >= THREADED_MIN:  # below, the threaded functions run serially
+        load_threading_layer()  # they reach numba's threads: loaded before cached code runs
         oracle = Oracle(ls_f, ls_grad, ls_fg, ls_hess, (A, y), batch=ls_batch)
     else:
         oracle = Oracle(ls_f_serial, ls_grad_serial, ls_fg_serial, ls_hess, (A, y),

@@ -40,7 +40,6 @@ from optbench.kernels import (
 from optbench.optima import newton_minimize, power_iteration_norm, reference_optimum
 
 register_blas()  # lr_hess calls BLAS dsyrk by name: known to LLVM before any code is loaded
-load_threading_layer()  # lr_f, lr_fg reach numba's threads: loaded before cached code runs
 
 # Part of the optimum cache key: bump when an objective below changes (data are hashed anyway).
 VERSION = "logistic-1"
@@ -465,6 +464,8 @@ def logistic_regression(samples, dim, lam, separation, seed, labels, parallel, *
     y = signed_labels(given, labels)
     X = np.ascontiguousarray(X)
     threaded = parallel and X.size >= THREADED_MIN  # below, threaded = serial code
+    if threaded:
+        load_threading_layer()  # lr_f, lr_fg reach numba's threads: loaded before cached code runs
     functions = (lr_f, lr_grad, lr_fg) if threaded else (lr_f_serial, lr_grad_serial,
                                                           lr_fg_serial)
     oracle = Oracle(*functions, lr_hess, (X, y, float(lam)), batch=lr_batch)

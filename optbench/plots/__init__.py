@@ -17,7 +17,7 @@ below are imported from their modules on first use (the command line imports onl
 command draws).
 """
 
-import importlib
+from .._lazy import lazy_names
 
 _LAZY = {
     "plot_classification": ".classification", "plot_convergence": ".convergence",
@@ -35,20 +35,4 @@ __all__ = ["plot_convergence", "plot_trajectories", "plot_sensitivity", "plot_pr
            "write_report", "report_html"]
 
 
-def __getattr__(name):
-    """A plot function, imported from its module on first use; a submodule, imported."""
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
-        globals()[name] = value
-        return value
-    if not name.startswith("__"):
-        try:
-            return importlib.import_module(f".{name}", __name__)
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__name__}.{name}":
-                raise
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_names(__name__, _LAZY, globals(), __all__)
