@@ -131,17 +131,29 @@ _CONSTANT_DTYPES = {float: np.dtype(np.float64), int: np.dtype(np.int64),
 
 def _repeated_text(value: str, rows: int):
     """``value`` on ``rows`` rows, as the array pandas makes for a text column (a new array:
-    tables share no column)."""
-    return _text(value).take(np.zeros(rows, dtype=np.intp))
+    tables share no column). With pyarrow storage (pandas 3's default) the array is made by
+    ``pyarrow.repeat``, a third of the cost of ``take``."""
+    one, scalar = _text(value)
+    if scalar is None:
+        return one.take(np.zeros(rows, dtype=np.intp))
+    import pyarrow as pa
+
+    return type(one)(pa.chunked_array([pa.repeat(scalar, rows)]), dtype=one.dtype)
 
 
 @functools.lru_cache(maxsize=1024)
 def _text(value: str):
     """``value`` as a one-row array of the dtype pandas gives a column of text (``str`` in
-    pandas 3, by default); never changed, only taken from."""
+    pandas 3, by default; never changed, only taken from), and as a pyarrow scalar of the
+    array's type when pandas keeps text in pyarrow (else None)."""
     import pandas as pd
 
-    return pd.array([value], dtype=pd.Series(["text"]).dtype)
+    one = pd.array([value], dtype=pd.Series(["text"]).dtype)
+    if type(one) is not getattr(pd.arrays, "ArrowStringArray", None):
+        return one, None
+    import pyarrow as pa
+
+    return one, pa.array(one)[0]
 
 
 @functools.lru_cache(maxsize=1024)
