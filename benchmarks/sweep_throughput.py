@@ -207,7 +207,7 @@ def _synthetic_table(start: int, n: int):
         "seeded": pa.array(np.ones(n, bool)), "cache_hit": pa.array(np.ones(n, bool)),
         "worker": text(["bench"] * n), "problem_params": text(['{"dim": 2}'] * n),
         "solver_values": text([json.dumps({"step": s}) for s in steps]),
-        # what the worker derives (optbench.store.cell_summary); f* = 0, tau = 1e-6
+        # what the worker derives (optbench.store.summarize_cells); f* = 0, tau = 1e-6
         "f0": pa.array(f[:, 0]), "f_min": pa.array(f.min(axis=1)),
         "f_target": pa.array(target),
         **{name: pa.array(np.where(reached, cost[np.arange(n), first], np.nan))

@@ -131,14 +131,20 @@ def type_key(args: tuple):
     return _key(tuple(args))
 
 
-def writeable_flags(value) -> tuple:
-    """The writeable flags of the arrays in ``value`` (nested tuples): of everything in a
-    type key, the one thing that can change on the same objects."""
+def arrays_in(value) -> list:
+    """The arrays in ``value`` (nested tuples), in order: of everything in a type key, their
+    writeable flags are the one thing that can change on the same objects (see
+    :func:`writeable_flags`)."""
     if type(value) is np.ndarray:
-        return (value.flags.writeable,)
+        return [value]
     if isinstance(value, tuple):
-        return tuple(flag for v in value for flag in writeable_flags(v))
-    return ()
+        return [a for v in value for a in arrays_in(v)]
+    return []
+
+
+def writeable_flags(arrays: list) -> tuple:
+    """The writeable flags of ``arrays`` (from :func:`arrays_in`)."""
+    return tuple([a.flags.writeable for a in arrays])
 
 
 _code: dict = {}  # (dispatcher, type key) -> entry point of its compiled code for those types

@@ -217,7 +217,7 @@ def run(problem, solver, *, dim: int | None = None, seed: int | None = None,
     control = prep.control._replace(board=new_board())  # every run has its own board
 
     with _about_user_code(prob, slv, plan.entry):
-        flags = _numba.writeable_flags(prob.oracle)  # may have changed since the last run
+        flags = _numba.writeable_flags(prep.arrays)  # may have changed since the last run
         if prep.code is not None and flags == prep.flags:
             compile_seconds, cache_hit, code = 0.0, False, prep.code
         else:
@@ -249,7 +249,7 @@ class _Prepared:
     compiled code. Runs with the same arguments on the same Problem instance reuse it."""
 
     __slots__ = ("_problem", "solver", "opts", "values", "plan", "control", "label",
-                 "identity", "state", "reusable", "code", "flags", "__weakref__")
+                 "identity", "state", "reusable", "code", "flags", "arrays", "__weakref__")
 
     def __init__(self, problem: Problem, solver: Solver, opts: dict, values: dict,
                  plan, control, seed):
@@ -266,6 +266,7 @@ class _Prepared:
         self.reusable = _numba.is_compiled(plan.entry) and all(
             type(a) in (int, float, bool, str) or a is None for a in plan.args)
         self.code = self.flags = None
+        self.arrays = _numba.arrays_in(problem.oracle)  # the same while the oracle is
 
     @property
     def problem(self) -> Problem:

@@ -66,7 +66,7 @@ from .params import shown
 from .paths import output_dir
 from .results import MEASURE_COLUMNS
 from .status import FAILED_STATUSES
-from .store import ResultsStore, cell_summary, encode_part, load_runs
+from .store import ResultsStore, encode_part, load_runs, summarize_cells
 
 __all__ = ["sweep", "run_batch", "SweepError", "EnvironmentFault", "WORKER_TIMEOUT"]
 
@@ -169,7 +169,7 @@ def run_batch(cells: list[Cell], code_dirs: tuple = (), single_thread: bool = Fa
     see :func:`optbench.store.encode_part`), their ``"keys"`` and ``"statuses"``, and the
     ``"seconds"`` each took without compilation. ``code_dirs`` are the user's directories to
     load first, ``(kind, path)`` pairs; ``solved`` is the sweep's tolerance tau (the costs
-    to reach it are derived here, :func:`optbench.store.cell_summary`). An exception of a
+    to reach it are derived here, :func:`optbench.store.summarize_cells`). An exception of a
     cell's problem or solver becomes status ``error``; a fault of the environment (an OS
     error on a file under ``environment`` or the compiled-code cache, memory, a full disk)
     ends the batch: ``"fault"`` says what it
@@ -183,23 +183,23 @@ def run_batch(cells: list[Cell], code_dirs: tuple = (), single_thread: bool = Fa
             t = time.perf_counter()
             try:
                 record, columns = _run_cell(cell, code_dirs, single_thread, environment)
-                record.update(cell_summary(columns, record["f_star"],
-                                           record.get("f_star_tol"), solved))
             except EnvironmentFault as exc:
                 fault = str(exc)
                 break
             seconds.append(time.perf_counter() - t - (record.get("compile_seconds") or 0.0))
             rows.append((record, columns))
     except KeyboardInterrupt as exc:
-        exc.finished = _batch_outcome(rows, seconds, None) if rows else None
+        exc.finished = _batch_outcome(rows, seconds, None, solved) if rows else None
         raise
     finally:
         if _started is not None:
             _started.put((os.getpid(), ""))
-    return _batch_outcome(rows, seconds, fault)
+    return _batch_outcome(rows, seconds, fault, solved)
 
 
-def _batch_outcome(rows: list, seconds: list[float], fault: str | None) -> dict[str, Any]:
+def _batch_outcome(rows: list, seconds: list[float], fault: str | None,
+                   solved: float) -> dict[str, Any]:
+    summarize_cells(rows, solved)
     return {"part": encode_part(rows) if rows else None, "keys": [r["cell"] for r, _ in rows],
             "statuses": [r["status"] for r, _ in rows], "seconds": seconds, "fault": fault}
 
@@ -619,8 +619,8 @@ def _run_cells(plan: SweepPlan, todo: Iterator[Cell], count: int, store: Results
                         _cell_record(cell), "crashed",
                         f"the worker process died ({signal_name(sig)}) running this cell, "
                         f"{crashes[cell.key]} times")
-                    record.update(cell_summary(columns, None, None, plan.solved))
-                    write(_batch_outcome([(record, columns)], [0.0], None), [cell])
+                    write(_batch_outcome([(record, columns)], [0.0], None, plan.solved),
+                          [cell])
                 else:
                     queue.again([cell])
             if others:
