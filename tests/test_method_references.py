@@ -282,13 +282,13 @@ def test_newton_safe_shift_schedule(case):
 
 # -- stochastic: shuffled mini-batches, momentum, every decay -----------------------------------
 # 30 samples: batches of 1, of 16 (minibatch-sgd's default: 16 + 14) and of 7 (4 x 7 + 2)
-SGD_CASES = {
+SGD_CASES = {  # solver, its parameters, the decay's power (sgd's docstring), epochs
     "one-sample-no-decay": ("sgd", {"batch_size": 1, "decay": "none", "momentum": 0.0,
-                                    "seed": 3}, 3),
+                                    "seed": 3}, 0.0, 3),
     "minibatch-sgd-momentum-sqrt": ("minibatch-sgd", {"decay": "sqrt", "momentum": 0.5,
-                                                      "seed": 7}, 5),
+                                                      "seed": 7}, 0.5, 5),
     "batches-of-7-momentum-inverse": ("sgd", {"batch_size": 7, "decay": "inverse",
-                                              "momentum": 0.8, "seed": 11}, 5),
+                                              "momentum": 0.8, "seed": 11}, 1.0, 5),
 }
 
 
@@ -325,7 +325,7 @@ def test_shuffled_minibatch_sgd_step_for_step(case):
     test_adaptive.py checks numba draws the same) in mini-batches, with heavy-ball momentum
     and the epoch's decayed rate: every step's iterate (per_step) and every epoch's end
     equal the reference's within the rounding bound above."""
-    solver, params, epochs = SGD_CASES[case]
+    solver, params, power, epochs = SGD_CASES[case]
     ls = optbench.make_problem("least-squares", samples=30, dim=4, seed=2)
     A, y = ls.oracle.args
     m = ls.samples
@@ -334,8 +334,7 @@ def test_shuffled_minibatch_sgd_step_for_step(case):
     per_epoch = optbench.run(ls, solver, max_iter=epochs, **kw)
     batch = int(per_epoch.table["p_batch_size"].iloc[0])
     ref, steps = minibatch_sgd(lsq_batch_grad(A, y), ls.x0, epoch_orders(params["seed"], m),
-                               batch, lr, optbench.solvers.stochastic.DECAY[params["decay"]],
-                               params["momentum"], epochs)
+                               batch, lr, power, params["momentum"], epochs)
     bounds = _sgd_rounding_bounds(A, y, ref, steps, params["momentum"])
     per_step = optbench.run(ls, solver, per_step=True, max_iter=len(steps), **kw)
     for xs, rows in ((iterates(per_step), np.arange(len(ref))),
