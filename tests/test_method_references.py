@@ -193,14 +193,17 @@ def test_newton_damping(alpha):
     np.testing.assert_allclose(iterates(res), ref, rtol=1e-10, atol=1e-12)
 
 
-@pytest.mark.parametrize("c, shrink", [(0.3, 0.3), (1e-4, 0.8)])
-def test_newton_line_search_constants(c, shrink):
+@pytest.mark.parametrize("c, shrink, other_c", [(0.45, 0.3, 1e-4), (1e-4, 0.8, 0.49)])
+def test_newton_line_search_constants(c, shrink, other_c):
     p = optbench.make_problem("logistic-regression", samples=40, dim=3)
     x0 = 3.0 * np.ones(p.dim)  # far enough out that the full Newton step is cut back
     res = optbench.run(p, "newton-ls", x0=x0, c=c, shrink=shrink, max_iter=6, tol=0.0,
                        record_x=True)
     ref = newton_backtracking(p.f, p.grad, p.hess, x0, c, shrink, 6)
     assert (np.abs(np.diff(ref, axis=0)) > 0).any()
+    # c decides a trial here: with other_c the search stops elsewhere
+    other = newton_backtracking(p.f, p.grad, p.hess, x0, other_c, shrink, 6)
+    assert np.abs(other - ref).max() > 1e-3 * np.abs(ref).max()
     np.testing.assert_allclose(iterates(res), ref, rtol=1e-9, atol=1e-12)
     assert (res.table["step"].iloc[1:] < 1.0).any(), "the search must have backtracked"
 
