@@ -1,6 +1,7 @@
 """NumPy transcriptions of first- and second-order methods, written from their textbook
 formulas (never from optbench's kernels): the step-for-step references of
-tests/test_method_references.py. Each returns the iterates x_0 ... x_k as rows."""
+tests/test_method_references.py. Most return the iterates x_0 ... x_k as rows;
+shifted_newton_step takes one step from a given point."""
 
 import numpy as np
 

@@ -275,7 +275,7 @@ def test_newton_safe_shift_schedule(case):
                                    atol=_shifted_step_rounding(M, xs[k], x_new, t),
                                    err_msg=f"iterate {k + 1}")
     shifted = lams > 0
-    warm = np.array([w > c for w, c in starts])
+    warm = np.array([w > s for w, s in starts])
     mu = np.array([max(s) for s in starts])
     assert (shifted & ~warm).any() and (shifted & warm).any()
     assert (lams[shifted] > 1.5 * mu[shifted]).any()  # a factorization failed: lambda grew
@@ -298,8 +298,8 @@ SGD_CASES = {  # solver, its parameters, the decay's power (sgd's docstring), ep
 def _sgd_rounding_bounds(A, y, xs, steps, beta):
     """For each row k of the reference, how far two correct floating-point runs of its steps
     may be apart at x_k. Least squares makes a step linear in (x, v):
-    v' = beta v + G x - c, x' = x - eta v' with G = m/|B| A_B'A_B; step j's rounding delta_j
-    reaches row k through the exact maps T_k ... T_{j+1}, so the bound is
+    v' = beta v + G x - m/|B| A_B'y_B, x' = x - eta v' with G = m/|B| A_B'A_B; step j's rounding
+    delta_j reaches row k through the exact maps T_k ... T_{j+1}, so the bound is
     2 sum_j ||T_k ... T_{j+1}|| |delta_j| (two runs), with |delta_j| componentwise from the
     batch gradient's sums (n-term residuals, |B| terms) and the two updates."""
     m, n = A.shape
@@ -336,14 +336,15 @@ def test_shuffled_minibatch_sgd_step_for_step(case):
     kw = {"lr": lr, "tol": 0.0, "record_x": True, **params}
     per_epoch = optbench.run(ls, solver, max_iter=epochs, **kw)
     batch = int(per_epoch.table["p_batch_size"].iloc[0])
+    per_epoch_steps = -(-m // batch)
     ref, steps = minibatch_sgd(lsq_batch_grad(A, y), ls.x0, epoch_orders(params["seed"], m),
                                batch, lr, power, params["momentum"], epochs)
     bounds = _sgd_rounding_bounds(A, y, ref, steps, params["momentum"])
     per_step = optbench.run(ls, solver, per_step=True, max_iter=len(steps), **kw)
     for xs, rows in ((iterates(per_step), np.arange(len(ref))),
-                     (iterates(per_epoch), np.arange(0, len(ref), -(-m // batch)))):
+                     (iterates(per_epoch), np.arange(0, len(ref), per_epoch_steps))):
         assert len(xs) == len(rows)
         err = np.linalg.norm(xs - ref[rows], axis=1)
         assert (err <= bounds[rows]).all(), (err / np.maximum(bounds[rows], 1e-300)).max()
     np.testing.assert_allclose(per_epoch.table["step"].iloc[1:],
-                               [eta for _, eta in steps[::-(-m // batch)]], rtol=4 * EPS)
+                               [eta for _, eta in steps[::per_epoch_steps]], rtol=4 * EPS)
