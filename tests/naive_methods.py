@@ -1,6 +1,7 @@
 """NumPy transcriptions of first- and second-order methods, written from their textbook
 formulas (never from optbench's kernels): the step-for-step references of
-tests/test_method_references.py. Each returns the iterates x_0 ... x_k as rows."""
+tests/test_method_references.py. Most return the iterates x_0 ... x_k as rows;
+shifted_newton_step takes one step from a given point."""
 
 import numpy as np
 
@@ -105,3 +106,57 @@ def ncg_direction(rule, g_new, g_old, d_old):
     else:
         beta = max(0.0, g_new @ (g_new - g_old) / (g_old @ g_old))
     return -g_new + beta * d_old
+
+
+def _positive_definite(M):
+    """M is positive definite: its Cholesky factorization exists (LAPACK's, via NumPy)."""
+    try:
+        np.linalg.cholesky(M)
+    except np.linalg.LinAlgError:
+        return False
+    return True
+
+
+def shifted_newton_step(f, grad, hess, x, last, lam0, growth, c, shrink):
+    """One step of Newton with a shift added to the Hessian (Nocedal & Wright 2006,
+    Algorithm 3.3, warm-started as newton-safe's docstring says): lambda = 0 when H is
+    positive definite, else the first of mu, mu growth, mu growth^2 ... making H + lambda I
+    positive definite, mu = max(last / growth, lam0 ||H||_F); then d = -(H + lambda I)^{-1} g
+    and the first t in 1, shrink, shrink^2 ... with f(x + t d) <= f(x) + c t g'd.
+    ``last`` is the last positive shift, divided by growth after each step without one.
+    Returns (x + t d, lambda, t, the next ``last``)."""
+    g, H = grad(x), hess(x)
+    eye = np.eye(len(x))
+    lam = 0.0
+    if _positive_definite(H):
+        last = last / growth
+    else:
+        lam = max(last / growth, lam0 * np.linalg.norm(H, "fro"))
+        while not _positive_definite(H + lam * eye):
+            lam *= growth
+        last = lam
+    d = -np.linalg.solve(H + lam * eye, g)
+    t, fx, slope = 1.0, f(x), g @ d
+    while f(x + t * d) > fx + c * t * slope:
+        t *= shrink
+    return x + t * d, lam, t, last
+
+
+def minibatch_sgd(batch_grad, x0, orders, batch_size, lr, decay_power, momentum, epochs):
+    """Mini-batch SGD with heavy-ball momentum, as sgd's docstring states it (Bottou, Curtis
+    & Nocedal 2018, algorithm 4.1; Polyak 1964): epoch e walks through the next order drawn
+    from ``orders`` in batches B of ``batch_size`` (the last one shorter), each step
+    v <- momentum v + batch_grad(x, B), x <- x - lr / (e + 1)^decay_power v (v_0 = 0).
+    Returns every iterate (x_0, then one row per step) and each step's (B, rate)."""
+    xs = [np.array(x0, dtype=float)]
+    v = np.zeros_like(xs[0])
+    steps = []
+    for e in range(epochs):
+        order = next(orders)
+        eta = lr / (e + 1.0) ** decay_power
+        for start in range(0, len(order), batch_size):
+            B = order[start:start + batch_size]
+            v = momentum * v + batch_grad(xs[-1], B)
+            xs.append(xs[-1] - eta * v)
+            steps.append((B, eta))
+    return np.array(xs), steps

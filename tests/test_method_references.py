@@ -8,15 +8,18 @@ import math
 import numpy as np
 import pytest
 from naive import iteration_rounding_bound
+from naive_adaptive import epoch_orders, lsq_batch_grad
 from naive_methods import (
     barzilai_borwein,
     damped_newton,
     full_batch_sgd,
     heavy_ball,
+    minibatch_sgd,
     ncg_direction,
     nesterov,
     newton_backtracking,
     polyak,
+    shifted_newton_step,
 )
 
 import optbench
@@ -190,14 +193,17 @@ def test_newton_damping(alpha):
     np.testing.assert_allclose(iterates(res), ref, rtol=1e-10, atol=1e-12)
 
 
-@pytest.mark.parametrize("c, shrink", [(0.3, 0.3), (1e-4, 0.8)])
-def test_newton_line_search_constants(c, shrink):
+@pytest.mark.parametrize("c, shrink, other_c", [(0.45, 0.3, 1e-4), (1e-4, 0.8, 0.49)])
+def test_newton_line_search_constants(c, shrink, other_c):
     p = optbench.make_problem("logistic-regression", samples=40, dim=3)
     x0 = 3.0 * np.ones(p.dim)  # far enough out that the full Newton step is cut back
     res = optbench.run(p, "newton-ls", x0=x0, c=c, shrink=shrink, max_iter=6, tol=0.0,
                        record_x=True)
     ref = newton_backtracking(p.f, p.grad, p.hess, x0, c, shrink, 6)
     assert (np.abs(np.diff(ref, axis=0)) > 0).any()
+    # c decides a trial here: with other_c the search stops elsewhere
+    other = newton_backtracking(p.f, p.grad, p.hess, x0, other_c, shrink, 6)
+    assert np.abs(other - ref).max() > 1e-3 * np.abs(ref).max()
     np.testing.assert_allclose(iterates(res), ref, rtol=1e-9, atol=1e-12)
     assert (res.table["step"].iloc[1:] < 1.0).any(), "the search must have backtracked"
 
@@ -213,3 +219,132 @@ def test_full_batch_sgd_every_decay_with_momentum(decay, power):
     assert_iterates(res, ref, growth=ls.samples / (1 - beta))
     np.testing.assert_allclose(res.table["step"].iloc[1:],
                                lr / np.arange(1.0, 16.0) ** power, rtol=1e-14)
+
+
+# -- newton-safe: the shift schedule ------------------------------------------------------------
+# Rosenbrock in 4-D (newton-safe is compiled for it in test_newton_family.py too), from starts
+# where H is indefinite at most of the first 12 iterates and positive definite at some in
+# between. Chosen so that each part of the schedule decides some lambda: changing alone the
+# start lam0 ||H||_F (to the 2-norm), the growth factor, the warm start from the last shift or
+# its fading at positive definite iterates changes a lambda of both runs (checked when choosing).
+SAFE_CASES = {
+    "defaults": ((0.4, -0.9, -0.1, 1.7), {"lam0": 1e-15, "growth": 10.0, "c": 1e-4,
+                                            "shrink": 0.5}),
+    "own-constants": ((0.6, -0.2, 0.5, 1.9), {"lam0": 1e-2, "growth": 4.0, "c": 0.3,
+                                               "shrink": 0.4}),
+}
+
+
+def _shifted_step_rounding(M, x, x_new, t):
+    """How far two correct computations of x + t d, d = -M^{-1} g, may differ: each solve is
+    backward stable with |dM| <= (3n + 1) n eps ||M|| (Cholesky, Higham 2002, thm 10.4 with
+    || |C||C'| || <= n ||M||), M and g themselves a few eps apart (lambda: below 100 eps), so
+    d differs by cond(M) times that, relative; then the update's own rounding."""
+    n = len(x)
+    d = (x_new - x) / t
+    rel = np.linalg.cond(M) * (2 * (3 * n + 1) * n + 104) * EPS
+    return t * rel * np.linalg.norm(d) + 2 * EPS * (np.abs(x).max() + t * np.abs(d).max())
+
+
+@pytest.mark.parametrize("case", list(SAFE_CASES))
+def test_newton_safe_shift_schedule(case):
+    """Each step taken from the run's own iterate equals the reference's step from it (the
+    reference keeping its own shift memory): lambda, the line search's t and x_{k+1}, within
+    rounding; and the schedule was exercised: a search from lam0 ||H||_F and from the last
+    shift, factorizations that failed (growth), a positive definite H between shifts, and
+    backtracking."""
+    x0, params = SAFE_CASES[case]
+    p = optbench.make_problem("rosenbrock", dim=4)
+    res = optbench.run(p, "newton-safe", x0=np.array(x0), max_iter=12, tol=0.0, record_x=True,
+                       **params)
+    assert res.iterations == 12
+    xs = iterates(res)
+    lams, steps = res.table["lambda"].to_numpy()[1:], res.table["step"].to_numpy()[1:]
+    lam0, growth = params["lam0"], params["growth"]
+    last, starts = 0.0, []
+    for k in range(12):
+        H = p.hess(xs[k])
+        starts.append((last / growth, lam0 * np.linalg.norm(H, "fro")))
+        x_new, lam, t, last = shifted_newton_step(p.f, p.grad, p.hess, xs[k], last, **params)
+        # lambda: a product of the same factors both ways, ||H||_F's n^2 terms and one
+        # rounding per factor apart (under 100 eps)
+        np.testing.assert_allclose(lams[k], lam, rtol=100 * EPS, err_msg=f"lambda, iteration {k}")
+        assert steps[k] == pytest.approx(t, rel=4 * EPS), f"t, iteration {k}"
+        M = H + lam * np.eye(p.dim)
+        np.testing.assert_allclose(xs[k + 1], x_new, rtol=0,
+                                   atol=_shifted_step_rounding(M, xs[k], x_new, t),
+                                   err_msg=f"iterate {k + 1}")
+    shifted = lams > 0
+    warm = np.array([w > s for w, s in starts])
+    mu = np.array([max(s) for s in starts])
+    assert (shifted & ~warm).any() and (shifted & warm).any()
+    assert (lams[shifted] > 1.5 * mu[shifted]).any()  # a factorization failed: lambda grew
+    assert (~shifted[:-1] & shifted[1:]).any()  # a shift after a positive definite H (fading)
+    assert (steps < 1).any()  # backtracking with this c and shrink
+
+
+# -- stochastic: shuffled mini-batches, momentum, every decay -----------------------------------
+# 30 samples: batches of 1, of 16 (minibatch-sgd's default: 16 + 14) and of 7 (4 x 7 + 2)
+SGD_CASES = {  # solver, its parameters, the decay's power (sgd's docstring), epochs
+    "one-sample-no-decay": ("sgd", {"batch_size": 1, "decay": "none", "momentum": 0.0,
+                                    "seed": 3}, 0.0, 3),
+    "minibatch-sgd-momentum-sqrt": ("minibatch-sgd", {"decay": "sqrt", "momentum": 0.5,
+                                                      "seed": 7}, 0.5, 5),
+    "batches-of-7-momentum-inverse": ("sgd", {"batch_size": 7, "decay": "inverse",
+                                              "momentum": 0.8, "seed": 11}, 1.0, 5),
+}
+
+
+def _sgd_rounding_bounds(A, y, xs, steps, beta):
+    """For each row k of the reference, how far two correct floating-point runs of its steps
+    may be apart at x_k. Least squares makes a step linear in (x, v):
+    v' = beta v + G x - m/|B| A_B'y_B, x' = x - eta v' with G = m/|B| A_B'A_B; step j's rounding
+    delta_j reaches row k through the exact maps T_k ... T_{j+1}, so the bound is
+    2 sum_j ||T_k ... T_{j+1}|| |delta_j| (two runs), with |delta_j| componentwise from the
+    batch gradient's sums (n-term residuals, |B| terms) and the two updates."""
+    m, n = A.shape
+    eye = np.eye(n)
+    products, deltas, bounds = [], [], [0.0]
+    v = np.zeros(n)
+    for j, (B, eta) in enumerate(steps):
+        AB, x = A[B], xs[j]
+        G = m / len(B) * AB.T @ AB
+        v_new = (xs[j] - xs[j + 1]) / eta
+        g = v_new - beta * v
+        terms = m / len(B) * np.abs(AB).T @ (np.abs(AB) @ np.abs(x) + np.abs(y[B]))
+        dv = (n + len(B) + 6) * EPS * terms + 2 * EPS * (beta * np.abs(v) + np.abs(g))
+        dx = 2 * EPS * (np.abs(x) + eta * np.abs(v_new))
+        deltas.append(2 * np.linalg.norm(np.concatenate([dx + eta * dv, dv])))
+        step_map = np.block([[eye - eta * G, -eta * beta * eye], [G, beta * eye]])
+        products = [step_map @ P for P in products] + [np.eye(2 * n)]
+        bounds.append(np.dot([np.linalg.norm(P, 2) for P in products], deltas))
+        v = v_new
+    return np.array(bounds)
+
+
+@pytest.mark.parametrize("case", list(SGD_CASES))
+def test_shuffled_minibatch_sgd_step_for_step(case):
+    """SGD walks through NumPy's legacy MT19937 orders (seeded once, shuffled per epoch:
+    test_adaptive.py checks numba draws the same) in mini-batches, with heavy-ball momentum
+    and the epoch's decayed rate: every step's iterate (per_step) and every epoch's end
+    equal the reference's within the rounding bound above."""
+    solver, params, power, epochs = SGD_CASES[case]
+    ls = optbench.make_problem("least-squares", samples=30, dim=4, seed=2)
+    A, y = ls.oracle.args
+    m = ls.samples
+    lr = 0.5 / (m * (A * A).sum(axis=1).max())  # every batch's G has norm <= 0.5 / lr
+    kw = {"lr": lr, "tol": 0.0, "record_x": True, **params}
+    per_epoch = optbench.run(ls, solver, max_iter=epochs, **kw)
+    batch = int(per_epoch.table["p_batch_size"].iloc[0])
+    per_epoch_steps = -(-m // batch)
+    ref, steps = minibatch_sgd(lsq_batch_grad(A, y), ls.x0, epoch_orders(params["seed"], m),
+                               batch, lr, power, params["momentum"], epochs)
+    bounds = _sgd_rounding_bounds(A, y, ref, steps, params["momentum"])
+    per_step = optbench.run(ls, solver, per_step=True, max_iter=len(steps), **kw)
+    for xs, rows in ((iterates(per_step), np.arange(len(ref))),
+                     (iterates(per_epoch), np.arange(0, len(ref), per_epoch_steps))):
+        assert len(xs) == len(rows)
+        err = np.linalg.norm(xs - ref[rows], axis=1)
+        assert (err <= bounds[rows]).all(), (err / np.maximum(bounds[rows], 1e-300)).max()
+    np.testing.assert_allclose(per_epoch.table["step"].iloc[1:],
+                               [eta for _, eta in steps[::per_epoch_steps]], rtol=4 * EPS)
