@@ -30,3 +30,37 @@ def rng():
 @pytest.fixture(scope="session")
 def problem_names():
     return optbench.problem_names()
+
+
+def _kill_sweep(proc, out: Path, timeout: float = 120.0) -> None:
+    """SIGKILL a sweep started with ``start_new_session=True`` (it and its workers), wait for
+    it, then for the results directory's lock to be free: a process of the group that was
+    forking at the kill can hold the lock's file a moment longer than the sweep lives (an
+    event, with a deadline that fails loudly)."""
+    import fcntl
+    import signal
+    import time
+
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    lock = Path(out) / ".lock"
+    if not lock.exists():
+        return
+    deadline = time.monotonic() + timeout
+    with open(lock, "a+") as fh:
+        while True:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"{lock} still held {timeout:.0f} s after the sweep was killed")
+                time.sleep(0.005)  # polling interval only: waits for the release, not a delay
+                continue
+            fcntl.flock(fh, fcntl.LOCK_UN)
+            return
+
+
+@pytest.fixture
+def kill_sweep():
+    """``kill_sweep(proc, out)``: see :func:`_kill_sweep`."""
+    return _kill_sweep

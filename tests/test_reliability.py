@@ -229,7 +229,8 @@ def _cells_written(out: Path) -> int:
     return sum(pq.read_metadata(p).num_rows for p in parts)
 
 
-def _kill_when_cells_reach(proc, out: Path, target: int, timeout: float = 600.0) -> int:
+def _kill_when_cells_reach(proc, out: Path, target: int, kill_sweep,
+                           timeout: float = 600.0) -> int:
     """SIGKILL the sweep's process group once ``target`` cell files exist (an event, not a
     delay); returns how many there were. Fails loudly if the sweep ends first or the files
     never come."""
@@ -242,13 +243,12 @@ def _kill_when_cells_reach(proc, out: Path, target: int, timeout: float = 600.0)
             os.killpg(proc.pid, signal.SIGKILL)
             pytest.fail(f"cell {target} never appeared within {timeout:.0f} s ({count} cells)")
         time.sleep(0.002)  # polling interval only: the kill waits for the files, not a delay
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
+    kill_sweep(proc, out)
     return count
 
 
 @pytest.mark.slow
-def test_sigkill_at_random_moments_always_resumes_to_the_complete_set(tmp_path):
+def test_sigkill_at_random_moments_always_resumes_to_the_complete_set(tmp_path, kill_sweep):
     """Four kills of a 2-worker sweep, each once a random number (1-8) of further cell files
     has appeared since the last kill (the first once the first file exists), then a resume:
     the same cells and values as an uninterrupted sweep."""
@@ -263,7 +263,7 @@ def test_sigkill_at_random_moments_always_resumes_to_the_complete_set(tmp_path):
         assert target < len(reference) - 8  # the sweep still has cells to run when killed
         proc = subprocess.Popen(_sweep_cmd(config, out), start_new_session=True,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        seen = _kill_when_cells_reach(proc, out, target)
+        seen = _kill_when_cells_reach(proc, out, target, kill_sweep)
         assert proc.returncode == -signal.SIGKILL
     assert seen < len(reference)
     resumed = optbench.sweep(config, out, workers=1, progress=False)

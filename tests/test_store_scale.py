@@ -294,7 +294,7 @@ def _wait_for_parts(out, count, proc, timeout=120.0):
 @pytest.mark.slow
 @pytest.mark.parametrize("parts", [1, 4])
 def test_kill_9_during_a_batched_sweep_then_resume_equals_the_uninterrupted(
-        kill_reference, tmp_path, parts):
+        kill_reference, tmp_path, parts, kill_sweep):
     reference, ref_out = kill_reference
     out = tmp_path / "killed"
     toml = tmp_path / "sweep.toml"
@@ -304,8 +304,7 @@ def test_kill_9_during_a_batched_sweep_then_resume_equals_the_uninterrupted(
                             start_new_session=True, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE)
     _wait_for_parts(out, parts, proc)
-    os.killpg(proc.pid, signal.SIGKILL)  # the sweep and its workers, mid-write or not
-    proc.wait()
+    kill_sweep(proc, out)  # the sweep and its workers, mid-write or not
     assert proc.returncode == -signal.SIGKILL
     kept = {p.name: p.read_bytes() for p in part_paths(out)}
     finished = optbench.load_runs(out)  # every file there is valid: no warning, no error

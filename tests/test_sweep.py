@@ -363,7 +363,7 @@ params = { step = [0.2, 0.5, 1.0, 1.5] }
 
 
 @pytest.mark.slow
-def test_sigkill_then_resume_ends_with_exactly_the_uninterrupted_cells(tmp_path):
+def test_sigkill_then_resume_ends_with_exactly_the_uninterrupted_cells(tmp_path, kill_sweep):
     config = tmp_path / "sweep.toml"
     config.write_text(KILL_CONFIG)
     reference = optbench.sweep(config, tmp_path / "reference", workers=1, progress=False)
@@ -377,8 +377,7 @@ def test_sigkill_then_resume_ends_with_exactly_the_uninterrupted_cells(tmp_path)
         if (out / "parts").is_dir() and len(list((out / "parts").glob("part-*"))) >= 3:
             break
         time.sleep(0.005)
-    os.killpg(proc.pid, signal.SIGKILL)  # the sweep and its workers, mid-write or not
-    proc.wait()
+    kill_sweep(proc, out)  # the sweep and its workers, mid-write or not
     assert proc.returncode == -signal.SIGKILL, proc.stderr.read().decode()
     finished = len(optbench.load_runs(out))
     assert 3 <= finished < len(reference), "the kill did not land part-way"
