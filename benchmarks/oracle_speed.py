@@ -420,8 +420,8 @@ def time_case(case: Case, rounds: int) -> tuple[float, float, int, int]:
     timer = timeit.Timer(case.numpy)
     run = partial(case.optbench, sink=sink)
     run(1)  # compiled before anything is timed
-    k_opt = max(1, int(ROUND_SECONDS / per_call(run)))
-    k_np = max(1, int(ROUND_SECONDS / per_call(timer.timeit)))
+    k_opt = max(1, int(ROUND_SECONDS / min(per_call(run) for _ in range(3))))
+    k_np = max(1, int(ROUND_SECONDS / min(per_call(timer.timeit) for _ in range(3))))
     opt, empty, ref = [], [], []
     for _ in range(rounds):
         empty.append(_seconds(run, 0))
