@@ -118,7 +118,9 @@ def _softmax_order(K, d):
                     + [k * (d + 1) + d for k in range(K)])
 
 
-def softmax_bounds(X, c, lam, x, idx=None):
+def softmax_bounds(X, c, lam, x, idx=None, hessian=True):
+    """bounds for the mean over the rows idx (all rows when None); hessian=False: its bound is
+    None (it costs m (K (d + 1))^2)"""
     X = X if idx is None else X[idx]
     c = c if idx is None else c[idx]
     m, d = X.shape
@@ -140,6 +142,8 @@ def softmax_bounds(X, c, lam, x, idx=None):
     G = (np.abs(X1).T @ dP + gamma(m) * np.abs(X1).T @ R) / m  # (d + 1) x K
     g_err = np.concatenate([G[:d].T.ravel(), G[d]]) + 2 * EPS * (
         np.concatenate([(np.abs(X).T @ R).T.ravel(), R.sum(axis=0)]) / m + lam * np.abs(x))
+    if not hessian:
+        return f_err, g_err, None
     rel = gamma(m + 4) + 2 * dz + ELEMENTARY * K  # per sample: sums, and p's relative error
     H = sum(np.kron(np.diag(p) + np.outer(p, p), np.outer(v, v)) * e
             for p, v, e in zip(P, np.abs(X1), rel, strict=True)) / m

@@ -17,6 +17,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 import baselines as bl  # noqa: E402
 import bench_solvers  # noqa: E402
+import naive_problems as naive  # noqa: E402
+import oracle_speed  # noqa: E402
 from loop_overhead import fused_gd, scalar_gd  # noqa: E402
 
 
@@ -152,6 +154,85 @@ def test_quadratic_baselines_take_gd_steps():
     assert iterations == 50
     np.testing.assert_allclose([x1, x2], x, rtol=1e-12)
     np.testing.assert_allclose(bl.scipy_bfgs(A, b, p.x0).x, p.x_star, atol=1e-8)
+
+
+# -- oracle_speed.py: its instances are make_problem's, its NumPy side is the naive math ---------
+@pytest.mark.parametrize("name", ["least-squares", "logistic-regression", "softmax-regression"])
+def test_oracle_speed_data_are_those_make_problem_builds(name):
+    m, d = 23, 3
+    built = optbench.make_problem(name, **oracle_speed.size_params(name, m, d)).oracle
+    mine = oracle_speed.instance(name, m, d)
+    assert mine[:4] + mine[5:6] == built[:4] + built[5:6]  # the same compiled functions
+    assert len(mine.args) == len(built.args)
+    for a, b in zip(mine.args, built.args, strict=True):
+        assert np.shape(a) == np.shape(b) and np.asarray(a).dtype == np.asarray(b).dtype
+        np.testing.assert_allclose(a, b, rtol=4 * naive.EPS, atol=0)
+
+
+def test_oracle_speed_picks_the_threaded_least_squares_functions():
+    from optbench.kernels import THREADED_MIN
+
+    m, d = THREADED_MIN // 64, 64
+    built = optbench.make_problem("least-squares", samples=m, dim=d).oracle
+    assert oracle_speed.instance("least-squares", m, d).fg is built.fg
+    assert built.fg is not optbench.make_problem("least-squares", samples=40, dim=4).oracle.fg
+
+
+def _within(a, b, bound):
+    """|a - b| <= 2 bound entrywise: each side is within the rounding bound of the exact value"""
+    return np.all(np.abs(np.asarray(a) - b) <= 2 * bound)
+
+
+@pytest.mark.parametrize("name", ["least-squares", "logistic-regression", "softmax-regression",
+                                  "quadratic"])
+def test_oracle_speed_numpy_side_is_the_naive_math(name, rng):
+    math = oracle_speed.MATH[name]
+    if name == "quadratic":
+        A = rng.standard_normal((5, 5))
+        args, reference = (A + A.T, rng.standard_normal(5), 0.7), naive.quadratic_oracles
+    elif name == "least-squares":
+        args, reference = (rng.standard_normal((9, 4)), rng.standard_normal(9)), naive.lsq_oracles
+    else:
+        labels = (np.sign(rng.standard_normal(9)) if name == "logistic-regression"
+                  else np.arange(9) % 3)
+        args = (rng.standard_normal((9, 4)), labels, 0.3)
+        reference = (naive.logistic_oracles if name == "logistic-regression"
+                     else naive.softmax_oracles)
+    n = oracle_speed.unknowns(name, 9, 4 if name != "quadratic" else 5)
+    n = {"softmax-regression": 15}.get(name, n)  # 3 classes here
+    x = rng.standard_normal(n)
+    f, g, H = reference(*args, x)
+    f_err, g_err, h_err = math.bounds(args, x, None, True)
+    assert abs(math.f(*args, x) - f) <= 2 * f_err
+    assert _within(math.grad(*args, x), g, g_err)
+    fg = math.fg(*args, x)
+    assert abs(fg[0] - f) <= 2 * f_err
+    assert _within(fg[1], g, g_err)
+    assert _within(math.hess(*args, x), H, h_err)
+    if math.batch is not None:
+        idx = np.array([4, 0, 4, 7])
+        batch = naive.lsq_batch if name == "least-squares" else getattr(
+            naive, name.split("-")[0] + "_batch")
+        fb, gb = batch(*args, x, idx)
+        fb_err, gb_err, _ = math.bounds(args, x, idx, False)
+        mine = math.batch(*args, x, idx)
+        assert abs(mine[0] - fb) <= 2 * fb_err
+        assert _within(mine[1], gb, gb_err)
+
+
+def test_oracle_speed_runs_and_checks_its_pairs(monkeypatch, capsys):
+    monkeypatch.setattr(oracle_speed, "ROUND_SECONDS", 1e-4)
+    assert oracle_speed.main(["--sizes", "12x3", "--dims", "3", "--threads", "1",
+                              "--rounds", "1", "--problems", "logistic-regression,quadratic"]) == 0
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| 12x3")]
+    assert [r.split("|")[3].strip() for r in rows] == ["f", "grad", "fg", "hess", "batch32",
+                                                       "batch1"]
+
+
+def test_oracle_speed_refuses_bad_options():
+    for argv in (["--sizes", "12"], ["--dims", "1"], ["--problems", "mlp"], ["--rounds", "0"]):
+        with pytest.raises(SystemExit, match=argv[0]):
+            oracle_speed.main(argv)
 
 
 # -- the asv suites ------------------------------------------------------------------------------
