@@ -27,6 +27,7 @@ from optbench.datasets import load_for
 from optbench.errors import InvalidValueError
 from optbench.kernels import (
     LOGISTIC,
+    REASSOC,
     THREADED_MIN,
     gram_lower,
     linear_rows_value_grad,
@@ -147,7 +148,7 @@ def lr_hess(x, args, out):
 
 
 # -- softmax regression: args = (X, c in {0..K-1}, lam), x = (W row-major (K x d), b (K)) ----------
-@jit
+@jit(fastmath=REASSOC)
 def _probabilities(x, X, i, p):
     """p <- softmax(z_i), z_ik = W_k.x_i + b_k (max subtracted); returns log sum_k e^(z_ik)"""
     K = p.shape[0]
@@ -168,7 +169,7 @@ def _probabilities(x, X, i, p):
     return zmax + math.log(total)
 
 
-@jit
+@jit(fastmath=REASSOC)
 def _sm_loss(x, X, c, i, p):
     """cross-entropy -log p_{c_i} = logsumexp(z_i) - z_{i c_i}; p <- softmax(z_i)"""
     d = X.shape[1]
@@ -180,7 +181,7 @@ def _sm_loss(x, X, c, i, p):
     return _probabilities(x, X, i, p) - zc
 
 
-@jit
+@jit(fastmath=REASSOC)
 def _sm_sample(x, X, c, i, p, out):
     """out += grad of the cross-entropy of sample i; returns it"""
     d = X.shape[1]

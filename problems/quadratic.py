@@ -86,8 +86,13 @@ def fg_blas(x, args, out):
 
 @jit
 def hess(x, args, out):
+    """out <- A by loops (numba's 2-D slice assignment costs 1.6x NumPy's copy at n = 128-500;
+    the loops match it)"""
     A, b, c = args
-    out[:, :] = A
+    n = A.shape[0]
+    for i in range(n):
+        for j in range(n):
+            out[i, j] = A[i, j]
 
 
 def _instance(name, A, b, c, x0, formula, reference, **facts):
