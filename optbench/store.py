@@ -693,10 +693,14 @@ def _latest(root, columns=None, filters=None, on_bad=None, source=False):
         schema, reason = _check_part(path)
         if reason is None:
             wanted = None if columns is None else [c for c in columns if c in schema.names]
+            words = [c for c in _WORDS if wanted is None or c in wanted]
             try:  # words repeated from cell to cell are decoded once per part
-                table = pq.read_table(path, columns=wanted, filters=filters,
-                                      read_dictionary=[c for c in _WORDS
-                                                       if wanted is None or c in wanted])
+                if filters:
+                    table = pq.read_table(path, columns=wanted, filters=filters,
+                                          read_dictionary=words)
+                else:  # the file alone: no dataset machinery, less memory held
+                    with pq.ParquetFile(path, read_dictionary=words) as file:
+                        table = file.read(columns=wanted)
             except Exception as exc:  # noqa: BLE001 - a file damaged past its schema
                 table, reason = None, f"its table cannot be read ({type(exc).__name__})"
             reason = reason or _bad_values(table)
