@@ -964,9 +964,9 @@ def load_runs(root):
                 "solved": ~np.isnan(costs["iterations_to_tol"]),
                 "diverged": diverged_many(np.array(words, object)[codes], f, stored["f0"])}
     del stored, costs, best, target, f
-    extra = [n for n in computed if n not in RUN_COLUMNS]
     runs = pd.DataFrame(index=pd.RangeIndex(table.num_rows))
-    for name in [*RUN_COLUMNS, *extra, "seeded"]:  # one column at a time: no block copies
+    # one column at a time, in the final order: no block copied, one text column decoded
+    for name in dict.fromkeys([*RUN_COLUMNS, *computed, *_RUN_VALUES]):
         runs[name] = computed.pop(name) if name in computed else _pandas(table.column(name))
     return runs
 
