@@ -24,14 +24,16 @@ quadratic, 11 recorded rows per cell, parts of 50,000 cells as a finished sweep 
 ``--settings K`` step sizes, so K (instance, setting) pairs to summarize; ``--shuffled``: each
 part holds its cells in a random order, as parts written by several workers do), then
 ``load_runs`` + ``summarize`` (what ``optbench results`` does) in a fresh subprocess: wall
-seconds including imports and peak memory (``ru_maxrss`` of that subprocess), best of the
-rounds. ``--legacy N`` also writes N cells in the previous layout (one file per cell) and
-loads them; ``--pythonpath DIR`` loads with the optbench found in DIR (e.g. the code before
-parts, for before/after figures); ``--against DIR`` loads every directory with both this
-checkout and DIR, rounds alternating, and prints their ratios. Each row names the optbench
-it loaded. Worker processes use one BLAS / numba thread each
-(``threadpool_limits(1)``, ``numba.set_num_threads(1)``); the loading subprocess runs with
-OPENBLAS_NUM_THREADS=1.
+seconds including imports and peak memory, best of the rounds. ``peak MB`` is the
+subprocess's own peak RSS (``VmHWM``); ``maxrss`` its ``ru_maxrss``, which Linux carries
+over from the parent (this script, holding what it wrote) when the child starts, so that it
+is never below the parent's RSS at that moment. ``--legacy N`` also writes N cells in the
+previous layout (one file per cell) and loads them; ``--pythonpath DIR`` loads with the
+optbench found in DIR (e.g. the code before parts, for before/after figures);
+``--against DIR`` loads every directory with both this checkout and DIR, rounds
+alternating, and prints their ratios. Each row names the optbench it loaded. Worker
+processes use one BLAS / numba thread each (``threadpool_limits(1)``,
+``numba.set_num_threads(1)``); the loading subprocess runs with OPENBLAS_NUM_THREADS=1.
 """
 
 from __future__ import annotations
@@ -282,25 +284,32 @@ def write_legacy(root: Path, cells: int) -> float:
     return time.perf_counter() - t
 
 
+# peak memory: VmHWM (this process's own peak RSS, kB); ru_maxrss also counts the RSS of
+# the parent at the moment it started the child (Linux keeps it across fork/vfork + exec)
 _LOAD = ("import resource, sys, time\n"
          "t = time.perf_counter()\n"
          "import optbench\n"
          "from optbench.store import format_summary, load_runs, summarize\n"
          "runs = load_runs(sys.argv[1])\n"
          "format_summary(summarize(runs))\n"
-         "print(len(runs), time.perf_counter() - t, "
-         "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, optbench.__file__)\n")
+         "seconds = time.perf_counter() - t\n"
+         "maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+         "with open('/proc/self/status') as f:\n"
+         "    hwm = next(int(l.split()[1]) for l in f if l.startswith('VmHWM'))\n"
+         "print(len(runs), seconds, hwm, maxrss, optbench.__file__)\n")
 
 
-def load_in_subprocess(root: Path, pythonpath: str | None) -> tuple[int, float, float, str]:
-    """(cells, wall seconds with imports, peak MB, the optbench it imported) of load_runs +
-    summarize in a fresh process, started in ``root`` (no optbench there to shadow
-    ``pythonpath``; without it, the optbench this script imported)."""
+def load_in_subprocess(root: Path, pythonpath: str | None) \
+        -> tuple[int, float, float, float, str]:
+    """(cells, wall seconds with imports, own peak MB, ru_maxrss MB, the optbench it
+    imported) of load_runs + summarize in a fresh process, started in ``root`` (no optbench
+    there to shadow ``pythonpath``; without it, the optbench this script imported)."""
     here = str(Path(optbench.__file__).parent.parent)
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", PYTHONPATH=pythonpath or here)
     out = subprocess.run([sys.executable, "-c", _LOAD, str(root)], env=env, check=True,
                          capture_output=True, text=True, cwd=root).stdout.split()
-    return int(out[0]), float(out[1]), int(out[2]) / 1024, str(Path(out[3]).parent.parent)
+    return (int(out[0]), float(out[1]), int(out[2]) / 1024, int(out[3]) / 1024,
+            str(Path(out[4]).parent.parent))
 
 
 def main_store(sizes: list[int], legacy: int, pythonpath: str | None, rounds: int,
@@ -310,7 +319,7 @@ def main_store(sizes: list[int], legacy: int, pythonpath: str | None, rounds: in
           f"summarize in a fresh process (imports included), best of {rounds}; "
           "OPENBLAS_NUM_THREADS=1, pyarrow's default threads")
     print(f"{'layout':10}{'cells':>10}{'files':>9}{'write s':>9}{'load s':>9}{'peak MB':>9}"
-          "  optbench loaded")
+          f"{'maxrss':>8}  optbench loaded")
     codes = [pythonpath, *([against] if against else [])]
     with tempfile.TemporaryDirectory() as tmp:
         jobs = [("parts", n, lambda r, c: write_store(r, c, settings=settings,
@@ -330,7 +339,7 @@ def main_store(sizes: list[int], legacy: int, pythonpath: str | None, rounds: in
                 assert all(x[0] == n for x in got), got
                 best[code] = (min(x[1] for x in got), min(x[2] for x in got))
                 print(f"{layout:10}{n:10,}{files:9,}{wrote:9.2f}{best[code][0]:9.2f}"
-                      f"{best[code][1]:9.0f}  {got[0][3]}")
+                      f"{best[code][1]:9.0f}{min(x[3] for x in got):8.0f}  {got[0][4]}")
             if against:
                 mine, other = best[pythonpath], best[against]
                 print(f"{'':10}{'ratio, this / --against:':>37}{mine[0] / other[0]:9.2f}"
