@@ -762,6 +762,15 @@ def _factorize(column) -> tuple[np.ndarray, list]:
     return codes, column.dictionary.take(used).to_pylist()
 
 
+def _release() -> None:
+    """Hand the memory pyarrow's pool holds but no longer uses back to the system: its
+    allocator (mimalloc) keeps freed pages for a while, which a large read followed by a
+    column-by-column rewrite would otherwise pile up (measured: ~100 MB at 10^6 cells)."""
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
+
+
 def _sourced(table, number: int):
     return table.append_column("_part", [np.full(table.num_rows, number, np.int64)]) \
         .append_column("_row", [np.arange(table.num_rows, dtype=np.int64)])
@@ -935,11 +944,13 @@ def load_runs(root):
 
     tau = float(load_manifest(root)["config"].get("solved", 1e-6))
     table = _latest(root, _RUNS_READ)
+    _release()
     if not table.num_rows:
         return pd.DataFrame(columns=list(RUN_COLUMNS))
     order = _sweep_order(table)
     for i in range(table.num_columns):  # into sweep order, one column held twice at most
         table = table.set_column(i, table.field(i), table.column(i).take(order))
+        _release()
     legacy = table.column("f0").is_null().to_numpy(zero_copy_only=False)
     derived = ~table.column("f_target").is_null().to_numpy(zero_copy_only=False)
     stored = {n: table.column(n).to_numpy(zero_copy_only=False) for n in _PRECOMPUTED}
