@@ -975,10 +975,21 @@ def load_runs(root):
                 "solved": ~np.isnan(costs["iterations_to_tol"]),
                 "diverged": diverged_many(np.array(words, object)[codes], f, stored["f0"])}
     del stored, costs, best, target, f
+    table = table.drop_columns([*_PRECOMPUTED, "index"])
     runs = pd.DataFrame(index=pd.RangeIndex(table.num_rows))
-    # one column at a time, in the final order: no block copied, one text column decoded
+    # one column at a time, in the final order, each read column dropped once converted:
+    # NumPy columns set as arrays, which pandas copies into writable memory of its own
+    # (Arrow's are read-only), text columns decoded one by one
     for name in dict.fromkeys([*RUN_COLUMNS, *computed, *_RUN_VALUES]):
-        runs[name] = computed.pop(name) if name in computed else _pandas(table.column(name))
+        if name in computed:
+            value = computed.pop(name)
+        else:
+            value = _pandas(table.column(name))
+            table = table.drop_columns([name])
+        numpy = not isinstance(value, pd.Series) or isinstance(value.dtype, np.dtype)
+        runs[name] = np.asarray(value) if numpy else value
+        del value
+        _release()
     return runs
 
 
