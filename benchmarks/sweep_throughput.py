@@ -3,7 +3,7 @@
     python benchmarks/sweep_throughput.py [--cells 240] [--rounds 3]     # 50-D cells (as before)
     python benchmarks/sweep_throughput.py tiny [--cells 4000] [--rounds 3]
     python benchmarks/sweep_throughput.py store [--sizes 10000,100000,1000000]
-        [--legacy 10000] [--pythonpath DIR]
+        [--legacy 10000] [--pythonpath DIR] [--against DIR] [--settings 2] [--shuffled]
 
 Default (medium cells): each measurement uses an executor that has already run a warm-up
 sweep (workers started, numba's compiled code loaded from its disk cache), so start-up is
@@ -20,14 +20,20 @@ for comparison, and, each round, how many cores the machine actually gives two p
 per core on 1 and 2 warm workers, minimum wall over rounds, side by side.
 
 ``store``: a results directory of N cells written directly (synthetic: gd on a 2-D
-quadratic, 11 recorded rows per cell, parts of 50,000 cells as a finished sweep leaves them),
-then ``load_runs`` + ``summarize`` (what ``optbench results`` does) in a fresh subprocess:
-wall seconds including imports and peak memory (``ru_maxrss`` of that subprocess).
-``--legacy N`` also writes N cells in the previous layout (one file per cell) and loads
-them; ``--pythonpath DIR`` loads with the optbench found in DIR (e.g. the code before
-parts, for before/after figures). Worker processes use one BLAS / numba thread each
-(``threadpool_limits(1)``, ``numba.set_num_threads(1)``); the loading subprocess runs with
-OPENBLAS_NUM_THREADS=1.
+quadratic, 11 recorded rows per cell, parts of 50,000 cells as a finished sweep leaves them;
+``--settings K`` step sizes, so K (instance, setting) pairs to summarize; ``--shuffled``: each
+part holds its cells in a random order, as parts written by several workers do), then
+``load_runs`` + ``summarize`` (what ``optbench results`` does) in a fresh subprocess: wall
+seconds including imports and peak memory, best of the rounds. ``peak MB`` is the
+subprocess's own peak RSS (``VmHWM``); ``maxrss`` its ``ru_maxrss``, which Linux carries
+over from the parent (this script, holding what it wrote) when the child starts, so that it
+is never below the parent's RSS at that moment. ``--legacy N`` also writes N cells in the
+previous layout (one file per cell) and loads them; ``--pythonpath DIR`` loads with the
+optbench found in DIR (e.g. the code before parts, for before/after figures);
+``--against DIR`` loads every directory with both this checkout and DIR, rounds
+alternating, and prints their ratios. Each row names the optbench it loaded. Worker
+processes use one BLAS / numba thread each (``threadpool_limits(1)``,
+``numba.set_num_threads(1)``); the loading subprocess runs with OPENBLAS_NUM_THREADS=1.
 """
 
 from __future__ import annotations
@@ -170,15 +176,20 @@ def main_tiny(cells: int, rounds: int) -> None:
 _ROWS = 11  # recorded rows per synthetic cell
 
 
-def _synthetic_table(start: int, n: int):
-    """``n`` cells of the part form (see optbench.store), built column by column."""
+def _synthetic_table(start: int, n: int, settings: int = 2, shuffled: bool = False):
+    """``n`` cells of the part form (see optbench.store), built column by column: gd with
+    ``settings`` step sizes from 0.5 to 1.0 (f shrinking by 0.8 to 0.5 per recorded row);
+    ``shuffled``: rows in a random order."""
     import pyarrow as pa
 
     idx = np.arange(start, start + n)
+    if shuffled:
+        idx = np.random.default_rng(start + 1).permutation(idx)
     rng = np.random.default_rng(start)
-    steps = np.array([0.5, 1.0])[idx % 2]
+    share = (idx % settings) / max(settings - 1, 1)
+    steps = 0.5 + 0.5 * share
     f0 = rng.uniform(1, 2, n)
-    rate = np.where(steps == 1.0, 0.5, 0.8)
+    rate = 0.8 - 0.3 * share
     f = f0[:, None] * rate[:, None] ** np.arange(_ROWS)[None, :]
     offsets = pa.array(np.arange(0, (n + 1) * _ROWS, _ROWS, dtype=np.int32))
 
@@ -194,7 +205,7 @@ def _synthetic_table(start: int, n: int):
     data = {
         "cell": text([f"{i:020x}" for i in idx]), "index": pa.array(idx),
         "problem": text(["quadratic"] * n), "solver": text(["gd"] * n),
-        "dim": pa.array(np.full(n, 2)), "seed": pa.array(idx // 2),
+        "dim": pa.array(np.full(n, 2)), "seed": pa.array(idx // settings),
         "instance": text(["quadratic(dim=2)"] * n),
         "setting": text([f"gd(step={s:g})" for s in steps]),
         "status": text(["max_iter"] * n), "message": text(["reached max_iter=100"] * n),
@@ -234,7 +245,8 @@ def _manifest(root: Path, cells: int) -> None:
         "sessions": []}))
 
 
-def write_store(root: Path, cells: int, per_part: int = 50_000) -> float:
+def write_store(root: Path, cells: int, per_part: int = 50_000, settings: int = 2,
+                shuffled: bool = False) -> float:
     """A synthetic results directory of ``cells`` cells in parts; returns the seconds."""
     import pyarrow.parquet as pq
 
@@ -244,7 +256,7 @@ def write_store(root: Path, cells: int, per_part: int = 50_000) -> float:
     (root / "parts").mkdir()
     t = time.perf_counter()
     for number, start in enumerate(range(0, cells, per_part), 1):
-        table = _synthetic_table(start, min(per_part, cells - start))
+        table = _synthetic_table(start, min(per_part, cells - start), settings, shuffled)
         meta = {PART_META: json.dumps({"format": PART_FORMAT}).encode()}
         pq.write_table(table.replace_schema_metadata(meta),
                        root / "parts" / f"part-{number:010d}.parquet", compression="zstd",
@@ -272,42 +284,66 @@ def write_legacy(root: Path, cells: int) -> float:
     return time.perf_counter() - t
 
 
+# peak memory: VmHWM (this process's own peak RSS, kB); ru_maxrss also counts the RSS of
+# the parent at the moment it started the child (Linux keeps it across fork/vfork + exec)
 _LOAD = ("import resource, sys, time\n"
          "t = time.perf_counter()\n"
+         "import optbench\n"
          "from optbench.store import format_summary, load_runs, summarize\n"
          "runs = load_runs(sys.argv[1])\n"
          "format_summary(summarize(runs))\n"
-         "print(len(runs), time.perf_counter() - t, "
-         "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n")
+         "seconds = time.perf_counter() - t\n"
+         "maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+         "with open('/proc/self/status') as f:\n"
+         "    hwm = next(int(l.split()[1]) for l in f if l.startswith('VmHWM'))\n"
+         "print(len(runs), seconds, hwm, maxrss, optbench.__file__)\n")
 
 
-def load_in_subprocess(root: Path, pythonpath: str | None) -> tuple[int, float, float]:
-    """(cells, wall seconds with imports, peak MB) of load_runs + summarize, fresh process."""
-    env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
-    if pythonpath:
-        env["PYTHONPATH"] = pythonpath
+def load_in_subprocess(root: Path, pythonpath: str | None) \
+        -> tuple[int, float, float, float, str]:
+    """(cells, wall seconds with imports, own peak MB, ru_maxrss MB, the optbench it
+    imported) of load_runs + summarize in a fresh process, started in ``root`` (no optbench
+    there to shadow ``pythonpath``; without it, the optbench this script imported)."""
+    here = str(Path(optbench.__file__).parent.parent)
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", PYTHONPATH=pythonpath or here)
     out = subprocess.run([sys.executable, "-c", _LOAD, str(root)], env=env, check=True,
-                         capture_output=True, text=True).stdout.split()
-    return int(out[0]), float(out[1]), int(out[2]) / 1024
+                         capture_output=True, text=True, cwd=root).stdout.split()
+    return (int(out[0]), float(out[1]), int(out[2]) / 1024, int(out[3]) / 1024,
+            str(Path(out[4]).parent.parent))
 
 
-def main_store(sizes: list[int], legacy: int, pythonpath: str | None, rounds: int) -> None:
-    print("results directory: write (synthetic parts) and load_runs + summarize in a fresh "
-          f"process (imports included), best of {rounds}; "
-          f"loading with {pythonpath or 'this checkout'}")
-    print(f"{'layout':10}{'cells':>10}{'files':>9}{'write s':>9}{'load s':>9}{'peak MB':>9}")
+def main_store(sizes: list[int], legacy: int, pythonpath: str | None, rounds: int,
+               against: str | None = None, settings: int = 2, shuffled: bool = False) -> None:
+    print("results directory: write (synthetic parts, "
+          f"{settings} settings{', rows shuffled' if shuffled else ''}) and load_runs + "
+          f"summarize in a fresh process (imports included), best of {rounds}; "
+          "OPENBLAS_NUM_THREADS=1, pyarrow's default threads")
+    print(f"{'layout':10}{'cells':>10}{'files':>9}{'write s':>9}{'load s':>9}{'peak MB':>9}"
+          f"{'maxrss':>8}  optbench loaded")
+    codes = [pythonpath, *([against] if against else [])]
     with tempfile.TemporaryDirectory() as tmp:
-        jobs = [("parts", n, write_store) for n in sizes]
+        jobs = [("parts", n, lambda r, c: write_store(r, c, settings=settings,
+                                                      shuffled=shuffled)) for n in sizes]
         if legacy:
             jobs.append(("cells", legacy, write_legacy))
         for layout, n, writer in jobs:
             root = Path(tmp) / f"{layout}-{n}"
             wrote = writer(root, n)
             files = len(list((root / layout).iterdir()))
-            loads = [load_in_subprocess(root, pythonpath) for _ in range(rounds)]
-            assert all(got[0] == n for got in loads), loads
-            print(f"{layout:10}{n:10,}{files:9,}{wrote:9.2f}{min(x[1] for x in loads):9.2f}"
-                  f"{min(x[2] for x in loads):9.0f}")
+            loads = {code: [] for code in codes}
+            for _ in range(rounds):  # alternating, so that load on the machine hits both
+                for code in codes:
+                    loads[code].append(load_in_subprocess(root, code))
+            best = {}
+            for code, got in loads.items():
+                assert all(x[0] == n for x in got), got
+                best[code] = (min(x[1] for x in got), min(x[2] for x in got))
+                print(f"{layout:10}{n:10,}{files:9,}{wrote:9.2f}{best[code][0]:9.2f}"
+                      f"{best[code][1]:9.0f}{min(x[3] for x in got):8.0f}  {got[0][4]}")
+            if against:
+                mine, other = best[pythonpath], best[against]
+                print(f"{'':10}{'ratio, this / --against:':>37}{mine[0] / other[0]:9.2f}"
+                      f"{mine[1] / other[1]:9.2f}")
 
 
 def main(argv=None) -> int:
@@ -319,13 +355,16 @@ def main(argv=None) -> int:
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--legacy", type=int, default=0)
     parser.add_argument("--pythonpath", default=None)
+    parser.add_argument("--against", default=None)
+    parser.add_argument("--settings", type=int, default=2)
+    parser.add_argument("--shuffled", action="store_true")
     args = parser.parse_args(argv)
     if args.what == "tiny":
         main_tiny(args.cells or 4000, args.rounds)
         return 0
     if args.what == "store":
         main_store([int(n) for n in args.sizes.split(",") if n], args.legacy, args.pythonpath,
-                   args.rounds)
+                   args.rounds, args.against, args.settings, args.shuffled)
         return 0
     args.cells = args.cells or 240
     pools = {1: _pool(1), 2: _pool(2)}

@@ -567,7 +567,8 @@ def _check_part(path: Path):
     return (None, reason) if reason else (schema, None)
 
 
-_REQUIRED = ("problem", "solver", "instance", "setting", "message", "iterations", "index")
+_REQUIRED = ("problem", "solver", "instance", "setting", "message", "iterations", "index",
+             *_JSON_COLUMNS)
 
 
 def _bad_values(table) -> str | None:
@@ -675,7 +676,7 @@ def _legacy_table(root, columns, on_bad):
         rows.append((record, {n: table.column(n).to_numpy() for n in table.column_names}))
     if not rows:
         return None
-    table = part_table(rows)
+    table = _as_words(part_table(rows))
     return table if columns is None else \
         table.select([c for c in columns if c in table.column_names])
 
@@ -685,7 +686,9 @@ def _latest(root, columns=None, filters=None, on_bad=None, source=False):
     cell key always), the newest version of each: legacy cell files first, then parts in
     the order written. ``filters`` (pyarrow's list of ``(column, op, value)``) are pushed
     down to Parquet. Each invalid file goes to ``on_bad(path, reason)`` (default: one
-    warning). ``source`` adds ``_part`` and ``_row``: where each cell was read."""
+    warning). ``source`` adds ``_part`` and ``_row``: where each cell was read. The
+    columns of repeated words (``_WORDS``) stay dictionary-encoded, as read: decode them
+    with :func:`_pandas` or :func:`_factorize`."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -707,10 +710,14 @@ def _latest(root, columns=None, filters=None, on_bad=None, source=False):
         schema, reason = _check_part(path)
         if reason is None:
             wanted = None if columns is None else [c for c in columns if c in schema.names]
+            words = [c for c in _WORDS if wanted is None or c in wanted]
             try:  # words repeated from cell to cell are decoded once per part
-                table = pq.read_table(path, columns=wanted, filters=filters,
-                                      read_dictionary=[c for c in _WORDS
-                                                       if wanted is None or c in wanted])
+                if filters:
+                    table = pq.read_table(path, columns=wanted, filters=filters,
+                                          read_dictionary=words)
+                else:  # the file alone: no dataset machinery, less memory held
+                    with pq.ParquetFile(path, read_dictionary=words) as file:
+                        table = file.read(columns=wanted)
             except Exception as exc:  # noqa: BLE001 - a file damaged past its schema
                 table, reason = None, f"its table cannot be read ({type(exc).__name__})"
             reason = reason or _bad_values(table)
@@ -722,7 +729,7 @@ def _latest(root, columns=None, filters=None, on_bad=None, source=False):
         tables.append(table.replace_schema_metadata(None))
     if not tables:
         return _empty(columns)
-    table = pa.concat_tables([_plain(t) for t in tables], promote_options="default")
+    table = pa.concat_tables(tables, promote_options="default")
     keys = table.column("cell")
     codes = np.sort(_key_codes(keys))
     if len(tables) > 1 and (codes[1:] == codes[:-1]).any():  # a cell in two files
@@ -737,14 +744,48 @@ _WORDS = ("problem", "solver", "instance", "setting", "status", "message", "work
           "problem_params", "solver_values")
 
 
-def _plain(table):
-    """The table with its dictionary columns as plain strings."""
+def _as_words(table):
+    """The table with its ``_WORDS`` columns dictionary-encoded, as parts are read."""
+    for name in _WORDS:
+        if name in table.column_names:
+            i = table.column_names.index(name)
+            table = table.set_column(i, name, table.column(i).dictionary_encode())
+    return table
+
+
+def _pandas(column):
+    """A column as pandas converts it, a dictionary column decoded first (plain strings,
+    not a categorical)."""
     import pyarrow as pa
 
-    for i, field in enumerate(table.schema):
-        if pa.types.is_dictionary(field.type):
-            table = table.set_column(i, field.name, table.column(i).cast(pa.string()))
-    return table
+    if pa.types.is_dictionary(column.type):
+        column = column.cast(column.type.value_type)
+    return column.to_pandas()
+
+
+def _factorize(column) -> tuple[np.ndarray, list]:
+    """(codes, values) of a string column without nulls: ``values`` the distinct strings in
+    the order they first appear, ``codes`` the position of each row's string in them. A
+    dictionary column is factorized by its indices (no string is built per row)."""
+    import pandas as pd
+    import pyarrow as pa
+
+    if not pa.types.is_dictionary(column.type):
+        codes, values = pd.factorize(column.to_numpy(zero_copy_only=False))
+        return codes, list(values)
+    column = column.unify_dictionaries().combine_chunks() \
+        if isinstance(column, pa.ChunkedArray) else column
+    codes, used = pd.factorize(column.indices.to_numpy(zero_copy_only=False))
+    return codes, column.dictionary.take(used).to_pylist()
+
+
+def _release() -> None:
+    """Hand the memory pyarrow's pool holds but no longer uses back to the system: its
+    allocator (mimalloc) keeps freed pages for a while, which a large read followed by a
+    column-by-column rewrite would otherwise pile up (measured: ~100 MB at 10^6 cells)."""
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
 
 
 def _sourced(table, number: int):
@@ -803,30 +844,27 @@ def _flatten(table, name: str, lengths: np.ndarray) -> np.ndarray:
     return out
 
 
-def _identity(table, order: np.ndarray):
-    """The identity columns of each cell: cell, problem, solver, dim, seed, instance,
-    setting, then ``problem_<name>`` and ``p_<name>`` from the JSON columns (each distinct
-    JSON text parsed once; the names in the order the cells first give them when listed
-    by ``order``, whatever order they were stored in)."""
+_ID_COLUMNS = ("cell", "problem", "solver", "dim", "seed", "instance", "setting")
+
+
+def _identity(table) -> dict[str, Any]:
+    """The identity columns of each cell of ``table`` as pandas columns: cell, problem,
+    solver, dim, seed, instance, setting, then ``problem_<name>`` and ``p_<name>`` from the
+    JSON columns (each distinct JSON text parsed once; the names in the order the rows first
+    give them)."""
     import pandas as pd
 
-    rank = np.empty(len(order), np.int64)
-    rank[order] = np.arange(len(order))
-
-    frame = table.select(["cell", "problem", "solver", "dim", "seed", "instance", "setting"]) \
-        .to_pandas()
+    out = {n: _pandas(table.column(n)) for n in _ID_COLUMNS}
     for column, prefix in (("problem_params", "problem_"), ("solver_values", "p_")):
-        codes, texts = pd.factorize(table.column(column).to_numpy(zero_copy_only=False))
+        codes, texts = _factorize(table.column(column))
         parsed = [json.loads(t) for t in texts]
-        first = np.full(len(texts), len(order))
-        np.minimum.at(first, codes, rank)
-        names = dict.fromkeys(k for i in np.argsort(first, kind="stable") for k in parsed[i]
+        names = dict.fromkeys(k for d in parsed for k in d
                               if not (prefix == "problem_" and k == "dim"))
         for name in names:
             per = np.empty(len(parsed), object)
             per[:] = [d.get(name) for d in parsed]
-            frame[prefix + name] = pd.Series(per[codes].tolist(), index=frame.index)
-    return frame
+            out[prefix + name] = pd.Series(per[codes].tolist())
+    return out
 
 
 _RUN_VALUES = ("status", "message", "iterations", "f", "f_star", "f_star_tol", "gap",
@@ -925,43 +963,60 @@ def load_runs(root):
     ``p_<name>``), with the More-Wild solved test applied (see :mod:`optbench.grid`).
 
     Reads the cells' outcome columns only; the history of a cell is read when the worker
-    could not derive the costs to tolerance (no known f*, or a legacy cell file)."""
+    could not derive the costs to tolerance (no known f*, or a legacy cell file). Text
+    columns are read dictionary-encoded and decoded one column at a time, into the
+    table's own string dtype (not categoricals)."""
     import pandas as pd
 
     tau = float(load_manifest(root)["config"].get("solved", 1e-6))
     table = _latest(root, _RUNS_READ)
+    _release()
     if not table.num_rows:
         return pd.DataFrame(columns=list(RUN_COLUMNS))
     order = _sweep_order(table)
-    runs = _identity(table, order)  # in stored order until the end
-    for name in _RUN_VALUES:
-        runs[name] = table.column(name).to_pandas()
-    runs["f_star"] = runs["f_star"].astype(float)  # NaN where the problem does not know it
-    stored = {n: table.column(n).to_numpy(zero_copy_only=False).astype(float)
-              for n in _PRECOMPUTED}
+    for i in range(table.num_columns):  # into sweep order, one column held twice at most
+        table = table.set_column(i, table.field(i), table.column(i).take(order))
+        _release()
     legacy = table.column("f0").is_null().to_numpy(zero_copy_only=False)
     derived = ~table.column("f_target").is_null().to_numpy(zero_copy_only=False)
+    stored = {n: table.column(n).to_numpy(zero_copy_only=False) for n in _PRECOMPUTED}
     read = np.flatnonzero(legacy | ~derived)
-    if len(read):
+    if len(read):  # completed from the histories
+        stored = {n: np.array(v, float) for n, v in stored.items()}
         lengths, flat = _history_of(root, table, read)
         stored["f0"][read], stored["f_min"][read] = _f_range(flat["f"], lengths)
-    runs["f0"] = stored["f0"]
-    best = pd.Series(stored["f_min"], index=runs.index) \
-        .groupby([runs["instance"], runs["seed"]]).transform("min")
-    target = _targets(runs["f_star"], runs["f_star_tol"].astype(float), stored["f0"],
-                      best, tau)
-    runs["f_target"] = np.where(derived, stored["f_target"], target)
+    f_star = _pandas(table.column("f_star")).astype(float)  # NaN where no f* is known
+    instance, _ = _factorize(table.column("instance"))
+    best = pd.Series(stored["f_min"]) \
+        .groupby([instance, _pandas(table.column("seed")).to_numpy()]).transform("min")
+    target = _targets(f_star, _pandas(table.column("f_star_tol")), stored["f0"], best, tau)
     costs = {n: stored[n] for n in _COSTS_TO_TOL}
     if len(read):
         for name, values in _costs_to_tol(flat, lengths, target[read]).items():
             costs[name][read] = values
-    for name, values in costs.items():
-        runs[name] = values
-    runs["solved"] = runs["iterations_to_tol"].notna()
-    runs["diverged"] = diverged_many(runs["status"].to_numpy(), runs["f"].to_numpy(float),
-                                     stored["f0"])
-    extra = [c for c in runs.columns if c not in RUN_COLUMNS]
-    return runs[list(RUN_COLUMNS) + extra].iloc[order].reset_index(drop=True)
+    codes, words = _factorize(table.column("status"))
+    f = table.column("f").to_numpy(zero_copy_only=False)
+    computed = {**_identity(table), "f0": stored["f0"], "f_star": f_star,
+                "f_target": np.where(derived, stored["f_target"], target), **costs,
+                "solved": ~np.isnan(costs["iterations_to_tol"]),
+                "diverged": diverged_many(np.array(words, object)[codes], f, stored["f0"])}
+    del stored, costs, best, target, f
+    table = table.drop_columns([*_PRECOMPUTED, "index"])
+    runs = pd.DataFrame(index=pd.RangeIndex(table.num_rows))
+    # one column at a time, in the final order, each read column dropped once converted:
+    # NumPy columns set as arrays, which pandas copies into writable memory of its own
+    # (Arrow's are read-only), text columns decoded one by one
+    for name in dict.fromkeys([*RUN_COLUMNS, *computed, *_RUN_VALUES]):
+        if name in computed:
+            value = computed.pop(name)
+        else:
+            value = _pandas(table.column(name))
+            table = table.drop_columns([name])
+        numpy = not isinstance(value, pd.Series) or isinstance(value.dtype, np.dtype)
+        runs[name] = np.asarray(value) if numpy else value
+        del value
+        _release()
+    return runs
 
 
 def _filters(**given) -> list | None:
@@ -995,38 +1050,40 @@ def load_history(root, *, problem=None, solver=None, setting=None):
     names = [n[len(HISTORY_PREFIX):] for n in table.column_names
              if n.startswith(HISTORY_PREFIX)]
     frame = pd.DataFrame({n: _flatten(table, n, lengths) for n in names})
-    identity = _identity(table, np.arange(table.num_rows))
-    identity["status"] = table.column("status").to_pandas()
+    identity = pd.DataFrame(_identity(table))
+    identity["status"] = _pandas(table.column("status"))
     owner = np.repeat(np.arange(len(lengths)), lengths)
     return pd.concat([frame, identity.iloc[owner].reset_index(drop=True)], axis=1)
 
 
-def _quartiles(series, name: str) -> dict[str, float]:
-    q = series.quantile([0.25, 0.5, 0.75]) if series.notna().any() else None
-    if q is None:
-        return {f"{name}_q1": math.nan, f"{name}_median": math.nan, f"{name}_q3": math.nan}
-    return {f"{name}_q1": q[0.25], f"{name}_median": q[0.5], f"{name}_q3": q[0.75]}
+_QUARTILES = {0.25: "q1", 0.5: "median", 0.75: "q3"}
 
 
 def summarize(runs):
     """Per (problem instance, solver setting): runs, share solved, median and quartiles of
     iterations and seconds to tolerance (over the solved runs), median final gap, and how
-    many runs diverged, failed or raised."""
+    many runs diverged, failed or raised. One grouping of the few columns it reads (no
+    copy of the runs table per group), in the order the pairs first appear."""
     import pandas as pd
 
-    out = []
-    for (instance, setting), g in runs.groupby(["instance", "setting"], sort=False):
-        out.append({
-            "instance": instance, "setting": setting, "runs": len(g),
-            "solved": g["solved"].mean(),
-            **_quartiles(g["iterations_to_tol"], "iterations"),
-            **_quartiles(g["seconds_to_tol"], "seconds"),
-            "final_gap_median": g["gap"].median(),
-            "diverged": int(g["diverged"].sum()),
-            "failed": int(g["status"].isin(METHOD_FAILURES).sum()),
-            "errors": int(g["status"].isin(NO_OUTCOME).sum()),
-        })
-    return pd.DataFrame(out)
+    if not len(runs):
+        return pd.DataFrame()
+    status = runs["status"]
+    values = pd.DataFrame({"solved": runs["solved"], "iterations": runs["iterations_to_tol"],
+                           "seconds": runs["seconds_to_tol"], "gap": runs["gap"],
+                           "diverged": runs["diverged"],
+                           "failed": status.isin(METHOD_FAILURES),
+                           "errors": status.isin(NO_OUTCOME)})
+    groups = values.groupby([runs["instance"], runs["setting"]], sort=False)
+    spread = groups[["iterations", "seconds"]].quantile(list(_QUARTILES)).unstack()
+    out = pd.DataFrame({"runs": groups.size(), "solved": groups["solved"].mean()})
+    for name in ("iterations", "seconds"):
+        for q, label in _QUARTILES.items():
+            out[f"{name}_{label}"] = spread[(name, q)]
+    out["final_gap_median"] = groups["gap"].median()
+    for name in ("diverged", "failed", "errors"):
+        out[name] = groups[name].sum().astype(np.int64)
+    return out.rename_axis(["instance", "setting"]).reset_index()
 
 
 def format_summary(summary) -> str:

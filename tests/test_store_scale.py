@@ -158,6 +158,98 @@ def test_a_history_filter_of_the_wrong_kind_is_refused(tiny):
         optbench.load_history(tiny[0], solver=3)
 
 
+# -- reading at scale: order, words, summary -------------------------------------------------------
+_SCALAR_COLUMNS = ["cell", "index", "problem", "solver", "dim", "seed", "instance", "setting",
+                   "status", "message", "iterations", "f", "gap", "nfev"]
+
+
+def test_runs_are_in_sweep_order_whatever_order_the_parts_hold(tiny, tmp_path):
+    """Parts holding the cells shuffled, each with its own words in its own order (so its
+    own Parquet dictionaries), and five cells again in a newer part: each cell once, the
+    newest version, in sweep order, text columns plain strings as pandas reads them, every
+    column writable."""
+    out, runs = tiny
+    table = pq.read_table(out / PARTS)  # plain strings: the reference reads no dictionary
+    meta = pq.read_schema(part_paths(out)[0]).metadata
+    copy = tmp_path / "r"
+    (copy / PARTS).mkdir(parents=True)
+    shutil.copy(out / "manifest.json", copy / "manifest.json")
+    rng = np.random.default_rng(0)
+    by_words = table.sort_by([("setting", "descending"), ("instance", "descending")])
+    pieces = [by_words.take(rng.permutation(rows))
+              for rows in np.array_split(np.arange(table.num_rows), 3)]
+    newer = table.take(rng.choice(table.num_rows, 5, replace=False))
+    newer = newer.set_column(newer.schema.get_field_index("status"), "status",
+                             pa.array(["error"] * 5)) \
+        .set_column(newer.schema.get_field_index("message"), "message",
+                    pa.array(["written again"] * 5))
+    for number, piece in enumerate([*pieces, newer], 1):
+        pq.write_table(piece.replace_schema_metadata(meta),
+                       copy / PARTS / f"part-{number:010d}.parquet")
+    expected = pd.concat([t.select(_SCALAR_COLUMNS).to_pandas() for t in (table, newer)]) \
+        .drop_duplicates("cell", keep="last").sort_values("index")
+    got = optbench.load_runs(copy)
+    assert got["cell"].tolist() == expected["cell"].tolist()
+    assert list(got.columns) == list(runs.columns)
+    for name in ("problem", "solver", "instance", "setting", "status", "message"):
+        assert got[name].dtype == expected[name].dtype == pd.Series(["a"]).dtype
+        assert got[name].tolist() == expected[name].tolist()
+    for name in ("dim", "seed", "iterations", "f", "gap", "nfev"):
+        np.testing.assert_array_equal(got[name].to_numpy(float),
+                                      expected[name].to_numpy(float))
+    kept = ~runs["cell"].isin(newer["cell"].to_pylist())
+    pd.testing.assert_frame_equal(comparable(got[got["cell"].isin(runs["cell"][kept])]),
+                                  comparable(runs[kept]))
+    for name in got.columns:  # the table's memory is its own: every column can be written
+        got.loc[0, name] = got.loc[1, name]
+        assert got[name].iloc[0] == got[name].iloc[1] or got[name].iloc[:2].isna().all()
+
+
+def test_summarize_against_a_per_pair_reference():
+    """Quartiles, medians, shares and counts per (instance, setting) against NumPy, pair by
+    pair, on runs with unsolved pairs, missing gaps and every status."""
+    from optbench.status import METHOD_FAILURES, NO_OUTCOME, STATUSES
+
+    rng = np.random.default_rng(5)
+    n = 4000
+    instance = np.array([f"problem-{i}" for i in range(9)])[rng.integers(0, 9, n)]
+    setting = np.array([f"solver(step={j})" for j in range(6)])[rng.integers(0, 6, n)]
+    iterations = rng.integers(0, 1000, n).astype(float)
+    iterations[rng.random(n) < 0.4] = np.nan
+    iterations[(instance == "problem-0") & (setting == "solver(step=0)")] = np.nan
+    seconds = iterations * rng.uniform(1e-6, 1e-3, n)
+    gap = 10.0 ** rng.uniform(-15, 2, n)
+    gap[rng.random(n) < 0.05] = np.nan
+    status = rng.choice(np.array([*STATUSES, "error", "crashed"]), n)
+    runs = pd.DataFrame({"instance": instance, "setting": setting, "status": status,
+                         "solved": ~np.isnan(iterations), "iterations_to_tol": iterations,
+                         "seconds_to_tol": seconds, "gap": gap,
+                         "diverged": rng.random(n) < 0.1})
+    got = optbench.summarize(runs)
+    pairs = list(dict.fromkeys(zip(instance, setting, strict=True)))  # as they first appear
+    assert list(zip(got["instance"], got["setting"], strict=True)) == pairs
+    assert list(got.columns) == [
+        "instance", "setting", "runs", "solved", "iterations_q1", "iterations_median",
+        "iterations_q3", "seconds_q1", "seconds_median", "seconds_q3", "final_gap_median",
+        "diverged", "failed", "errors"]
+    for (_, row), (i, s) in zip(got.iterrows(), pairs, strict=True):
+        mine = (instance == i) & (setting == s)
+        assert row["runs"] == mine.sum()
+        assert row["solved"] == pytest.approx(np.mean(~np.isnan(iterations[mine])), rel=1e-15)
+        for name, values in (("iterations", iterations[mine]), ("seconds", seconds[mine])):
+            values = values[~np.isnan(values)]
+            reference = np.percentile(values, [25, 50, 75]) if len(values) else [np.nan] * 3
+            np.testing.assert_allclose(
+                [row[f"{name}_{q}"] for q in ("q1", "median", "q3")], reference, rtol=1e-14)
+        np.testing.assert_allclose(row["final_gap_median"], np.nanmedian(gap[mine]),
+                                   rtol=1e-14)
+        assert row["diverged"] == runs["diverged"][mine].sum()
+        assert row["failed"] == np.isin(status[mine], METHOD_FAILURES).sum()
+        assert row["errors"] == np.isin(status[mine], NO_OUTCOME).sum()
+    assert np.isnan(got.iloc[pairs.index(("problem-0", "solver(step=0)"))]
+                    [["iterations_q1", "iterations_median", "seconds_q3"]].astype(float)).all()
+
+
 # -- merging parts --------------------------------------------------------------------------------
 def _store(out):
     manifest = load_manifest(out)
@@ -207,6 +299,7 @@ CORRUPTIONS = {
     "bad-key": lambda p: _rewrite(p, _set("cell", "../../outside")),
     "bad-status": lambda p: _rewrite(p, _set("status", "splendid")),
     "bad-json": lambda p: _rewrite(p, _set("solver_values", "[1, 2]")),
+    "null-json": lambda p: _rewrite(p, _set("problem_params", None)),
     "wrong-type": lambda p: _rewrite(p, lambda t: t.set_column(
         t.schema.get_field_index("iterations"), "iterations",
         pa.array(["many"] * t.num_rows))),
@@ -387,4 +480,5 @@ def test_a_directory_without_finished_cells_gives_empty_tables(tiny, tmp_path):
     (tmp_path / "r" / PARTS).mkdir(parents=True)  # a sweep stopped before its first batch
     shutil.copy(out / "manifest.json", tmp_path / "r" / "manifest.json")
     assert optbench.load_runs(tmp_path / "r").empty
+    assert optbench.summarize(optbench.load_runs(tmp_path / "r")).empty
     assert optbench.load_history(tmp_path / "r").empty
