@@ -4,6 +4,7 @@
     python benchmarks/sweep_throughput.py tiny [--cells 4000] [--rounds 3]
     python benchmarks/sweep_throughput.py store [--sizes 10000,100000,1000000]
         [--legacy 10000] [--pythonpath DIR] [--against DIR] [--settings 2] [--shuffled]
+    python benchmarks/sweep_throughput.py plan [--cells 1000000] [--rounds 3]
 
 Default (medium cells): each measurement uses an executor that has already run a warm-up
 sweep (workers started, numba's compiled code loaded from its disk cache), so start-up is
@@ -34,6 +35,10 @@ optbench found in DIR (e.g. the code before parts, for before/after figures);
 alternating, and prints their ratios. Each row names the optbench it loaded. Worker
 processes use one BLAS / numba thread each (``threadpool_limits(1)``,
 ``numba.set_num_threads(1)``); the loading subprocess runs with OPENBLAS_NUM_THREADS=1.
+
+``plan``: a plan of N tiny cells (default 10^6) in a fresh process: seconds until its first
+cell exists and the memory the plan adds; then, with every other cell finished, seconds
+until the first missing cell is found (resume) and the memory that adds.
 """
 
 from __future__ import annotations
@@ -346,9 +351,58 @@ def main_store(sizes: list[int], legacy: int, pythonpath: str | None, rounds: in
                       f"{mine[1] / other[1]:9.2f}")
 
 
+_PLAN_SCRIPT = r"""
+import json, resource, sys, time
+import numpy as np
+from optbench.grid import plan_sweep
+from optbench.sweep import _missing
+
+def peak_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+cells = int(sys.argv[1])
+config = {"problems": [{"name": "quadratic", "dim": 2}],
+          "solvers": [{"name": "gd", "params": {"step": [0.5, 1.0]}}],
+          "seeds": f"0-{cells // 2 - 1}", "run": {"max_iter": 100, "tol": 0.0}}
+base = peak_mb()
+t = time.perf_counter()
+plan = plan_sweep(config, max_cells=cells)
+first = next(plan.iter_cells())
+start = time.perf_counter() - t
+planned = peak_mb()
+done = np.sort(np.concatenate(list(plan.keys()))[::2])  # as the store hands them over
+held = peak_mb()
+t = time.perf_counter()
+todo, count, _ = _missing(plan, done, done)
+next(todo)
+resume = time.perf_counter() - t
+print(json.dumps({"count": plan.count, "start": start, "plan_mb": planned - base,
+                  "resume": resume, "missing": count, "keys_mb": held - planned,
+                  "resume_mb": peak_mb() - held}))
+"""
+
+
+def main_plan(cells: int, rounds: int) -> None:
+    """A plan of ``cells`` tiny cells in a fresh process: seconds until its first cell exists
+    and the peak memory the plan adds; then, with every other cell finished (their keys
+    sorted, as the store hands them over), seconds until the first missing cell and the
+    memory that adds (the keys are compared a chunk at a time)."""
+    got = []
+    for _ in range(rounds):
+        out = subprocess.run([sys.executable, "-c", _PLAN_SCRIPT, str(cells)], check=True,
+                             capture_output=True, text=True)
+        got.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    best = {k: min(g[k] for g in got) for k in got[0]}
+    print(f"a plan of {best['count']:,} tiny cells in a fresh process, best of {rounds}")
+    print(f"  to the first cell: {best['start']:.2f} s, plan memory +{best['plan_mb']:.0f} MB")
+    print(f"  resume with {best['count'] - best['missing']:,} finished "
+          f"(their sorted keys +{best['keys_mb']:.0f} MB): first missing cell after "
+          f"{best['resume']:.2f} s, +{best['resume_mb']:.0f} MB")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("what", nargs="?", choices=("medium", "tiny", "store"),
+    parser.add_argument("what", nargs="?", choices=("medium", "tiny", "store", "plan"),
                         default="medium")
     parser.add_argument("--cells", type=int, default=None)
     parser.add_argument("--rounds", type=int, default=3)
@@ -361,6 +415,9 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.what == "tiny":
         main_tiny(args.cells or 4000, args.rounds)
+        return 0
+    if args.what == "plan":
+        main_plan(args.cells or 1_000_000, args.rounds)
         return 0
     if args.what == "store":
         main_store([int(n) for n in args.sizes.split(",") if n], args.legacy, args.pythonpath,
