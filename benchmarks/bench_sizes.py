@@ -22,8 +22,8 @@ import numba
 from threadpoolctl import threadpool_limits
 
 import optbench
+from optbench.control import HISTORY_COLUMNS
 from optbench.params import coerce_all
-from optbench.solvers._loop import HISTORY_COLUMNS
 
 if __package__:  # imported by asv's discovery
     from .compare import SIZE_SOLVERS, SIZES, numpy_per_iteration, size_instance, size_iterations

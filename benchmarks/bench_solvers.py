@@ -31,9 +31,9 @@ from pathlib import Path
 import numpy as np
 
 import optbench
+from optbench.control import HISTORY_COLUMNS
 from optbench.params import coerce_all
 from optbench.registry import get_family, missing_capabilities
-from optbench.solvers._loop import HISTORY_COLUMNS
 from optbench.status import GAP_TOL, GRAD_TOL, NO_MISTAKES, NOT_FINITE, REL_GRAD_TOL
 
 TIME_COLUMN = HISTORY_COLUMNS.index("time")

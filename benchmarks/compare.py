@@ -40,10 +40,10 @@ import numpy as np
 from threadpoolctl import threadpool_info, threadpool_limits
 
 import optbench
+from optbench.control import HISTORY_COLUMNS
 from optbench.kernels import parallel_sum, serial_sum
 from optbench.optima import power_iteration_norm
 from optbench.params import coerce_all
-from optbench.solvers._loop import HISTORY_COLUMNS
 
 if __package__:  # imported by asv's discovery
     from . import baselines as bl

@@ -35,7 +35,7 @@ _LAZY = {
                      "make_problem", "problem_names", "register_problem",
                      "register_problem_set", "register_solver", "solver_names"), ".registry"),
     "Result": ".results", "load_table": ".results",
-    "Control": ".solvers", "make_control": ".solvers", "drive": ".solvers._loop",
+    "Control": ".control", "make_control": ".control", "drive": ".solvers._loop",
     "load_history": ".store", "load_runs": ".store", "summarize": ".store",
     "sweep": ".sweep",
     **dict.fromkeys(("plot_convergence", "plot_trajectories", "plot_sensitivity",

@@ -28,11 +28,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .control import HISTORY_COLUMNS, RUN_OPTIONS
 from .errors import InvalidTypeError, InvalidValueError, OptbenchError, UnknownNameError
 from .harness import run
 from .registry import Solver, get_family, get_solver, make_problem, problem_names, unfit_reason
 from .results import ID_COLUMNS, MEASURE_COLUMNS, X_PREFIX
-from .solvers._loop import HISTORY_COLUMNS, RUN_OPTIONS
 from .status import GRAD_TOL, STATUSES, describe
 from .usercode import gist
 

@@ -238,9 +238,9 @@ def _format_table(columns: dict, rows: int) -> str:
 
 
 def _cmd_run(args) -> int:
+    from .control import RUN_OPTIONS
     from .harness import Interrupted, run
     from .results import check_output_path
-    from .solvers._loop import RUN_OPTIONS
 
     def notify(label):
         print(f"optbench: compiling {label} (first run only; later runs load it from the "
@@ -276,8 +276,8 @@ def _cmd_run(args) -> int:
 
 
 def _cmd_sweep(args) -> int:
+    from .control import RUN_OPTIONS
     from .grid import config_from_options, load_config
-    from .solvers._loop import RUN_OPTIONS
     from .store import format_summary, summarize
     from .sweep import sweep
 
@@ -385,7 +385,7 @@ def _cmd_cache(args) -> int:
 def add_run_options(parser) -> None:
     """The run options (``RUN_OPTIONS``) as ``--max-iter N`` ...; booleans as plain flags.
     Unset options stay None, so that a sweep's config keeps its own values."""
-    from .solvers._loop import RUN_OPTIONS
+    from .control import RUN_OPTIONS
 
     for opt in RUN_OPTIONS:
         flag = "--" + opt.name.replace("_", "-")

@@ -44,6 +44,7 @@ from typing import Any
 
 import numpy as np
 
+from .control import RUN_OPTIONS
 from .errors import (
     IncompatibleError,
     InvalidTypeError,
@@ -60,7 +61,6 @@ from .registry import (
     make_problem,
     missing_capabilities,
 )
-from .solvers._loop import RUN_OPTIONS
 
 __all__ = ["Cell", "SweepPlan", "plan_sweep", "load_config", "parse_seeds", "seed_count",
            "cell_key", "config_hash", "DEFAULT_SOLVED", "MAX_CELLS"]

@@ -15,12 +15,12 @@ import numpy as np
 
 from . import _numba
 from .board import new_board, signal_name, watch
+from .control import HISTORY_COLUMNS, RUN_OPTIONS, make_control
 from .errors import InvalidTypeError, InvalidValueError, OptbenchError
 from .params import coerce_all
 from .problem import Problem
 from .registry import Solver, check_fits, get_solver, make_problem, named_values, problem_options
 from .results import Result
-from .solvers._loop import HISTORY_COLUMNS, RUN_OPTIONS, make_control
 from .status import GRAD_TOL, REL_GRAD_TOL, describe
 from .usercode import UserCodeError, check_problem, gist, is_user_function, location
 

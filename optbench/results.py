@@ -1,6 +1,7 @@
 """Run results: the tidy convergence table, the summary, saving and loading.
 
-Column names live here and nowhere else. A table has one row per recorded iteration:
+The table's column names live here (the compiled history's, ``HISTORY_COLUMNS``, in
+:mod:`optbench.control`). A table has one row per recorded iteration:
 ``iteration, f, gap, grad_norm, step, time, nfev, ngev, nhev, dist`` (the evaluations of f,
 the gradient and the Hessian so far, see :mod:`optbench.oracle`; the distance to the nearest
 known minimizer, NaN when none is known), the solver's own columns
@@ -20,9 +21,9 @@ from typing import Any
 
 import numpy as np
 
+from .control import HISTORY_COLUMNS
 from .errors import InvalidValueError
 from .paths import output_file
-from .solvers._loop import HISTORY_COLUMNS
 from .status import STATUS_CODES
 
 __all__ = ["Result", "measure_columns", "build_table", "save_table", "load_table",

@@ -16,8 +16,8 @@ from naive_adaptive import (
 )
 
 import optbench
+from optbench.control import HISTORY_COLUMNS
 from optbench.errors import InvalidValueError, UnknownNameError
-from optbench.solvers._loop import HISTORY_COLUMNS
 
 # 20 samples in batches of 6: 6 + 6 + 6 + 2, a short last batch in every epoch
 LS = {"dim": 4, "samples": 20, "cond": 3.0, "noise": 0.3, "seed": 1}

@@ -229,7 +229,7 @@ def test_public_names_resolve_to_their_definitions():
 
 def test_run_sweep_and_check_help_list_the_options_defined_with_the_solvers(capsys):
     from optbench.checks import MAX_ITER
-    from optbench.solvers._loop import RUN_OPTIONS
+    from optbench.control import RUN_OPTIONS
 
     for command in ("run", "sweep"):
         with pytest.raises(SystemExit) as exc:

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 import optbench
+from optbench.control import HISTORY_COLUMNS
 from optbench.errors import InvalidTypeError
 from optbench.results import iterate_columns, measure_columns, x_columns
-from optbench.solvers._loop import HISTORY_COLUMNS
 
 
 @pytest.fixture(scope="module")

@@ -21,11 +21,11 @@ import pytest
 
 import optbench
 from optbench import _numba
+from optbench.control import HISTORY_COLUMNS, make_control
 from optbench.errors import InvalidTypeError, InvalidValueError
 from optbench.params import coerce_all
 from optbench.registry import get_solver
 from optbench.results import build_table, load_table, measure_columns, save_table
-from optbench.solvers._loop import HISTORY_COLUMNS, make_control
 
 NOT_TIME = [i for i, name in enumerate(HISTORY_COLUMNS) if name != "time"]
 

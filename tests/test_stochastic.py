@@ -7,8 +7,8 @@ from naive import fd_gradient, iteration_rounding_bound, mean_rounding_bound, pe
 
 import optbench
 from optbench.cli import main
+from optbench.control import HISTORY_COLUMNS
 from optbench.errors import IncompatibleError, InvalidValueError
-from optbench.solvers._loop import HISTORY_COLUMNS
 
 # one small least-squares instance for every SGD run: one compilation per entry point
 LS = {"dim": 5, "samples": 40, "cond": 2.0, "noise": 0.1, "seed": 1}

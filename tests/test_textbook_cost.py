@@ -11,9 +11,9 @@ import pytest
 
 import optbench
 from optbench import Oracle, Problem, jit, make_control
+from optbench.control import HISTORY_COLUMNS
 from optbench.params import coerce_all
 from optbench.registry import get_solver, solver_names
-from optbench.solvers._loop import HISTORY_COLUMNS
 from optbench.status import MAX_ITER
 
 F, G, H = 0, 1, 2  # slots of the call counter

@@ -4,8 +4,8 @@ from their own compiled code: ``solver(problem.oracle, x0, *params, control)`` r
 
 One module per family; importing a module registers its solvers."""
 
+from ..control import Control, make_control
 from . import scipy_methods  # noqa: F401  (registers scipy's methods, as Python solvers)
-from ._loop import Control, make_control
 from .adaptive import adagrad, adagrad_steps, adam, adam_steps, rmsprop, rmsprop_steps
 from .conjugate import cg, ncg
 from .gradient import gd, gd_armijo, gd_bb, gd_diminishing, gd_exact, gd_polyak

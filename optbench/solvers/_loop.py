@@ -57,16 +57,15 @@ A clock reading and a few stores per 10 ms cost nothing measurable
 from __future__ import annotations
 
 import math
-from collections import namedtuple
 
 import numpy as np
 
 from .._clock import now
 from .._jit import jit
-from ..board import new_board, publish, stop_requested
+from ..board import publish, stop_requested
+from ..control import HISTORY_COLUMNS, RUN_OPTIONS, Control, make_control
 from ..kernels import norm2, sumsq
 from ..oracle import N_COUNTS, counted, evaluations, gradient, observed, value, value_and_grad
-from ..params import Param
 from ..status import (
     F_TOL,
     FIRST_REFUSAL,
@@ -84,75 +83,11 @@ __all__ = ["Control", "RUN_OPTIONS", "make_control", "without_grad_test", "drive
            "drive_without_f", "drive_without_g", "drive_without_fg", "norm2", "sumsq",
            "HISTORY_COLUMNS"]
 
-HISTORY_COLUMNS = ("iteration", "f", "grad_norm", "step", "time", "nfev", "ngev", "nhev",
-                   "dist")
 _N_BASE = len(HISTORY_COLUMNS)
 
-Control = namedtuple(
-    "Control", ["max_iter", "tol", "rtol", "ftol", "ftol_window", "gap_tol", "f_star",
-                "time_limit", "record_every", "record_x", "minimizers", "board"])
-Control.__doc__ = """Stopping and recording settings of one run (build it with make_control).
-
-max_iter: iterations (epochs for epoch-based solvers); tol: stop when ||grad f|| <= tol
-(a negative tol turns this test off); rtol: stop when ||grad f|| <= rtol ||grad f(x0)||
-(negative: off); ftol, ftol_window: stop when f decreased by at most
-ftol max(|f|, |f_old|, 1) over the last ftol_window iterations (negative: off); gap_tol,
-f_star: stop when f - f_star <= gap_tol (f_star NaN: never); time_limit: seconds;
-record_every: keep one history row every k iterations (plus the first and the last);
-record_x: also write the iterate x into every history row (after the extras); minimizers:
-the known minimizers, one per row (the ``dist`` column: the distance to the nearest; none:
-NaN); board: the run's shared board (optbench.board: the state published at checkpoints,
-and the stop request read there)."""
-
-# The options of every run, validated like solver parameters (messages name the option).
-RUN_OPTIONS = (
-    Param("max_iter", 1000, int, "iterations (epochs for epoch-based solvers)", low=0),
-    Param("tol", 1e-6, float, "stop when ||grad f|| <= tol", low=0.0),
-    Param("rtol", 0.0, float, "also stop when ||grad f|| <= rtol ||grad f(x0)|| (relative to "
-          "the start; 0: off)", low=0.0),
-    Param("ftol", 0.0, float, "stop when f decreased by at most ftol max(|f|, 1) over the "
-          "last ftol_window iterations (0: off)", low=0.0),
-    Param("ftol_window", 5, int, "iterations over which ftol measures the decrease", low=1),
-    Param("gap_tol", 0.0, float, "stop when f - f* <= gap_tol (problems with known f*)",
-          low=0.0),
-    Param("time_limit", math.inf, float, "stop after this many seconds", low=0.0,
-          strict=True, finite=False),
-    Param("record_every", 1, int, "keep one table row every k iterations", low=1),
-    Param("record_x", False, bool, "also keep the iterate x in every table row (x_1 ... x_n)"),
-)
 CHECK_SECONDS = 0.01    # running time between checkpoints, when no row is due sooner
 _MAX_GROWTH = 16        # the checkpoint spacing grows at most this much at a time
 _MAX_SPACING = 1 << 40
-
-
-def make_control(max_iter=1000, tol=1e-6, gap_tol=None, f_star=None, time_limit=math.inf,
-                 record_every=1, record_x=False, board=None, rtol=0.0, ftol=0.0,
-                 ftol_window=5, minimizers=None, dim=None):
-    """A validated :class:`Control` for calling compiled solvers from Python.
-
-    ``gap_tol`` applies only with ``f_star`` (the problem's optimal value, or a lower bound of
-    it); ``tol=None`` turns the gradient-norm test off, ``rtol`` / ``ftol`` 0 leave theirs
-    off; ``record_x`` adds the iterate to every history row; ``minimizers`` (vectors of
-    length ``dim``) fill the ``dist`` column; ``board`` (default: a fresh one) is where the
-    loop publishes its state and reads a stop request (see :mod:`optbench.board`). Invalid
-    values raise ``InvalidValueError`` naming the option.
-    """
-    given = {"max_iter": max_iter, "tol": 0.0 if tol is None else tol, "rtol": rtol,
-             "ftol": ftol, "ftol_window": ftol_window,
-             "gap_tol": 0.0 if gap_tol is None else gap_tol, "time_limit": time_limit,
-             "record_every": record_every, "record_x": record_x}
-    v = {p.name: p.coerce(given[p.name], "run", where=f"option {p.name}") for p in RUN_OPTIONS}
-    use_gap = gap_tol is not None and f_star is not None
-    if minimizers is None or len(minimizers) == 0:
-        known = np.empty((0, 0 if dim is None else dim))
-    else:
-        known = np.ascontiguousarray(np.array(minimizers, dtype=np.float64, ndmin=2))
-    return Control(v["max_iter"], -1.0 if tol is None else v["tol"],
-                   v["rtol"] if v["rtol"] > 0 else -1.0, v["ftol"] if v["ftol"] > 0 else -1.0,
-                   v["ftol_window"], v["gap_tol"] if use_gap else -math.inf,
-                   float(f_star) if f_star is not None else math.nan,
-                   v["time_limit"], v["record_every"], v["record_x"], known,
-                   new_board() if board is None else board)
 
 
 @jit
