@@ -674,8 +674,8 @@ class _BatchQueue:
     while other workers take other groups, instead of every worker compiling the same code
     at once on a cold cache. Then the group's other cells follow in batches of about
     ``_BATCH_SECONDS`` by the group's measured cell times (at most ``_MAX_BATCH``, and no
-    more than an even share of what is left per slot of the ``window``, so that no worker
-    idles at the end)."""
+    more than an even share of what is left per slot of the ``window``, two per worker, so
+    that no worker idles at the end)."""
 
     def __init__(self, cells: Iterator[Cell], count: int, window: int):
         self._source = iter(cells)
@@ -719,7 +719,7 @@ class _BatchQueue:
 
     def _size(self, group: tuple) -> int:
         per_cell = max(self._seconds.get(group, _BATCH_SECONDS), 1e-6)
-        share = -(-self._left // (2 * self._window))
+        share = -(-self._left // self._window)
         return int(max(1, min(_BATCH_SECONDS / per_cell, _MAX_BATCH, share)))
 
     def again(self, cells: list[Cell]) -> None:
