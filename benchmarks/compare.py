@@ -41,7 +41,7 @@ from threadpoolctl import threadpool_info, threadpool_limits
 
 import optbench
 from optbench.control import HISTORY_COLUMNS
-from optbench.kernels import THREADED_MIN, parallel_sum, serial_sum
+from optbench.kernels import THREADED_MIN, load_threading_layer, parallel_sum, serial_sum
 from optbench.optima import power_iteration_norm
 from optbench.params import coerce_all
 
@@ -477,6 +477,7 @@ def main(argv=None) -> int:
     if jax is not None:
         jax.config.update("jax_enable_x64", True)
     import scipy.linalg.cython_blas  # noqa: F401  (load every BLAS before limiting threads)
+    load_threading_layer()  # parallel_sum is called from Python (cached code needs the layer)
     with threadpool_limits(1):
         describe(torch, jax, bool(sections & {"3", "6"}))
         numba.set_num_threads(1)

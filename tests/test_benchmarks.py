@@ -11,7 +11,13 @@ import numpy as np
 import pytest
 
 import optbench
-from optbench.kernels import gram_lower, lsq_value_grad_parallel, parallel_sum, serial_sum
+from optbench.kernels import (
+    gram_lower,
+    load_threading_layer,
+    lsq_value_grad_parallel,
+    parallel_sum,
+    serial_sum,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -20,6 +26,11 @@ import bench_solvers  # noqa: E402
 import naive_problems as naive  # noqa: E402
 import oracle_speed  # noqa: E402
 from loop_overhead import fused_gd, scalar_gd  # noqa: E402
+
+# the threaded kernels are called here from Python: code loaded from a warm disk cache needs
+# numba's threading layer loaded first (a problem's builder does it; nothing here builds one
+# before them: a segfault was seen when this file ran after the sweep tests)
+load_threading_layer()
 
 
 # -- kernels --------------------------------------------------------------------------------------
