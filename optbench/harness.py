@@ -15,7 +15,7 @@ import numpy as np
 
 from . import _numba
 from .board import new_board, signal_name, watch
-from .control import HISTORY_COLUMNS, RUN_OPTIONS, make_control
+from .control import HISTORY_COLUMNS, RUN_OPTIONS, Control, make_control
 from .errors import InvalidTypeError, InvalidValueError, OptbenchError
 from .params import coerce_all
 from .problem import Problem
@@ -197,10 +197,8 @@ def run(problem, solver, *, dim: int | None = None, seed: int | None = None,
     >>> res.status
     'converged'
     """
-    named = {"max_iter": max_iter, "tol": tol, "gap_tol": gap_tol, "time_limit": time_limit,
-             "record_every": record_every, "record_x": record_x, "rtol": rtol, "ftol": ftol,
-             "ftol_window": ftol_window}
-    given = tuple(named[name] for name in _RUN_OPTION_NAMES)  # in the order of RUN_OPTIONS
+    given = (max_iter, tol, rtol, ftol, ftol_window, gap_tol, time_limit, record_every,
+             record_x)  # in the order of RUN_OPTIONS (_GIVEN_ORDER, checked at import)
     key = _prepared_key(problem, solver, dim, seed, given, problem_params, solver_params,
                         more_solver_params)
     prep = _prepared.get(key) if key is not None else None
@@ -214,7 +212,8 @@ def run(problem, solver, *, dim: int | None = None, seed: int | None = None,
     else:
         start = _start_point(x0, prep.problem)
     prob, slv, plan = prep.problem, prep.solver, prep.plan
-    control = prep.control._replace(board=new_board())  # every run has its own board
+    control = Control._make((*prep.control[:-1], new_board()))  # a board of its own (the
+    # last field; _replace costs twice as much)
 
     with _about_user_code(prob, slv, plan.entry):
         flags = _numba.writeable_flags(prep.arrays)  # may have changed since the last run
@@ -239,6 +238,12 @@ def run(problem, solver, *, dim: int | None = None, seed: int | None = None,
 
 
 _RUN_OPTION_NAMES = tuple(p.name for p in RUN_OPTIONS)
+_GIVEN_ORDER = ("max_iter", "tol", "rtol", "ftol", "ftol_window", "gap_tol", "time_limit",
+                "record_every", "record_x")  # the tuple ``given`` that run builds
+if _GIVEN_ORDER != _RUN_OPTION_NAMES or Control._fields[-1] != "board":  # pragma: no cover
+    raise ImportError(f"optbench.run lists the run options as {_GIVEN_ORDER} (RUN_OPTIONS: "
+                      f"{_RUN_OPTION_NAMES}) and gives each run a board as Control's last "
+                      f"field ({Control._fields[-1]}): update run")
 _WHERE = {p.name: f"option {p.name} (--{p.name.replace('_', '-')})" for p in RUN_OPTIONS}
 _ROW = {name: i for i, name in enumerate(HISTORY_COLUMNS)}  # history column positions
 
@@ -322,7 +327,7 @@ def _prepared_key(problem, solver, dim, seed, given, problem_params, solver_para
 
 def _typed(values) -> tuple:
     """``values`` with their types: True and 1, 1 and 1.0 are validated apart."""
-    return tuple((type(v), v) for v in values)
+    return tuple([(type(v), v) for v in values])
 
 
 def _frozen(params):
