@@ -412,7 +412,7 @@ def _seconds(run, k: int) -> float:
     return time.perf_counter() - t
 
 
-def time_case(case: Case, rounds: int) -> tuple[float, float, int, int]:
+def measure_case(case: Case, rounds: int) -> tuple[float, float, int, int]:
     """(optbench, NumPy) seconds per call, the minimum over rounds of K calls each (K per
     side: a round lasts about ROUND_SECONDS), and the two K. optbench's figure leaves out the
     call of its loop from Python: (t_K - t_0) / K."""
@@ -459,7 +459,7 @@ def run_problem(name: str, sizes, threads, rounds: int, slower: list) -> None:
             numba.set_num_threads(t)
             with threadpool_limits(t):
                 for case in todo:
-                    opt, ref, k_opt, k_np = time_case(case, rounds)
+                    opt, ref, k_opt, k_np = measure_case(case, rounds)
                     print(f"| {shown:<11} | {t:>7} | {case.kind:<7} | {fmt(opt):>9} | "
                           f"{fmt(ref):>9} | {opt / ref:6.2f} | {k_opt:>10} | {k_np:>7}",
                           flush=True)
