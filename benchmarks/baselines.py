@@ -20,6 +20,36 @@ import scipy.linalg
 import scipy.optimize
 import scipy.special
 
+import optbench
+from optbench.kernels import THREADED_MIN
+
+
+def print_machine() -> None:
+    """Print the CPU, the library versions and numba's thread settings (the facts every
+    benchmark's figures depend on)."""
+    import os
+    import platform
+
+    cpu = platform.machine()
+    try:
+        with open("/proc/cpuinfo") as fh:
+            cpu = next(line.split(":", 1)[1].strip() for line in fh if "model name" in line)
+    except (OSError, StopIteration):
+        pass
+    print(f"machine: {cpu}, {os.cpu_count()} cores; python {platform.python_version()}, "
+          f"numpy {np.__version__}, numba {numba.__version__}")
+    print(f"numba: NUMBA_NUM_THREADS={numba.config.NUMBA_NUM_THREADS}, threading layer "
+          f"{numba.config.THREADING_LAYER!r}")
+
+
+def same_path_problem(problem: str, m: int, n: int, **params):
+    """A small instance of ``problem`` with the compiled functions its builder picks at size
+    m x n (the threaded ones from ``THREADED_MIN`` entries on, unless ``parallel=False``):
+    its oracle takes m x n data without building (and solving) the problem at that size."""
+    threaded = m * n >= THREADED_MIN
+    samples, dim = (THREADED_MIN // 64, 64) if threaded else (40, 4)
+    return optbench.make_problem(problem, samples=samples, dim=dim, **params)
+
 
 def optional(name: str):
     """The module ``name`` if it can be imported, else None (PyTorch, JAX)."""

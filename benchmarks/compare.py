@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
-import platform
 import sys
 import time
 import timeit
@@ -41,7 +40,7 @@ from threadpoolctl import threadpool_info, threadpool_limits
 
 import optbench
 from optbench.control import HISTORY_COLUMNS
-from optbench.kernels import THREADED_MIN, load_threading_layer, parallel_sum, serial_sum
+from optbench.kernels import load_threading_layer, parallel_sum, serial_sum
 from optbench.optima import power_iteration_norm
 from optbench.params import coerce_all
 
@@ -131,18 +130,9 @@ def section_quadratic() -> None:
 
 
 # == 2 ===========================================================================================
-def same_path_problem(problem: str, m: int, n: int, **params):
-    """A small instance of ``problem`` with the compiled functions its builder picks at size
-    m x n (the threaded ones from ``THREADED_MIN`` entries on, unless ``parallel=False``):
-    its oracle takes m x n data without building (and solving) the problem at that size."""
-    threaded = m * n >= THREADED_MIN
-    samples, dim = (THREADED_MIN // 64, 64) if threaded else (40, 4)
-    return optbench.make_problem(problem, samples=samples, dim=dim, **params)
-
-
 def lsq_oracle(A, y, parallel):
     """The least-squares problem's own compiled oracle, on (A, y)."""
-    small = same_path_problem("least-squares", *A.shape, parallel=parallel)
+    small = bl.same_path_problem("least-squares", *A.shape, parallel=parallel)
     return small.oracle._replace(args=(A, y))
 
 
@@ -316,7 +306,7 @@ def size_instance(problem: str, m: int, n: int):
     bypassed (its optimum would take minutes at 20000 x 1000): its compiled oracle gets the data,
     L comes from power iteration, mu = 0 (the plans use L only)."""
     rng = np.random.default_rng(0)
-    small = same_path_problem(problem, m, n)
+    small = bl.same_path_problem(problem, m, n)
     if problem == "least-squares":
         A = rng.standard_normal((m, n)) / np.sqrt(m)
         y = A @ rng.standard_normal(n) + 0.1 * rng.standard_normal(m)
@@ -429,16 +419,7 @@ def size_others(p, loss, torch, jax, threads) -> str:
 # == main ========================================================================================
 def describe(torch, jax, mlp_section: bool) -> None:
     """The machine and library facts the figures depend on (PyTorch and JAX: for section 3)."""
-    cpu = platform.machine()
-    try:
-        with open("/proc/cpuinfo") as fh:
-            cpu = next(line.split(":", 1)[1].strip() for line in fh if "model name" in line)
-    except (OSError, StopIteration):
-        pass
-    print(f"machine: {cpu}, {os.cpu_count()} cores; python {platform.python_version()}, "
-          f"numpy {np.__version__}, numba {numba.__version__}")
-    print(f"numba: NUMBA_NUM_THREADS={numba.config.NUMBA_NUM_THREADS}, threading layer "
-          f"{numba.config.THREADING_LAYER!r}")
+    bl.print_machine()
     pools = ", ".join(f"{p['internal_api']} ({os.path.basename(p['filepath'])}) "
                       f"{p['num_threads']}" for p in threadpool_info())
     print(f"BLAS pools (1 thread unless a row says otherwise): {pools}")

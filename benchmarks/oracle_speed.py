@@ -43,7 +43,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
-import platform
 import sys
 import time
 import timeit
@@ -56,8 +55,12 @@ from scipy.special import expit
 from threadpoolctl import threadpool_info, threadpool_limits
 
 import optbench
-from optbench.datasets import load_for
-from optbench.kernels import THREADED_MIN
+from optbench.datasets import gaussian_classes, load_for, two_gaussian_classes
+
+if __package__:  # imported by asv's discovery
+    from . import baselines as bl
+else:  # run as a script, or imported from the tests
+    import baselines as bl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 import naive_problems as naive  # noqa: E402  (the rounding-error bounds)
@@ -275,29 +278,16 @@ MATH["linear-regression"] = MATH["least-squares"]
 def generated_data(name: str, m: int, d: int, lam: float):
     """The data tuple ``make_problem(name, samples=m, dim=d)`` builds (seed 0, default
     parameters; softmax with K = min(10, m) classes), without its reference optimum."""
-    rng = np.random.default_rng(SEED)
     separation = 2.0
     if name == "least-squares":
         ds = load_for({"data": "regression", "samples": m, "dim": d, "seed": SEED},
                       task="regression")
         return np.ascontiguousarray(ds.X, dtype=np.float64), np.ascontiguousarray(ds.y)
     if name == "logistic-regression":
-        direction = rng.standard_normal(d)
-        direction /= np.linalg.norm(direction)
-        y = np.ones(m)
-        y[: m // 2] = -1.0
-        rng.shuffle(y)
-        X = rng.standard_normal((m, d)) + 0.5 * separation * y[:, None] * direction
-        return np.ascontiguousarray(X), y, lam
-    K = classes(m)
-    if K <= d:
-        Q, _ = np.linalg.qr(rng.standard_normal((d, K)))
-        means = separation / np.sqrt(2.0) * Q.T
-    else:
-        means = separation / np.sqrt(2.0 * d) * rng.standard_normal((K, d))
-    c = np.arange(m, dtype=np.int64) % K
-    rng.shuffle(c)
-    return np.ascontiguousarray(rng.standard_normal((m, d)) + means[c]), c, lam
+        X, y, _ = two_gaussian_classes(m, d, separation, SEED)
+        return X, y, lam
+    X, c, _ = gaussian_classes(m, d, classes(m), separation, SEED)
+    return X, c, lam
 
 
 def classes(m: int) -> int:
@@ -323,9 +313,8 @@ def instance(name: str, m: int, d: int) -> optbench.Oracle:
     """The oracle optbench uses for ``name`` at size m x d (quadratic: dimension d)."""
     if name in ("quadratic", "linear-regression"):
         return optbench.make_problem(name, **size_params(name, m, d)).oracle
-    threaded = m * d >= THREADED_MIN  # least-squares and logistic: the threaded functions
-    pm, pd = (THREADED_MIN // 64, 64) if threaded else (40, 4)
-    proxy = optbench.make_problem(name, **size_params(name, pm, pd))
+    extra = {"classes": classes(m)} if name == "softmax-regression" else {}
+    proxy = bl.same_path_problem(name, m, d, **extra)  # the functions picked at m x d
     lam = proxy.oracle.args[-1]
     return proxy.oracle._replace(args=generated_data(name, m, d, lam))
 
@@ -470,16 +459,7 @@ def run_problem(name: str, sizes, threads, rounds: int, slower: list) -> None:
 
 # -- main -----------------------------------------------------------------------------------------
 def describe() -> None:
-    cpu = platform.machine()
-    try:
-        with open("/proc/cpuinfo") as fh:
-            cpu = next(line.split(":", 1)[1].strip() for line in fh if "model name" in line)
-    except (OSError, StopIteration):
-        pass
-    print(f"machine: {cpu}, {os.cpu_count()} cores; python {platform.python_version()}, "
-          f"numpy {np.__version__}, numba {numba.__version__}")
-    print(f"numba: NUMBA_NUM_THREADS={numba.config.NUMBA_NUM_THREADS}, threading layer "
-          f"{numba.config.THREADING_LAYER!r}")
+    bl.print_machine()
     pools = ", ".join(f"{p['internal_api']} ({os.path.basename(p['filepath'])})"
                       for p in threadpool_info())
     print(f"BLAS pools (set per row by threadpoolctl): {pools}")

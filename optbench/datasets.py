@@ -49,7 +49,7 @@ from .params import Param, coerce_all
 
 __all__ = ["Dataset", "Generator", "GENERATORS", "REAL", "TASKS", "FILE_SUFFIXES",
            "MissingDependencyError", "load", "from_arrays", "require_classes",
-           "dataset_names"]
+           "dataset_names", "two_gaussian_classes", "gaussian_classes"]
 
 TASKS = ("binary", "multiclass", "regression")
 LABELS = ("pm1", "01")
@@ -123,6 +123,36 @@ class Dataset:
     def __repr__(self) -> str:
         return (f"Dataset({self.name!r}, X={self.samples}x{self.features}, task={self.task!r}, "
                 f"classes={self.classes!r}, source={self.source!r})")
+
+
+def two_gaussian_classes(samples: int, dim: int, separation: float, seed: int):
+    """(X, y, direction): two Gaussian classes of ``samples // 2`` and the rest, y in {-1, +1}
+    shuffled, unit covariance, means +-separation/2 along a random unit ``direction`` (the
+    data of ``logistic-regression``)."""
+    rng = np.random.default_rng(seed)
+    direction = rng.standard_normal(dim)
+    direction /= np.linalg.norm(direction)
+    y = np.ones(samples)
+    y[: samples // 2] = -1.0
+    rng.shuffle(y)
+    X = rng.standard_normal((samples, dim)) + 0.5 * separation * y[:, None] * direction
+    return np.ascontiguousarray(X), y, direction
+
+
+def gaussian_classes(samples: int, dim: int, classes: int, separation: float, seed: int):
+    """(X, c, means): ``classes`` Gaussian classes of about equal size, labels 0..classes-1
+    shuffled, unit covariance; the means are orthogonal directions ``separation`` apart when
+    classes <= dim, else random with pairwise distances about ``separation`` (the data of
+    ``softmax-regression``)."""
+    rng = np.random.default_rng(seed)
+    if classes <= dim:
+        Q, _ = np.linalg.qr(rng.standard_normal((dim, classes)))
+        means = separation / np.sqrt(2.0) * Q.T
+    else:
+        means = separation / np.sqrt(2.0 * dim) * rng.standard_normal((classes, dim))
+    c = np.arange(samples, dtype=np.int64) % classes
+    rng.shuffle(c)
+    return np.ascontiguousarray(rng.standard_normal((samples, dim)) + means[c]), c, means
 
 
 def _default_feature_names(n: int) -> tuple[str, ...]:

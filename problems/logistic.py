@@ -23,7 +23,7 @@ import numpy as np
 
 import optbench
 from optbench import Oracle, Param, Problem, jit
-from optbench.datasets import load_for
+from optbench.datasets import gaussian_classes, load_for, two_gaussian_classes
 from optbench.errors import InvalidValueError
 from optbench.kernels import (
     LOGISTIC,
@@ -448,13 +448,7 @@ _COMMON = (
 )
 def logistic_regression(samples, dim, lam, separation, seed, labels, parallel, **data):
     if data["data"] == GAUSSIANS:
-        rng = np.random.default_rng(seed)
-        direction = rng.standard_normal(dim)
-        direction /= np.linalg.norm(direction)
-        y = np.ones(samples)
-        y[: samples // 2] = -1.0
-        rng.shuffle(y)
-        X = rng.standard_normal((samples, dim)) + 0.5 * separation * y[:, None] * direction
+        X, y, direction = two_gaussian_classes(samples, dim, separation, seed)
         source = f"generated: two Gaussian classes (seed {seed})"
     else:
         ds = load_for({**data, "seed": seed}, task="binary")
@@ -521,15 +515,7 @@ def softmax_regression(samples, dim, classes, lam, separation, seed, **data):
             raise InvalidValueError(f"softmax-regression needs at least one sample per class: "
                                     f"samples={samples} < classes={classes}; raise samples or "
                                     "lower classes")
-        rng = np.random.default_rng(seed)
-        if classes <= dim:  # orthogonal directions: every pair of means `separation` apart
-            Q, _ = np.linalg.qr(rng.standard_normal((dim, classes)))
-            means = separation / np.sqrt(2.0) * Q.T
-        else:  # random directions: pairwise distances about `separation`
-            means = separation / np.sqrt(2.0 * dim) * rng.standard_normal((classes, dim))
-        c = np.arange(samples, dtype=np.int64) % classes
-        rng.shuffle(c)
-        X = np.ascontiguousarray(rng.standard_normal((samples, dim)) + means[c])
+        X, c, means = gaussian_classes(samples, dim, classes, separation, seed)
         source = f"generated: {classes} Gaussian classes (seed {seed})"
     oracle = Oracle(sm_f, sm_grad, sm_fg, sm_hess, (X, c, float(lam)), batch=sm_batch)
     n = classes * (dim + 1)
