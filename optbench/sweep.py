@@ -66,13 +66,14 @@ from .params import shown
 from .paths import output_dir
 from .results import MEASURE_COLUMNS
 from .status import FAILED_STATUSES
-from .store import ResultsStore, encode_part, load_runs, summarize_cells
+from .store import ResultsStore, encode_part, load_runs, spool_part, summarize_cells
 
 __all__ = ["sweep", "run_batch", "SweepError", "EnvironmentFault", "WORKER_TIMEOUT"]
 
 _IN_FLIGHT_PER_WORKER = 2   # batches queued per worker: keeps workers busy, memory bounded
 _BATCH_SECONDS = 0.1        # aimed duration of one batch, from the measured cell times
 _MAX_BATCH = 2_000          # cells per batch at most
+_MIN_BATCH_SECONDS = 0.02   # and at least this long, near the end too: each batch has a cost
 _READ_AHEAD = 20_000        # cells of the plan made ahead of the workers at most
 _WAIT_STEP = 0.5            # seconds between looks at the workers (crashes, lost dask workers)
 WORKER_TIMEOUT = 60.0       # seconds a dask sweep waits for a worker (--worker-timeout)
@@ -103,8 +104,48 @@ def _signals_deferred():
 
 # -- the worker side ---------------------------------------------------------------------------
 _prepared: set = set()
-_started = None  # in a pool worker: a queue to the parent, (pid, key) per cell started,
-                 # (pid, "") when its batch ends
+_running = None  # in a pool worker: (shared board, offset of this worker's slot), see _Board
+
+
+class _Board:
+    """Which cell each pool worker is running, in shared memory: one slot per worker, its
+    pid then the key of its cell (blank between batches). A worker writes its slot (no
+    message, no work for the parent); the parent reads it only after a worker died, to
+    blame the cell that killed it."""
+
+    PID, KEY = 8, 20  # bytes of a slot: the pid, then the cell key (20 hex digits)
+
+    def __init__(self, ctx, workers: int):
+        self.memory = ctx.RawArray("c", workers * (self.PID + self.KEY))
+        self.claimed = ctx.Value("i", 0)
+
+    @classmethod
+    def claim(cls, memory, claimed) -> int | None:
+        """In a new worker: the offset of its own slot (None when every slot is taken)."""
+        with claimed.get_lock():
+            slot, claimed.value = claimed.value, claimed.value + 1
+        at = slot * (cls.PID + cls.KEY)
+        if at >= len(memory):
+            return None
+        memory[at:at + cls.PID] = os.getpid().to_bytes(cls.PID, "little")
+        return at
+
+    def running(self) -> dict[int, str]:
+        """{pid: key of the cell it runs, "" between batches} of every worker started."""
+        size, out = self.PID + self.KEY, {}
+        for at in range(0, len(self.memory), size):
+            pid = int.from_bytes(self.memory[at:at + self.PID], "little")
+            if pid:
+                out[pid] = self.memory[at + self.PID:at + size].rstrip(b"\0").decode()
+        return out
+
+
+def _report(key: str) -> None:
+    """In a pool worker: say on the board which cell it starts ("" when its batch ends)."""
+    if _running is not None:
+        memory, at = _running
+        memory[at + _Board.PID:at + _Board.PID + _Board.KEY] = \
+            key.encode().ljust(_Board.KEY, b"\0")
 
 
 def _prepare_worker(code_dirs: tuple, single_thread: bool) -> None:
@@ -126,10 +167,11 @@ def _prepare_worker(code_dirs: tuple, single_thread: bool) -> None:
     _prepared.add(key)
 
 
-def _worker_init(started, parent: int) -> None:
+def _worker_init(memory, claimed, parent: int) -> None:
     """A pool worker: Ctrl-C and SIGTERM are the parent's to handle (it kills the workers),
-    the worker dies with its parent, and it reports the cells it starts on ``started``."""
-    global _started
+    the worker dies with its parent, and it shows the cells it starts on the board
+    (``memory``, its slot claimed with the counter ``claimed``; see :class:`_Board`)."""
+    global _running
     from . import board
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -140,7 +182,8 @@ def _worker_init(started, parent: int) -> None:
         pass
     if os.getppid() != parent:  # the parent died before that took effect
         os._exit(1)
-    _started = started
+    at = _Board.claim(memory, claimed)
+    _running = None if at is None else (memory, at)
 
 
 def _cell_record(cell: Cell) -> dict[str, Any]:
@@ -163,10 +206,12 @@ def _no_run(record: dict[str, Any], status: str, message: str):
 
 
 def run_batch(cells: list[Cell], code_dirs: tuple = (), single_thread: bool = False,
-              environment: tuple[str, ...] = (), solved: float = DEFAULT_SOLVED
-              ) -> dict[str, Any]:
+              environment: tuple[str, ...] = (), solved: float = DEFAULT_SOLVED,
+              spool: str | None = None) -> dict[str, Any]:
     """Run ``cells`` one after the other; return the bytes of their part file (``"part"``,
-    see :func:`optbench.store.encode_part`), their ``"keys"`` and ``"statuses"``, and the
+    see :func:`optbench.store.encode_part`; with ``spool``, the parts directory of a
+    results directory on this machine, the name of the temporary file holding them there,
+    see :func:`optbench.store.spool_part`), their ``"keys"`` and ``"statuses"``, and the
     ``"seconds"`` each took without compilation. ``code_dirs`` are the user's directories to
     load first, ``(kind, path)`` pairs; ``solved`` is the sweep's tolerance tau (the costs
     to reach it are derived here, :func:`optbench.store.summarize_cells`). An exception of a
@@ -178,8 +223,7 @@ def run_batch(cells: list[Cell], code_dirs: tuple = (), single_thread: bool = Fa
     rows, seconds, fault = [], [], None
     try:
         for cell in cells:
-            if _started is not None:
-                _started.put((os.getpid(), cell.key))
+            _report(cell.key)
             t = time.perf_counter()
             try:
                 record, columns = _run_cell(cell, code_dirs, single_thread, environment)
@@ -192,15 +236,20 @@ def run_batch(cells: list[Cell], code_dirs: tuple = (), single_thread: bool = Fa
         exc.finished = _batch_outcome(rows, seconds, None, solved) if rows else None
         raise
     finally:
-        if _started is not None:
-            _started.put((os.getpid(), ""))
-    return _batch_outcome(rows, seconds, fault, solved)
+        _report("")
+    return _batch_outcome(rows, seconds, fault, solved, spool)
 
 
 def _batch_outcome(rows: list, seconds: list[float], fault: str | None,
-                   solved: float) -> dict[str, Any]:
+                   solved: float, spool: str | None = None) -> dict[str, Any]:
     summarize_cells(rows, solved)
-    return {"part": encode_part(rows) if rows else None, "keys": [r["cell"] for r, _ in rows],
+    part = encode_part(rows) if rows else None
+    if part is not None and spool is not None:
+        try:
+            part = spool_part(spool, part)
+        except OSError as exc:  # the cells are lost (they run again on resume)
+            part, fault = None, f"cannot write {exc.filename or spool}: {exc.strerror or exc}"
+    return {"part": part, "keys": [r["cell"] for r, _ in rows],
             "statuses": [r["status"] for r, _ in rows], "seconds": seconds, "fault": fault}
 
 
@@ -242,6 +291,7 @@ class _Where:
 
     slots = 1
     single = False  # workers use every core: one BLAS / numba thread each
+    spools = False  # workers write their parts into the results directory (same machine)
 
     def __init__(self, executor: cf.Executor, slots: int = 1, owned=None):
         self.executor, self.slots, self._owned = executor, slots, owned
@@ -285,9 +335,10 @@ class _InProcess(cf.Executor):
 
 class _Pool(_Where):
     """Local worker processes (spawned), restarted after a crash, killed at once when the
-    sweep is interrupted. Each reports the cell it starts, so a crash is blamed right."""
+    sweep is interrupted. Each shows the cell it runs on a shared board (:class:`_Board`),
+    so a crash is blamed right."""
 
-    single = True
+    single = spools = True
 
     def __init__(self, workers: int):
         self.slots = workers
@@ -295,12 +346,11 @@ class _Pool(_Where):
         self._start()
 
     def _start(self) -> None:
-        self._started = self._ctx.SimpleQueue()
+        self._board = _Board(self._ctx, self.slots)
         self.executor = cf.ProcessPoolExecutor(
             self.slots, mp_context=self._ctx, initializer=_worker_init,
-            initargs=(self._started, os.getpid()))
+            initargs=(self._board.memory, self._board.claimed, os.getpid()))
         self._processes: dict[int, Any] = {}
-        self._running: dict[int, str] = {}
 
     def submit(self, *args) -> cf.Future:
         # a submit may start a worker process: Ctrl-C raised half-way through would leave it
@@ -310,22 +360,17 @@ class _Pool(_Where):
             self._processes.update(self.executor._processes or {})  # started on submit
         return future
 
-    def look(self) -> None:
-        while not self._started.empty():
-            pid, key = self._started.get()
-            self._running[pid] = key
-
     def crashed(self) -> tuple[dict[str, int], bool]:
-        self.look()
         for proc in self._processes.values():
             proc.join(timeout=2.0)
         died = {pid: -proc.exitcode for pid, proc in self._processes.items()
                 if proc.exitcode is not None and proc.exitcode < 0
                 and proc.exitcode != -signal.SIGTERM}  # SIGTERM: the pool ending the others
-        blamed = {self._running[pid]: sig for pid, sig in died.items() if self._running.get(pid)}
+        running = self._board.running()
+        blamed = {running[pid]: sig for pid, sig in died.items() if running.get(pid)}
         if blamed:
             return blamed, True
-        running = [key for key in self._running.values() if key]
+        running = [key for key in running.values() if key]
         return {key: signal.SIGKILL for key in running}, False
 
     def restart(self) -> None:
@@ -579,11 +624,12 @@ def _run_cells(plan: SweepPlan, todo: Iterator[Cell], count: int, store: Results
     counts = {"failed": 0, "diverged": 0}
     bar = _Progress(plan.count, already, progress)
     environment = (str(store.root.resolve()),)
+    spool = str(store.parts_dir) if where.spools else None
 
     def submit_next() -> None:
         while len(inflight) < window and (batch := queue.pop()) is not None:
             future = where.submit(run_batch, batch, plan.code_dirs, where.single,
-                                  environment, plan.solved)
+                                  environment, plan.solved, spool)
             inflight[future] = batch
 
     def write(outcome: dict, batch: list[Cell]) -> None:
@@ -654,6 +700,10 @@ def _run_cells(plan: SweepPlan, todo: Iterator[Cell], count: int, store: Results
             if future.done() and not future.cancelled() and future.exception() is None:
                 write(future.result(), batch)
             future.cancel()
+        if where.spools:  # no worker writes any more: their unfinished parts go
+            where.kill()
+            with contextlib.suppress(OSError):  # the directory itself may be what failed
+                store.remove_strays()
         again = " with --retry-errors (retry_errors=True)" if retrying else ""
         try:
             done, _ = store.finished(retry_errors=retrying)
@@ -675,7 +725,8 @@ class _BatchQueue:
     at once on a cold cache. Then the group's other cells follow in batches of about
     ``_BATCH_SECONDS`` by the group's measured cell times (at most ``_MAX_BATCH``, and no
     more than an even share of what is left per slot of the ``window``, two per worker, so
-    that no worker idles at the end)."""
+    that no worker idles at the end, but no less than ``_MIN_BATCH_SECONDS``: each batch
+    costs a part file and a message)."""
 
     def __init__(self, cells: Iterator[Cell], count: int, window: int):
         self._source = iter(cells)
@@ -719,7 +770,7 @@ class _BatchQueue:
 
     def _size(self, group: tuple) -> int:
         per_cell = max(self._seconds.get(group, _BATCH_SECONDS), 1e-6)
-        share = -(-self._left // self._window)
+        share = max(-(-self._left // self._window), _MIN_BATCH_SECONDS / per_cell)
         return int(max(1, min(_BATCH_SECONDS / per_cell, _MAX_BATCH, share)))
 
     def again(self, cells: list[Cell]) -> None:

@@ -144,6 +144,7 @@ def test_an_interrupted_sweep_keeps_what_finished_and_resumes(workers, tmp_path)
     assert "Traceback" not in err and "run the same sweep again to resume" in err
     kept = optbench.load_runs(out)
     assert (kept["status"] != "error").all() and 1 <= len(kept) < len(reference)
+    assert all(p.name.startswith("part-") for p in (out / "parts").iterdir())  # none half-done
     resumed = optbench.sweep(config, out, workers=1, progress=False)
     pd.testing.assert_frame_equal(comparable(resumed), comparable(reference))
     pd.testing.assert_frame_equal(comparable_history(out),

@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import optbench
-from optbench.store import PARTS, ResultsStore, load_manifest, read_cell
+from optbench.store import PARTS, ResultsStore, load_manifest, read_cell, spool_part
 
 TIMING = ["solve_seconds", "seconds_to_tol"]
 
@@ -274,6 +274,27 @@ def test_merging_parts_keeps_the_tables_and_survives_a_kill_half_way(tiny, tmp_p
     pd.testing.assert_frame_equal(comparable(optbench.load_runs(copy)), comparable(runs))
     pd.testing.assert_frame_equal(comparable_history(optbench.load_history(copy)),
                                   comparable_history(optbench.load_history(out)))
+
+
+def test_a_spooled_part_is_renamed_into_place_and_nothing_else_is(tiny, tmp_path):
+    """A pool worker writes its part under a temporary name (store.spool_part); the sweep
+    renames it to the next part. A name that is not such a file is refused."""
+    out, runs = tiny
+    copy = tmp_path / "r"
+    shutil.copytree(out, copy)
+    last = part_paths(copy)[-1]
+    data = last.read_bytes()
+    last.unlink()
+    with _store(copy) as store:  # (opening it removes the temporary files of the past)
+        name = spool_part(copy / PARTS, data)
+        assert name.startswith(".tmp-") and optbench.load_runs(copy).shape[0] < len(runs)
+        for bad in ("../manifest.json", "part-0000000001.parquet", f"{name}/x"):
+            with pytest.raises(ValueError, match="not a spooled part"):
+                store.write_part(bad)
+        written = store.write_part(name)
+    assert written.read_bytes() == data and sorted(p.name for p in (copy / PARTS).iterdir()) \
+        == sorted(p.name for p in part_paths(copy))  # no temporary file left
+    pd.testing.assert_frame_equal(comparable(optbench.load_runs(copy)), comparable(runs))
 
 
 # -- files that are not what a sweep writes -------------------------------------------------------
