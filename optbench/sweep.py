@@ -75,6 +75,7 @@ _BATCH_SECONDS = 0.1        # aimed duration of one batch, from the measured cel
 _MAX_BATCH = 2_000          # cells per batch at most
 _MIN_BATCH_SECONDS = 0.02   # and at least this long, near the end too: each batch has a cost
 _READ_AHEAD = 20_000        # cells of the plan made ahead of the workers at most
+_READ_CHUNK = 512           # cells of the plan made at a time
 _WAIT_STEP = 0.5            # seconds between looks at the workers (crashes, lost dask workers)
 WORKER_TIMEOUT = 60.0       # seconds a dask sweep waits for a worker (--worker-timeout)
 _CRASHES_ALLOWED = 1        # a cell that kills its worker runs once more, then is "crashed"
@@ -291,7 +292,7 @@ class _Where:
 
     slots = 1
     single = False  # workers use every core: one BLAS / numba thread each
-    spools = False  # workers write their parts into the results directory (same machine)
+    spools = False  # workers write their parts into the results directory (this machine)
 
     def __init__(self, executor: cf.Executor, slots: int = 1, owned=None):
         self.executor, self.slots, self._owned = executor, slots, owned
@@ -441,7 +442,9 @@ def _where(workers: int | None, scheduler: str | None, executor, timeout: float)
         if not isinstance(executor, cf.Executor):
             raise InvalidTypeError(f"executor must be a concurrent.futures.Executor; got "
                                    f"{type(executor).__name__} (option executor)")
-        return _Where(executor, max(workers or os.cpu_count() or 1, 1))
+        where = _Where(executor, max(workers or os.cpu_count() or 1, 1))
+        where.spools = isinstance(executor, cf.ProcessPoolExecutor | cf.ThreadPoolExecutor)
+        return where
     if scheduler is not None:
         return _Dask(scheduler, timeout)
     if workers == 1:
@@ -486,7 +489,10 @@ def sweep(config, out, *, workers: int | None = None, scheduler: str | None = No
     scheduler : str, optional
         Address of a dask.distributed scheduler to run the cells on instead.
     executor : concurrent.futures.Executor, optional
-        Run the cells on this executor (kept open: the caller owns it).
+        Run the cells on this executor (kept open: the caller owns it). The processes or
+        threads of a ``ProcessPoolExecutor`` / ``ThreadPoolExecutor`` write their batches
+        into ``out`` themselves; with any other executor the results come back to this
+        process, which writes them.
     progress : bool
         Show a progress bar (tqdm) on stderr, after a line saying how many errored cells
         are run again (``retry_errors``).
@@ -737,8 +743,10 @@ class _BatchQueue:
         self._seconds: dict[tuple, float] = {}
         self._left, self._read, self._window = count, 0, window
 
-    def _fill(self) -> None:
-        while self._read < _READ_AHEAD:
+    def _fill(self, count: int = _READ_CHUNK) -> None:
+        """Read up to ``count`` more cells of the stream (at most ``_READ_AHEAD`` waiting): a
+        chunk at a time, so that the first cells start before the plan is read far ahead."""
+        for _ in range(min(count, _READ_AHEAD - self._read)):
             cell = next(self._source, None)
             if cell is None:
                 return
@@ -753,15 +761,20 @@ class _BatchQueue:
     def pop(self) -> list[Cell] | None:
         if self._again:
             return self._again.popleft()
-        self._fill()
-        if self._pilots:
-            return self._take([self._pilots.popleft()])
-        for group in self._ready:
-            cells = self._waiting[group]
-            if cells:
-                return self._take([cells.popleft()
-                                   for _ in range(min(self._size(group), len(cells)))])
-        return None
+        while True:  # read on until a cell can run, or nothing more can be read
+            read = self._read
+            self._fill()
+            if self._pilots:
+                return self._take([self._pilots.popleft()])
+            for group in self._ready:
+                cells = self._waiting[group]
+                size = self._size(group)
+                if len(cells) < size:
+                    self._fill(size - len(cells))
+                if cells:
+                    return self._take([cells.popleft() for _ in range(min(size, len(cells)))])
+            if self._read == read:
+                return None
 
     def _take(self, batch: list[Cell]) -> list[Cell]:
         self._left -= len(batch)

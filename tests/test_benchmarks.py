@@ -301,3 +301,25 @@ def test_fast_paths_load_from_the_cache_in_a_new_process(tmp_path):
     assert runs[0][:2] == ["False", "False"]
     assert runs[1][:2] == ["True", "True"]
     assert runs[0][2:] == runs[1][2:]
+
+
+# -- compile time --------------------------------------------------------------------------------
+@pytest.mark.slow
+def test_compile_time_measures_a_compile_then_a_load_and_an_edit_compiles_again(tmp_path):
+    """benchmarks/compile_time.py: a new cache compiles, the next process loads; a problem
+    whose f was edited is compiled again (its figure is not a load)."""
+    import compile_time
+
+    cold = compile_time.compile_seconds("quadratic", ["gd", "cg"], tmp_path / "c")
+    warm = compile_time.compile_seconds("quadratic", ["gd", "cg"], tmp_path / "c")
+    assert set(cold) == set(warm) == {"gd", "cg"}  # both fit a quadratic
+    assert not cold["gd"][1] and cold["gd"][0] > 0 and warm["gd"][1]
+    folder = tmp_path / "p"
+    folder.mkdir()
+    runs = []
+    for scale in (1.0, 1.0, 3.0):
+        compile_time._write_problem(folder, scale)
+        runs.append(compile_time.compile_seconds("edited", ["gd", "cg"], tmp_path / "e",
+                                                 problems_dir=str(folder)))
+    assert [list(r) for r in runs] == [["gd"]] * 3  # cg needs a Hessian: left out
+    assert [r["gd"][1] for r in runs] == [False, True, False]
