@@ -22,7 +22,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .cachedir import (  # noqa: F401  (re-exported: where the caches are)
+from .cachedir import (  # where the caches are (re-exported)
     caching_enabled,
     check_numba_cache,
     not_private,

@@ -103,6 +103,7 @@ def private_dir(preferred: Path, what: str, setting: str) -> Path:
 
 
 # -- the compiled-code cache ----------------------------------------------------------------------
+# numba is imported only here, when compiled code is cached (the optima's directory needs none).
 def numba_cache_dir() -> Path:
     """The directory numba caches optbench's compiled code in (checked, see the module doc)."""
     check_numba_cache()
