@@ -7,10 +7,10 @@ unlike a ctypes call. Seconds since an arbitrary fixed point, as a float.
 
 from llvmlite import ir
 from numba import types
-from numba.core import cgutils
 from numba.extending import intrinsic
 
 from ._jit import jit
+from ._numba import cgutils
 
 _CLOCK_MONOTONIC = 1  # Linux value of CLOCK_MONOTONIC
 

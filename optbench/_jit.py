@@ -24,9 +24,9 @@ fingerprinted is compiled without the disk cache (one warning), and so is any so
 compiled for it. Stale index entries (functions edited away or not loaded) unpickle to inert
 placeholders instead of importing or recompiling anything.
 
-Numba's private ``Dispatcher._set_uuid`` and cache classes are used here, which is why numba
-is pinned to a minor range in ``pyproject.toml``; ``tests/test_reliability.py`` and
-``tests/test_user_problems.py`` guard it.
+Numba's private dispatcher identity and cache classes are reached through
+:mod:`optbench._numba` (tested by ``tests/test_numba_adapter.py``); ``tests/test_reliability.py``
+and ``tests/test_user_problems.py`` guard the behaviour built on them.
 """
 
 from __future__ import annotations
@@ -39,12 +39,11 @@ import weakref
 from pathlib import Path
 from uuid import uuid4
 
-from numba.core.caching import FunctionCache
-from numba.core.registry import CPUDispatcher
+from . import _numba
+from .cachedir import caching_enabled
+from .fingerprint import Identified, Unfingerprintable, closure_fingerprint, code_fingerprint
 
-from .fingerprint import Unfingerprintable, closure_fingerprint, code_fingerprint
-
-__all__ = ["jit", "is_optbench_jitted", "all_compiled_functions", "dispatchers_in", "is_stale"]
+__all__ = ["jit", "is_optbench_jitted", "all_compiled_functions", "is_stale"]
 
 log = logging.getLogger("optbench")
 _all: weakref.WeakSet = weakref.WeakSet()  # every CompiledFunction made by jit
@@ -56,7 +55,7 @@ _PACKAGE_DIR = Path(__file__).resolve().parent
 # compiled cache.
 _PYTHON_ONLY = frozenset({"cli.py", "cli_args.py", "harness.py", "results.py", "registry.py",
                           "params.py", "errors.py", "datasets.py", "optima.py", "__init__.py",
-                          "grid.py", "store.py", "sweep.py", "cache.py", "plots",
+                          "grid.py", "store.py", "sweep.py", "cache.py", "cachedir.py", "plots",
                           "fingerprint.py", "__main__.py", "checks.py"})
 
 
@@ -72,68 +71,32 @@ def _package_fingerprint() -> str:
     return h.hexdigest()
 
 
-class _FingerprintCache(FunctionCache):
-    """numba's FunctionCache, with the freshness stamp replaced by the function's fingerprint
+class _FingerprintCache(_numba.StampedCache):
+    """numba's disk cache of one function, judged fresh by the function's fingerprint
     (computed on first use), and nothing saved or loaded for a signature that holds a
-    compiled function without a stable identity."""
+    compiled function without a stable identity.
+
+    A corrupt cache file (garbage, truncated: unpickling fails) is never used: it is
+    reported, the function's index removed so that it is rebuilt, and the function compiled
+    again. An error of the file system (the directory gone, the disk full) is not corruption:
+    it is raised, a fault of the environment (see optbench.faults)."""
 
     def __init__(self, dispatcher: CompiledFunction):
         super().__init__(dispatcher.py_func)
         self._dispatcher = dispatcher
 
-    def _usable(self, sig) -> bool:
-        if not self._dispatcher.cacheable:
-            return False
-        self._cache_file._source_stamp = self._dispatcher.stamp
-        return all(getattr(d, "cacheable", True) for d in dispatchers_in(sig))
+    def stamp(self) -> str:
+        return self._dispatcher.stamp
 
-    # A corrupt cache file (garbage, truncated: unpickling fails) is never used: report it,
-    # remove the function's index so that it is rebuilt, and compile again. An error of the
-    # file system (the directory gone, the disk full) is not corruption: it is raised, a
-    # fault of the environment (see optbench.faults).
-    def load_overload(self, sig, target_context):
-        if not self._usable(sig):
-            return None
-        try:
-            return super().load_overload(sig, target_context)
-        except OSError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - any failure to read means: not usable
-            self._discard(exc)
-            return None
+    def usable(self, sig) -> bool:
+        return self._dispatcher.cacheable and all(getattr(d, "cacheable", True)
+                                                  for d in _numba.dispatchers_in(sig))
 
-    def save_overload(self, sig, data):
-        if not self._usable(sig):
-            return
-        try:
-            super().save_overload(sig, data)
-        except OSError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - e.g. a corrupt index read before writing
-            self._discard(exc)
-            try:
-                super().save_overload(sig, data)
-            except Exception:  # noqa: BLE001 - not cached this time; the result is right
-                pass
-
-    def _discard(self, exc: Exception) -> None:
-        index = Path(self._cache_file._index_path)
+    def unreadable(self, exc: Exception) -> None:
+        index = self.index_path
         log.warning("optbench: warning: corrupt compiled-code cache %r (%s: %s); "
                     "compiling again", str(index), type(exc).__name__, exc)
         index.unlink(missing_ok=True)
-
-
-def dispatchers_in(sig):
-    """The compiled functions appearing in a signature's argument types (tuples included)."""
-    from numba.core import types
-
-    stack = list(sig)
-    while stack:
-        t = stack.pop()
-        if isinstance(t, types.Dispatcher):
-            yield t.dispatcher
-        elif isinstance(t, types.BaseTuple):
-            stack.extend(t.types)
 
 
 def _stale(*args):  # pragma: no cover - never called: stands in for vanished code
@@ -145,11 +108,11 @@ def is_stale(dispatcher) -> bool:
     return getattr(dispatcher, "py_func", None) is _stale
 
 
-class CompiledFunction(CPUDispatcher):
+class CompiledFunction(_numba.IdentifiedDispatcher, Identified):
     """A numba CPU dispatcher whose identity is a hash of its content (see the module doc)."""
 
-    def __init__(self, py_func, locals=None, targetoptions=None, uuid=None, stamp=None):
-        super().__init__(py_func, locals=locals or {}, targetoptions=targetoptions or {})
+    def __init__(self, py_func, targetoptions=None, uuid=None, stamp=None):
+        super().__init__(py_func, targetoptions or {})
         self._identity = None
         self._stamp = stamp
         self._qualname = py_func.__qualname__  # as defined (closures get a tag, see compile)
@@ -169,7 +132,7 @@ class CompiledFunction(CPUDispatcher):
 
     def _fix_identity(self, identity: str) -> None:
         self._identity = identity
-        self._set_uuid(identity)  # numba: the key pickled into the caches that name us
+        self.set_identity(identity)  # the name pickled into the cache keys that hold us
 
     @property
     def identity(self) -> str:
@@ -177,8 +140,6 @@ class CompiledFunction(CPUDispatcher):
         if self._identity is None:
             self._compute_identity()
         return self._identity
-
-    _uuid = identity  # numba reads the identity as ``_uuid``
 
     @property
     def stamp(self) -> str:
@@ -219,18 +180,16 @@ class CompiledFunction(CPUDispatcher):
                     self.py_func.__code__.co_filename, exc)
 
     def enable_caching(self):
-        from .cache import caching_enabled
-
         if caching_enabled():
-            self._cache = _FingerprintCache(self)
+            self.use_cache(_FingerprintCache(self))
 
     # -- pickling: only the identity travels, never the code ------------------------------
-    def _reduce_states(self):
+    def identity_state(self) -> dict:
         return dict(uuid=self.identity, module=self.py_func.__module__, qualname=self._qualname)
 
     @classmethod
-    def _rebuild(cls, uuid, module, qualname):
-        live = cls._memo.get(uuid)
+    def from_identity_state(cls, uuid, module, qualname):
+        live = cls.live(uuid)
         if live is not None:
             return live
         for fn in list(_all):  # live functions whose identity was not needed yet
@@ -268,7 +227,7 @@ def jit(func=None, *, fastmath: bool = False, cache: bool = True, inline: bool =
     """
 
     def wrap(fn):
-        if isinstance(fn, CPUDispatcher):  # a plain numba function: give it our identity
+        if _numba.is_cpu_dispatcher(fn):  # a plain numba function: give it our identity
             fn = fn.py_func
         options = {"nopython": True, "nogil": True, "fastmath": fastmath}
         if inline:

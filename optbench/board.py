@@ -26,10 +26,10 @@ import time
 
 import numpy as np
 from numba import types
-from numba.core import cgutils
 from numba.extending import intrinsic
 
 from ._jit import jit
+from ._numba import cgutils
 
 __all__ = ["STOP", "ITERATION", "F", "GRAD_NORM", "ELAPSED", "SIZE", "new_board", "publish",
            "stop_requested", "watch", "Watch", "signal_name"]

@@ -1,23 +1,14 @@
-"""Where optbench caches compiled code and known optima: private, bounded, prunable.
+"""Listing, clearing and pruning optbench's caches (``optbench cache``): bounded, prunable.
+Where they are, and why only private directories are used: :mod:`optbench.cachedir`.
 
-Compiled code lives in numba's disk cache, in ``$NUMBA_CACHE_DIR`` when that is set, else in
-``<user cache>/optbench/numba`` (``~/.cache/optbench/numba`` on Linux); known optima in
-``$OPTBENCH_CACHE_DIR``, else ``<user cache>/optbench/optima`` (see :mod:`optbench.optima`).
-
-- **Private.** numba's cache index is a pickle: whoever can write it can run code as the
-  user who loads it. A cache directory is used only when it is the user's own: owned by the
-  user, not a symbolic link to someone else's, and writable by nobody else (no write bit for
-  others; none for the group unless it is the user's own primary group). A directory
-  optbench creates is made with mode 0700. When the chosen location fails these checks or
-  cannot be written, the fallback is ``<tmp>/optbench-<uid>/<what>``, created 0700 and
-  checked the same way on every start; when even that is taken, a fresh private temporary
-  directory for this process only. Each fallback is one warning (logger ``optbench``).
 - **Bounded.** ``optbench cache prune`` removes what no loaded code can use any more: index
   files of functions that no longer exist, entries of edited functions or of problem
   functions whose identity is gone, data files no index names. The command line prunes on
   its own when the compiled-code cache grows past ``$OPTBENCH_CACHE_LIMIT_MB`` (default
   2048 MiB). Every optbench process holds a shared lock on the cache while it runs; pruning
-  takes the exclusive lock and is skipped while another process uses the cache.
+  takes the exclusive lock and is skipped while another process uses the cache. Listing and
+  pruning load the whole catalogue (every compiled function must exist to tell live entries
+  from dead ones); nothing else here does.
 - A corrupt cache file (garbage, truncated) is never used: it is reported, removed and the
   function compiled again (see ``_jit._FingerprintCache``). Stale code is never loaded: the
   identity and freshness stamp of a function are hashes of its content (see
@@ -27,133 +18,27 @@ Compiled code lives in numba's disk cache, in ``$NUMBA_CACHE_DIR`` when that is 
 from __future__ import annotations
 
 import fcntl
-import functools
-import logging
 import os
-import stat
-import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from .cachedir import (  # where the caches are (re-exported)
+    caching_enabled,
+    check_numba_cache,
+    not_private,
+    numba_cache_dir,
+    private_dir,
+    take_lock,
+    user_cache_root,
+)
 
 __all__ = ["check_numba_cache", "caching_enabled", "numba_cache_dir", "private_dir",
            "user_cache_root", "not_private", "describe", "functions", "clear", "prune",
            "prune_if_large", "size_limit", "ENV_LIMIT", "FunctionEntry"]
 
-log = logging.getLogger("optbench")
 ENV_LIMIT = "OPTBENCH_CACHE_LIMIT_MB"
 DEFAULT_LIMIT_MB = 2048
 _CACHE_SUFFIXES = (".nbi", ".nbc")
-_LOCK_NAME = ".optbench.lock"
-_lock_fd: int | None = None
-
-
-# -- private directories ---------------------------------------------------------------------------
-def user_cache_root() -> Path:
-    """The platform's per-user cache directory."""
-    home = Path.home()
-    if sys.platform == "darwin":
-        return home / "Library" / "Caches"
-    return Path(os.environ.get("XDG_CACHE_HOME") or home / ".cache")
-
-
-def not_private(directory: Path) -> str | None:
-    """Why ``directory`` is not safe to load cached code from (None when it is the user's
-    own: a directory owned by the user that nobody else can write)."""
-    try:
-        st = os.stat(directory)  # follows a symbolic link: the target is what counts
-        link = os.lstat(directory)
-    except OSError as exc:
-        return f"{type(exc).__name__}: {exc.strerror}"
-    if not stat.S_ISDIR(st.st_mode):
-        return "it is not a directory"
-    if stat.S_ISLNK(link.st_mode) and link.st_uid != os.getuid():
-        return f"it is a symbolic link owned by user id {link.st_uid}"
-    if st.st_uid != os.getuid():
-        return f"it is owned by user id {st.st_uid}, not by this user ({os.getuid()})"
-    if st.st_mode & stat.S_IWOTH:
-        return f"other users can write it (mode {stat.S_IMODE(st.st_mode):o})"
-    if st.st_mode & stat.S_IWGRP and st.st_gid != os.getgid():
-        return f"group {st.st_gid} can write it (mode {stat.S_IMODE(st.st_mode):o})"
-    return None
-
-
-def _make_private(directory: Path) -> str | None:
-    """Create ``directory`` (mode 0700 for what is created) if needed, check that it is
-    private and writable; the reason when it is not."""
-    try:
-        missing = [p for p in (directory, *directory.parents) if not p.exists()]
-        for p in reversed(missing):
-            p.mkdir(mode=0o700)
-            os.chmod(p, 0o700)
-    except OSError as exc:
-        return f"it cannot be created ({type(exc).__name__}: {exc.strerror})"
-    reason = not_private(directory)
-    if reason is None and not os.access(directory, os.W_OK | os.X_OK):
-        reason = "it cannot be written"
-    return reason
-
-
-def private_dir(preferred: Path, what: str, setting: str) -> Path:
-    """``preferred`` when it is (or can be made) a private writable directory, else the
-    per-user fallback ``<tmp>/optbench-<uid>/<what>``, else a fresh temporary directory for
-    this process; one warning names ``setting`` and why ``preferred`` was not used."""
-    reason = _make_private(preferred)
-    if reason is None:
-        return preferred
-    fallback = Path(tempfile.gettempdir()) / f"optbench-{os.getuid()}" / what
-    why_not = _make_private(fallback)
-    if why_not is None:
-        log.warning("optbench: warning: %s %r is not used for the %s cache: %s; using %r "
-                    "instead", setting, str(preferred), what, reason, str(fallback))
-        return fallback
-    own = Path(tempfile.mkdtemp(prefix=f"optbench-{os.getuid()}-{what}-"))
-    log.warning("optbench: warning: %s %r is not used for the %s cache (%s), nor is %r (%s); "
-                "using %r for this process only", setting, str(preferred), what, reason,
-                str(fallback), why_not, str(own))
-    return own
-
-
-# -- the compiled-code cache ----------------------------------------------------------------------
-def numba_cache_dir() -> Path:
-    """The directory numba caches optbench's compiled code in (checked, see the module doc)."""
-    check_numba_cache()
-    from numba.core import config
-
-    return Path(config.CACHE_DIR)
-
-
-@functools.cache
-def check_numba_cache() -> bool:
-    """Point numba's disk cache at a private directory (see the module doc) and take the
-    shared lock on it. Returns False when caching is impossible (never in practice: the
-    last fallback is a fresh temporary directory)."""
-    from numba.core import config
-
-    configured = config.CACHE_DIR
-    if configured:
-        chosen = private_dir(Path(configured).expanduser(), "numba", "NUMBA_CACHE_DIR")
-    else:
-        chosen = private_dir(user_cache_root() / "optbench" / "numba", "numba",
-                             "the default location")
-    config.CACHE_DIR = str(chosen)
-    _take_lock(chosen, fcntl.LOCK_SH)
-    return True
-
-
-def caching_enabled() -> bool:
-    return check_numba_cache()
-
-
-def _take_lock(directory: Path, how: int) -> bool:
-    global _lock_fd
-    try:
-        if _lock_fd is None:
-            _lock_fd = os.open(directory / _LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
-        fcntl.flock(_lock_fd, how)
-        return True
-    except OSError:
-        return False
 
 
 def size_limit() -> int:
@@ -195,19 +80,45 @@ class FunctionEntry:
     live: bool         # a function loaded in this process owns the index
 
 
-def _live_owners() -> dict[Path, list]:
-    """Index path -> the loaded compiled functions it belongs to (closures share one)."""
-    from ._jit import all_compiled_functions
+def _load_catalogue() -> None:
+    """Import every problem and solver, so that every compiled function exists."""
     from .registry import problem_names, solver_names
 
-    problem_names(), solver_names()  # load the catalogue: every compiled function exists
+    problem_names(), solver_names()
+
+
+def _live_owners() -> dict[Path, list]:
+    """Index path -> the loaded compiled functions it belongs to (closures share one), with
+    the whole catalogue loaded."""
+    from . import _numba
+    from ._jit import all_compiled_functions
+
+    _load_catalogue()
     owners: dict[Path, list] = {}
     for fn in all_compiled_functions():
-        cache = getattr(fn, "_cache", None)
-        cache_file = getattr(cache, "_cache_file", None)
-        if cache_file is not None and fn.cacheable:
-            owners.setdefault(Path(cache_file._index_path), []).append(fn)
+        cache = _numba.function_cache(fn)
+        if cache is not None and fn.cacheable:
+            owners.setdefault(cache.index_path, []).append(fn)
     return owners
+
+
+def _live_entries(fns) -> dict:
+    """The entries of the index shared by ``fns`` (closures of one definition share one)
+    that loaded code can still use: the current bytecode, the closure values of one of
+    ``fns``, and no compiled function in the signature that is gone (an inert stand-in
+    after unpickling, see ``_jit.CompiledFunction.from_identity_state``)."""
+    from . import _numba
+    from ._jit import is_stale
+
+    code = _numba.code_hash(fns[0].py_func)
+    closures = {_numba.closure_hash(fn.py_func) for fn in fns}
+    kept = {}
+    for key, name in _numba.function_cache(fns[0]).read_index().items():
+        sig, code_hash, closure_hash = _numba.index_key_parts(key)
+        if code_hash == code and closure_hash in closures and \
+                not any(is_stale(d) for d in _numba.dispatchers_in(sig)):
+            kept[key] = name
+    return kept
 
 
 def _data_files(index: Path) -> list[Path]:
@@ -224,7 +135,7 @@ def functions() -> list[FunctionEntry]:
     out = []
     for index in sorted(root.rglob("*.nbi")):
         fns = owners.get(index)
-        entries = len(_numba.read_index(fns[0])) if fns else -1
+        entries = len(_numba.function_cache(fns[0]).read_index()) if fns else -1
         out.append(FunctionEntry(index.name[: -len(".nbi")], index, entries,
                                  _size([index, *_data_files(index)]), bool(fns)))
     return sorted(out, key=lambda e: -e.bytes)
@@ -272,7 +183,7 @@ def prune() -> tuple[int, int] | None:
     from . import _numba
 
     root = numba_cache_dir()
-    if not _take_lock(root, fcntl.LOCK_EX | fcntl.LOCK_NB):
+    if not take_lock(root, fcntl.LOCK_EX | fcntl.LOCK_NB):
         return None
     try:
         owners = _live_owners()
@@ -282,16 +193,16 @@ def prune() -> tuple[int, int] | None:
             if not fns:  # no loaded function has this index: its code can never be used
                 doomed += [index, *_data_files(index)]
                 continue
-            kept = _numba.live_entries(fns)
+            kept = _live_entries(fns)
             if kept:
-                _numba.write_index(fns[0], kept)
+                _numba.function_cache(fns[0]).write_index(kept)
             else:
                 doomed.append(index)
             doomed += [p for p in _data_files(index) if p.name not in set(kept.values())]
         doomed += [p for p in root.rglob("*.tmp.*") if p.is_file()]  # interrupted writes
         return _remove(doomed)
     finally:
-        _take_lock(root, fcntl.LOCK_SH)
+        take_lock(root, fcntl.LOCK_SH)
 
 
 def prune_if_large() -> str | None:

@@ -22,9 +22,11 @@ import hashlib
 import types
 
 import numpy as np
-from numba.core.types import Type as NumbaType
+from numba.types import Type as NumbaType
 
-__all__ = ["Unfingerprintable", "code_fingerprint", "closure_fingerprint"]
+from ._numba import intrinsic_definition
+
+__all__ = ["Identified", "Unfingerprintable", "code_fingerprint", "closure_fingerprint"]
 
 # Library modules are taken by name: their code is versioned with numba's cache anyway.
 _LIBRARIES = ("numpy", "math", "cmath", "numba", "scipy", "operator", "random")
@@ -32,6 +34,18 @@ _LIBRARIES = ("numpy", "math", "cmath", "numba", "scipy", "operator", "random")
 
 class Unfingerprintable(TypeError):
     """A value whose effect on compiled code cannot be fingerprinted (say which)."""
+
+
+class Identified:
+    """A compiled function with an identity by content (``optbench._jit.CompiledFunction``):
+    ``token()`` stands for it in a fingerprint, ``cacheable`` is False when it could not be
+    fingerprinted itself, ``_qualname`` is its name as defined."""
+
+    cacheable: bool
+    _qualname: str
+
+    def token(self) -> str:  # pragma: no cover - defined by the subclass
+        raise NotImplementedError
 
 
 def _names(code: types.CodeType):
@@ -55,9 +69,7 @@ def _code_bytes(code: types.CodeType, h) -> None:
 
 def _value(value, h, seen: set[int], where: str) -> None:
     """Add what ``value`` contributes to compiled code to the hash ``h``."""
-    from ._jit import CompiledFunction  # the identity of a compiled function stands for it
-
-    if isinstance(value, CompiledFunction):
+    if isinstance(value, Identified):  # the identity of a compiled function stands for it
         token = value.token()
         if not value.cacheable:
             raise Unfingerprintable(f"{where}: {value._qualname} is itself not cached")
@@ -93,9 +105,9 @@ def _value(value, h, seen: set[int], where: str) -> None:
         _value(value.__wrapped__, h, seen, where)
     elif hasattr(value, "py_func"):  # a plain numba dispatcher: its source decides
         _value(value.py_func, h, seen, where)
-    elif isinstance(getattr(value, "_defn", None), types.FunctionType):  # numba @intrinsic
+    elif isinstance(intrinsic_definition(value), types.FunctionType):  # numba @intrinsic
         h.update(b"intrinsic:")
-        _value(value._defn, h, seen, where)
+        _value(intrinsic_definition(value), h, seen, where)
     elif isinstance(value, NumbaType):
         h.update(b"numba-type:" + repr(value).encode())
     else:

@@ -10,11 +10,10 @@ import numpy as np
 from llvmlite import binding as llvm
 from llvmlite import ir
 from numba import types
-from numba.core import cgutils
 from numba.extending import get_cython_function_address, intrinsic
 
 from ._jit import jit
-from ._numba import launch_threads
+from ._numba import cgutils, launch_threads
 
 __all__ = ["dot", "sumsq", "norm2", "affine_score", "add_scaled_row", "copy_into",
            "linear_value_grad", "linear_value", "linear_rows_value_grad", "SQUARED", "LOGISTIC",

@@ -43,7 +43,7 @@ _FORMAT = "optbench-optima-1"  # layout of the key and of the cache files
 def cache_dir() -> Path:
     """``$OPTBENCH_CACHE_DIR`` if set (and not empty), else ``<user cache>/optbench/optima``
     (the configured place; :func:`usable_cache_dir` is where entries are read and written)."""
-    from .cache import user_cache_root
+    from .cachedir import user_cache_root
 
     chosen = os.environ.get(ENV_CACHE_DIR, "").strip()
     if chosen:
@@ -53,7 +53,7 @@ def cache_dir() -> Path:
 
 @functools.lru_cache(maxsize=16)
 def _checked(configured: Path) -> Path:
-    from .cache import private_dir
+    from .cachedir import private_dir
 
     setting = ENV_CACHE_DIR if os.environ.get(ENV_CACHE_DIR, "").strip() else \
         "the default location"

@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections import namedtuple
 
 import numpy as np
-from numba.core import types
+from numba import types
 from numba.extending import overload
 
 from ._jit import jit

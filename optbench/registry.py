@@ -299,16 +299,15 @@ def with_identity(entry):
     (once per function), so that it has an identity by content like every compiled function
     of optbench and of user problems; anything else (optbench's own compiled functions, a
     Python solver's function) is returned unchanged."""
-    from numba.core.registry import CPUDispatcher
-
     from ._jit import is_optbench_jitted, jit
+    from ._numba import is_cpu_dispatcher, target_options
 
-    if not isinstance(entry, CPUDispatcher) or is_optbench_jitted(entry):
+    if not is_cpu_dispatcher(entry) or is_optbench_jitted(entry):
         return entry
     made = _given_identity.get(id(entry))
     if made is None or made[0] is not entry:
         made = _given_identity[id(entry)] = (
-            entry, jit(entry, fastmath=entry.targetoptions.get("fastmath", False)))
+            entry, jit(entry, fastmath=target_options(entry).get("fastmath", False)))
     return made[1]
 
 

@@ -256,8 +256,7 @@ def _batch_outcome(rows: list, seconds: list[float], fault: str | None,
 
 def _run_cell(cell, code_dirs, single_thread, environment):
     """(record, history columns) of one cell; raises EnvironmentFault (see run_batch)."""
-    from numba.core import config
-
+    from ._numba import cache_dir_setting
     from .harness import run
 
     _prepare_worker(code_dirs, single_thread)
@@ -268,7 +267,7 @@ def _run_cell(cell, code_dirs, single_thread, environment):
         result = run(cell.problem, cell.solver, dim=dim, seed=cell.seed, problem_params=params,
                      solver_params=cell.solver_params, **cell.run)
     except Exception as exc:  # recorded, and the sweep goes on
-        cause = environment_cause(exc, (*environment, config.CACHE_DIR))
+        cause = environment_cause(exc, (*environment, cache_dir_setting()))
         if cause is not None:
             raise EnvironmentFault(f"{cause} (while running {cell.setting} on "
                                    f"{cell.instance})") from exc

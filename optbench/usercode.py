@@ -91,10 +91,11 @@ def _error(problem, role: str, fn, what: str) -> UserCodeError:
 def _twin(fn):
     """``fn`` compiled again with bounds checking, not cached (same identity + a suffix)."""
     from ._jit import CompiledFunction
+    from ._numba import target_options
 
     twin = _twins.get(fn)
     if twin is None:
-        options = dict(fn.targetoptions, boundscheck=True)
+        options = dict(target_options(fn), boundscheck=True)
         options.pop("inline", None)
         twin = CompiledFunction(fn.py_func, targetoptions=options,
                                 uuid=fn.identity + "-boundscheck")
@@ -114,7 +115,7 @@ def _call(problem, role: str, fn, *args):
         raise _error(problem, role, fn, f"reads or writes outside an array at x0 "
                                         f"({gist(exc)})") from exc
     except Exception as exc:  # noqa: BLE001 - typing errors, user raises: all named
-        from numba.core.errors import NumbaError
+        from ._numba import NumbaError
 
         verb = "does not compile" if isinstance(exc, NumbaError) else "raised"
         raise _error(problem, role, fn, f"{verb}: {gist(exc)}") from exc
@@ -163,7 +164,7 @@ def check_problem(problem) -> None:
 
 
 def _marker_dir():
-    from .cache import numba_cache_dir
+    from .cachedir import numba_cache_dir
 
     try:
         return numba_cache_dir() / "optbench-checked"

@@ -34,7 +34,7 @@ import sys
 from collections import namedtuple
 
 import numpy as np
-from numba.core import types
+from numba import types
 from numba.extending import overload
 
 from .._jit import jit
