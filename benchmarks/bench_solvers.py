@@ -33,7 +33,7 @@ import numpy as np
 import optbench
 from optbench.control import HISTORY_COLUMNS
 from optbench.params import coerce_all
-from optbench.registry import get_family, missing_capabilities
+from optbench.registry import fits, fitted_plan, get_family
 from optbench.status import GAP_TOL, GRAD_TOL, NO_MISTAKES, NOT_FINITE, REL_GRAD_TOL
 
 TIME_COLUMN = HISTORY_COLUMNS.index("time")
@@ -78,23 +78,9 @@ def size_params(problem_name: str, size: str) -> dict:
     return params
 
 
-def _fits(problem_name: str, solver_name: str) -> bool:
-    return not missing_capabilities(optbench.get_solver(solver_name),
-                                    _small(problem_name)) and _plans(problem_name, solver_name)
-
-
 @cache
 def _small(problem_name: str):
     return optbench.make_problem(problem_name)
-
-
-def _plans(problem_name: str, solver_name: str) -> bool:
-    solver = optbench.get_solver(solver_name)
-    try:
-        solver.plan(_small(problem_name), coerce_all(solver.params, {}, f"solver {solver_name!r}"))
-    except optbench.IncompatibleError:
-        return False
-    return True
 
 
 def _has_size(problem_name: str) -> bool:
@@ -112,7 +98,7 @@ def cases() -> list[str]:
     out = []
     for problem_name in family_representatives():
         for solver_name in optbench.solver_names():
-            if not _fits(problem_name, solver_name):
+            if fits(_small(problem_name), solver_name) is not None:
                 continue
             for size in SIZES:
                 if size == "small" or _has_size(problem_name):
@@ -126,7 +112,7 @@ def _case(case: str):
     problem_name, solver_name, size = case.split("/")
     solver = optbench.get_solver(solver_name)
     problem = optbench.make_problem(problem_name, **size_params(problem_name, size))
-    plan = solver.plan(problem, coerce_all(solver.params, {}, f"solver {solver_name!r}"))
+    plan = fitted_plan(problem, solver, coerce_all(solver.params, {}, f"solver {solver_name!r}"))
     # every argument passed explicitly and typed as in a real run: one specialisation
     return plan.entry, (problem.oracle, problem.x0, *plan.args), problem
 

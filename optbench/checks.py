@@ -1,6 +1,6 @@
 """Generated checks of a solver, ours or a user's: ``optbench check SOLVER``.
 
-For every registered problem the solver claims to fit (:func:`~optbench.registry.unfit_reason`
+For every registered problem the solver claims to fit (:func:`~optbench.registry.fits`
 with its default parameters), a small instance (dimension 3, else 2, 4 or 5; a problem of
 fixed dimension as it is) is run twice for ``max_iter`` iterations (50), and the runs must
 show what every optbench run promises:
@@ -31,7 +31,7 @@ import numpy as np
 from .control import HISTORY_COLUMNS, RUN_OPTIONS
 from .errors import InvalidTypeError, InvalidValueError, OptbenchError, UnknownNameError
 from .harness import run
-from .registry import Solver, get_family, get_solver, make_problem, problem_names, unfit_reason
+from .registry import Solver, fits, get_family, get_solver, make_problem, problem_names
 from .results import ID_COLUMNS, MEASURE_COLUMNS, X_PREFIX
 from .status import GRAD_TOL, STATUSES, describe
 from .usercode import gist
@@ -265,7 +265,7 @@ def check_solver(solver, *, problems=None, max_iter: int = MAX_ITER,
         except OptbenchError as exc:
             report.left_out.append((name, f"no small instance: {exc}"))
             continue
-        reason = unfit_reason(solver, problem)
+        reason = fits(problem, solver)
         if reason:
             report.left_out.append((name, reason))
             continue

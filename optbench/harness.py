@@ -19,7 +19,14 @@ from .control import HISTORY_COLUMNS, RUN_OPTIONS, Control, make_control
 from .errors import InvalidTypeError, InvalidValueError, OptbenchError
 from .params import coerce_all
 from .problem import Problem
-from .registry import Solver, check_fits, get_solver, make_problem, named_values, problem_options
+from .registry import (
+    Solver,
+    fitted_plan,
+    get_solver,
+    make_problem,
+    named_values,
+    problem_options,
+)
 from .results import Result
 from .status import GRAD_TOL, REL_GRAD_TOL, describe
 from .usercode import UserCodeError, check_problem, gist, is_user_function, location
@@ -345,7 +352,6 @@ def _prepare(problem, solver, dim, seed, given, problem_params, solver_params,
     problem_opts = problem_options(dim, seed, problem_params)  # dim and seed given either way
     prob = _resolve_problem(problem, problem_opts)
     slv = _resolve_solver(solver)
-    check_fits(slv, prob)
     opts = {p.name: p.coerce(p.default if value is None else value, "run",
                              where=_WHERE[p.name])
             for p, value in zip(RUN_OPTIONS, given, strict=True)}
@@ -366,7 +372,7 @@ def _prepare(problem, solver, dim, seed, given, problem_params, solver_params,
     if seed is not None and any(p.name == "seed" for p in slv.params):
         values.setdefault("seed", seed)
     values = coerce_all(slv.params, values, f"solver {slv.name!r}")
-    plan = slv.plan(prob, values)
+    plan = fitted_plan(prob, slv, values)
     values = plan.values if plan.values is not None else values
     _check_history_size(opts["max_iter"], opts["record_every"],
                         len(HISTORY_COLUMNS) + len(plan.columns)
