@@ -34,7 +34,7 @@ import optbench
 from optbench.control import HISTORY_COLUMNS
 from optbench.params import coerce_all
 from optbench.registry import fits, fitted_plan, get_family
-from optbench.status import GAP_TOL, GRAD_TOL, NO_MISTAKES, NOT_FINITE, REL_GRAD_TOL
+from optbench.status import GAP_TOL, GRAD_TOL, NO_MISTAKES, REL_GRAD_TOL, diverged, status_of
 
 TIME_COLUMN = HISTORY_COLUMNS.index("time")
 
@@ -177,14 +177,16 @@ class SolverQuality(_Case):
         f_star = self.problem.f_star
         if f_star is None:
             raise NotImplementedError(f"{case}: the problem has no known f*")
-        f = self.history[:, 1]
+        f = self.history[:, HISTORY_COLUMNS.index("f")]
         finite = f[np.isfinite(f)]
         return max(float(finite[-1]) - f_star, 0.0) if finite.size else math.inf
 
     track_final_gap.unit = "f - f*"
 
     def track_diverged(self, case):
-        """1 if f or the gradient became inf or NaN, else 0."""
-        return int(self.reason == NOT_FINITE)
+        """1 if the run diverged by optbench's one rule (status.diverged: f or the gradient
+        became inf or NaN, or the run ended above f(x0) without converging), else 0."""
+        f = self.history[:, HISTORY_COLUMNS.index("f")]
+        return int(diverged(status_of(self.reason), f[-1], f[0]))
 
     track_diverged.unit = "diverged"

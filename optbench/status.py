@@ -10,8 +10,6 @@ is left as it was.
 
 from __future__ import annotations
 
-import math
-
 __all__ = ["RUNNING", "GRAD_TOL", "GAP_TOL", "NO_MISTAKES", "ROOT_FOUND", "MAX_ITER",
            "TIME_LIMIT", "NOT_FINITE", "INTERRUPTED", "REL_GRAD_TOL", "F_TOL", "METHOD_TEST",
            "METHOD_FAILED", "SIMPLEX_TOL", "FIRST_REFUSAL",
@@ -20,7 +18,7 @@ __all__ = ["RUNNING", "GRAD_TOL", "GAP_TOL", "NO_MISTAKES", "ROOT_FOUND", "MAX_I
            "RADIUS_COLLAPSED", "MODEL_NOT_FINITE", "STATUSES",
            "METHOD_FAILURES", "NO_OUTCOME", "FAILED_STATUSES", "STATUS_CODES", "EXIT_CODES",
            "EXIT_BAD_INPUT", "EXIT_STOPPED", "EXIT_FAILED", "EXIT_ERRORS", "EXIT_FAULT",
-           "EXIT_SIGNAL", "describe", "status_of", "exit_code", "diverged", "diverged_many"]
+           "EXIT_SIGNAL", "describe", "status_of", "exit_code", "diverged"]
 
 RUNNING = 0
 GRAD_TOL = 1         # converged: gradient norm below tol
@@ -119,28 +117,25 @@ def exit_code(status: str) -> int:
     return EXIT_CODES[status]
 
 
-def diverged(status: str, f: float | None, f0: float | None) -> bool:
+def diverged(status, f, f0):
     """The one rule for "diverged", in runs, sweeps, summaries and every figure: the status
-    says so (f or the gradient became non-finite), or the run ended, not converged, with f
-    above f(x0) or not finite (a step past the edge that has not overflowed yet)."""
-    if status == "diverged":
-        return True
-    if status == "converged" or f0 is None or f is None:
-        return False
-    f, f0 = float(f), float(f0)
-    return math.isfinite(f0) and not f <= f0
+    says so (f or the gradient became non-finite), or the run ended, not converged, with a
+    final f above a finite f(x0), or not finite (a step past the edge that has not
+    overflowed yet). f or f0 None (unknown): the status alone decides.
 
-
-def diverged_many(status, f, f0):
-    """:func:`diverged` over arrays (status words, final f, f(x0)): the same rule, for
-    tables of many runs."""
+    For one run (a status word and two numbers: a bool) or a table of runs (arrays of
+    each: a bool array)."""
     import numpy as np
 
     status = np.asarray(status, dtype=object)
-    f, f0 = np.asarray(f, dtype=float), np.asarray(f0, dtype=float)
-    with np.errstate(invalid="ignore"):
-        grew = np.isfinite(f0) & ~(f <= f0)
-    return (status == "diverged") | ((status != "converged") & grew)
+    if f is None or f0 is None:
+        out = status == "diverged"
+    else:
+        f, f0 = np.asarray(f, dtype=float), np.asarray(f0, dtype=float)
+        with np.errstate(invalid="ignore"):
+            grew = np.isfinite(f0) & ~(f <= f0)
+        out = (status == "diverged") | ((status != "converged") & grew)
+    return bool(out) if out.ndim == 0 else out
 
 
 def status_of(reason: int) -> str:

@@ -52,7 +52,7 @@ import numpy as np
 from .errors import InvalidValueError
 from .faults import environment_fault
 from .paths import output_dir
-from .status import METHOD_FAILURES, NO_OUTCOME, STATUSES, diverged_many
+from .status import METHOD_FAILURES, NO_OUTCOME, STATUSES, diverged
 
 log = logging.getLogger("optbench")
 
@@ -999,7 +999,7 @@ def load_runs(root):
     computed = {**_identity(table), "f0": stored["f0"], "f_star": f_star,
                 "f_target": np.where(derived, stored["f_target"], target), **costs,
                 "solved": ~np.isnan(costs["iterations_to_tol"]),
-                "diverged": diverged_many(np.array(words, object)[codes], f, stored["f0"])}
+                "diverged": diverged(np.array(words, object)[codes], f, stored["f0"])}
     del stored, costs, best, target, f
     table = table.drop_columns([*_PRECOMPUTED, "index"])
     runs = pd.DataFrame(index=pd.RangeIndex(table.num_rows))
