@@ -31,12 +31,10 @@ from pathlib import Path
 import numpy as np
 
 import optbench
-from optbench.control import HISTORY_COLUMNS
+from optbench.columns import COL_F, COL_NFEV, COL_NGEV, COL_TIME
 from optbench.params import coerce_all
 from optbench.registry import fits, fitted_plan, get_family
 from optbench.status import GAP_TOL, GRAD_TOL, NO_MISTAKES, REL_GRAD_TOL, diverged, status_of
-
-TIME_COLUMN = HISTORY_COLUMNS.index("time")
 
 TIME_ITERATIONS = 200     # iterations of one timed run
 TIME_REPEATS = 5          # timed runs per measurement (the least counts)
@@ -139,7 +137,7 @@ class SolverTime(_Case):
         best = math.inf
         for _ in range(TIME_REPEATS):
             _x, history, _reason, iterations = self.entry(*self.args, self.control)
-            best = min(best, float(history[-1, TIME_COLUMN]) / max(int(iterations), 1))
+            best = min(best, float(history[-1, COL_TIME]) / max(int(iterations), 1))
         return best
 
     track_seconds_per_iteration.unit = "seconds"
@@ -162,13 +160,13 @@ class SolverQuality(_Case):
 
     def track_nfev(self, case):
         """Evaluations of f of the whole run (optbench's count)."""
-        return float(self.history[-1, HISTORY_COLUMNS.index("nfev")])
+        return float(self.history[-1, COL_NFEV])
 
     track_nfev.unit = "f evaluations"
 
     def track_ngev(self, case):
         """Evaluations of the gradient of the whole run (optbench's count)."""
-        return float(self.history[-1, HISTORY_COLUMNS.index("ngev")])
+        return float(self.history[-1, COL_NGEV])
 
     track_ngev.unit = "gradient evaluations"
 
@@ -177,7 +175,7 @@ class SolverQuality(_Case):
         f_star = self.problem.f_star
         if f_star is None:
             raise NotImplementedError(f"{case}: the problem has no known f*")
-        f = self.history[:, HISTORY_COLUMNS.index("f")]
+        f = self.history[:, COL_F]
         finite = f[np.isfinite(f)]
         return max(float(finite[-1]) - f_star, 0.0) if finite.size else math.inf
 
@@ -186,7 +184,7 @@ class SolverQuality(_Case):
     def track_diverged(self, case):
         """1 if the run diverged by optbench's one rule (status.diverged: f or the gradient
         became inf or NaN, or the run ended above f(x0) without converging), else 0."""
-        f = self.history[:, HISTORY_COLUMNS.index("f")]
+        f = self.history[:, COL_F]
         return int(diverged(status_of(self.reason), f[-1], f[0]))
 
     track_diverged.unit = "diverged"

@@ -1,8 +1,9 @@
 """The run contract: what every run takes and what its history holds, above the compiled code.
 
 A run's options (``RUN_OPTIONS``, validated like solver parameters), the :class:`Control`
-tuple the compiled loop (:mod:`optbench.solvers._loop`) reads them from, and the names of the
-history's columns. Plain Python: reading results, sweep plans and the command line's help
+tuple the compiled loop (:mod:`optbench.solvers._loop`) reads them from, and (from
+:mod:`optbench.columns`, where every column name is defined) the names of the history's
+columns. Plain Python: reading results, sweep plans and the command line's help
 import this without numba.
 """
 
@@ -13,12 +14,11 @@ from collections import namedtuple
 
 import numpy as np
 
+from .columns import HISTORY_COLUMNS
 from .params import Param
 
 __all__ = ["HISTORY_COLUMNS", "Control", "RUN_OPTIONS", "make_control"]
 
-HISTORY_COLUMNS = ("iteration", "f", "grad_norm", "step", "time", "nfev", "ngev", "nhev",
-                   "dist")
 Control = namedtuple(
     "Control", ["max_iter", "tol", "rtol", "ftol", "ftol_window", "gap_tol", "f_star",
                 "time_limit", "record_every", "record_x", "minimizers", "board"])

@@ -15,7 +15,8 @@ import numpy as np
 
 from . import _numba
 from .board import new_board, signal_name, watch
-from .control import HISTORY_COLUMNS, RUN_OPTIONS, Control, make_control
+from .columns import HISTORY_COLUMNS
+from .control import RUN_OPTIONS, Control, make_control
 from .errors import InvalidTypeError, InvalidValueError, OptbenchError
 from .params import coerce_all
 from .problem import Problem
