@@ -44,7 +44,7 @@ from typing import Any
 
 import numpy as np
 
-from .control import RUN_OPTIONS
+from .control import RUN_OPTIONS, run_options
 from .errors import (
     IncompatibleError,
     InvalidTypeError,
@@ -401,9 +401,7 @@ def _run_options(config: dict) -> dict[str, Any]:
     ``gap_tol`` unset is not the same run as ``gap_tol = 0``)."""
     given = config.get("run", {})
     _check_keys(given, [p.name for p in RUN_OPTIONS], "[run] of the sweep config")
-    return {p.name: p.coerce(given[p.name], "run",
-                             where=f"option {p.name} (--{p.name.replace('_', '-')})")
-            for p in RUN_OPTIONS if p.name in given}
+    return run_options(given, defaults=False)
 
 
 def plan_sweep(source, *, max_cells: int | None = None) -> SweepPlan:
