@@ -31,12 +31,10 @@ from pathlib import Path
 import numpy as np
 
 import optbench
-from optbench.control import HISTORY_COLUMNS
+from optbench.columns import COL_F, COL_NFEV, COL_NGEV, COL_TIME
 from optbench.params import coerce_all
-from optbench.registry import get_family, missing_capabilities
-from optbench.status import GAP_TOL, GRAD_TOL, NO_MISTAKES, NOT_FINITE, REL_GRAD_TOL
-
-TIME_COLUMN = HISTORY_COLUMNS.index("time")
+from optbench.registry import fits, fitted_plan, get_family
+from optbench.status import GAP_TOL, GRAD_TOL, NO_MISTAKES, REL_GRAD_TOL, diverged, status_of
 
 TIME_ITERATIONS = 200     # iterations of one timed run
 TIME_REPEATS = 5          # timed runs per measurement (the least counts)
@@ -78,23 +76,9 @@ def size_params(problem_name: str, size: str) -> dict:
     return params
 
 
-def _fits(problem_name: str, solver_name: str) -> bool:
-    return not missing_capabilities(optbench.get_solver(solver_name),
-                                    _small(problem_name)) and _plans(problem_name, solver_name)
-
-
 @cache
 def _small(problem_name: str):
     return optbench.make_problem(problem_name)
-
-
-def _plans(problem_name: str, solver_name: str) -> bool:
-    solver = optbench.get_solver(solver_name)
-    try:
-        solver.plan(_small(problem_name), coerce_all(solver.params, {}, f"solver {solver_name!r}"))
-    except optbench.IncompatibleError:
-        return False
-    return True
 
 
 def _has_size(problem_name: str) -> bool:
@@ -112,7 +96,7 @@ def cases() -> list[str]:
     out = []
     for problem_name in family_representatives():
         for solver_name in optbench.solver_names():
-            if not _fits(problem_name, solver_name):
+            if fits(_small(problem_name), solver_name) is not None:
                 continue
             for size in SIZES:
                 if size == "small" or _has_size(problem_name):
@@ -126,7 +110,7 @@ def _case(case: str):
     problem_name, solver_name, size = case.split("/")
     solver = optbench.get_solver(solver_name)
     problem = optbench.make_problem(problem_name, **size_params(problem_name, size))
-    plan = solver.plan(problem, coerce_all(solver.params, {}, f"solver {solver_name!r}"))
+    plan = fitted_plan(problem, solver, coerce_all(solver.params, {}, f"solver {solver_name!r}"))
     # every argument passed explicitly and typed as in a real run: one specialisation
     return plan.entry, (problem.oracle, problem.x0, *plan.args), problem
 
@@ -153,7 +137,7 @@ class SolverTime(_Case):
         best = math.inf
         for _ in range(TIME_REPEATS):
             _x, history, _reason, iterations = self.entry(*self.args, self.control)
-            best = min(best, float(history[-1, TIME_COLUMN]) / max(int(iterations), 1))
+            best = min(best, float(history[-1, COL_TIME]) / max(int(iterations), 1))
         return best
 
     track_seconds_per_iteration.unit = "seconds"
@@ -176,13 +160,13 @@ class SolverQuality(_Case):
 
     def track_nfev(self, case):
         """Evaluations of f of the whole run (optbench's count)."""
-        return float(self.history[-1, HISTORY_COLUMNS.index("nfev")])
+        return float(self.history[-1, COL_NFEV])
 
     track_nfev.unit = "f evaluations"
 
     def track_ngev(self, case):
         """Evaluations of the gradient of the whole run (optbench's count)."""
-        return float(self.history[-1, HISTORY_COLUMNS.index("ngev")])
+        return float(self.history[-1, COL_NGEV])
 
     track_ngev.unit = "gradient evaluations"
 
@@ -191,14 +175,16 @@ class SolverQuality(_Case):
         f_star = self.problem.f_star
         if f_star is None:
             raise NotImplementedError(f"{case}: the problem has no known f*")
-        f = self.history[:, 1]
+        f = self.history[:, COL_F]
         finite = f[np.isfinite(f)]
         return max(float(finite[-1]) - f_star, 0.0) if finite.size else math.inf
 
     track_final_gap.unit = "f - f*"
 
     def track_diverged(self, case):
-        """1 if f or the gradient became inf or NaN, else 0."""
-        return int(self.reason == NOT_FINITE)
+        """1 if the run diverged by optbench's one rule (status.diverged: f or the gradient
+        became inf or NaN, or the run ended above f(x0) without converging), else 0."""
+        f = self.history[:, COL_F]
+        return int(diverged(status_of(self.reason), f[-1], f[0]))
 
     track_diverged.unit = "diverged"

@@ -1,6 +1,6 @@
 """Generated checks of a solver, ours or a user's: ``optbench check SOLVER``.
 
-For every registered problem the solver claims to fit (:func:`~optbench.registry.unfit_reason`
+For every registered problem the solver claims to fit (:func:`~optbench.registry.fits`
 with its default parameters), a small instance (dimension 3, else 2, 4 or 5; a problem of
 fixed dimension as it is) is run twice for ``max_iter`` iterations (50), and the runs must
 show what every optbench run promises:
@@ -28,11 +28,19 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .control import HISTORY_COLUMNS, RUN_OPTIONS
+from .columns import (
+    CONVERGED,
+    DIVERGED,
+    HISTORY_COLUMNS,
+    ID_COLUMNS,
+    MEASURE_COLUMNS,
+    PARAM_PREFIX,
+    X_PREFIX,
+)
+from .control import RUN_OPTIONS
 from .errors import InvalidTypeError, InvalidValueError, OptbenchError, UnknownNameError
 from .harness import run
-from .registry import Solver, get_family, get_solver, make_problem, problem_names, unfit_reason
-from .results import ID_COLUMNS, MEASURE_COLUMNS, X_PREFIX
+from .registry import Solver, fits, get_family, get_solver, make_problem, problem_names
 from .status import GRAD_TOL, STATUSES, describe
 from .usercode import gist
 
@@ -125,7 +133,7 @@ def _well_formed(result, solver: Solver, dim: int, max_iter: int) -> str | None:
     extra = tuple(result.extra_columns)
     table_own = (*MEASURE_COLUMNS, *ID_COLUMNS)
     for column in extra:
-        if column in table_own or column.startswith((X_PREFIX, "p_")) or \
+        if column in table_own or column.startswith((X_PREFIX, PARAM_PREFIX)) or \
                 extra.count(column) > 1:
             return (f"extra column {column!r} clashes with the table's own columns (or is "
                     "declared twice): name it apart from "
@@ -153,7 +161,7 @@ def _well_formed(result, solver: Solver, dim: int, max_iter: int) -> str | None:
             row = _first_bad(values)
             return (f"{name} column is not finite, >= 0 and non-decreasing (from row {row}: "
                     f"{_head(values[max(row - 1, 0):])})")
-    if result.status != "diverged":
+    if result.status != DIVERGED:
         if not np.all(np.isfinite(col["f"])):
             return (f"f is not finite at row {int(np.argmin(np.isfinite(col['f'])))} but the "
                     f"status is {result.status!r}, not 'diverged'")
@@ -198,7 +206,7 @@ def _deterministic(first, second) -> str | None:
 def _honest(result, tol: float) -> str | None:
     """A stop by the gradient test must have the gradient norm it claims."""
     claim = describe(GRAD_TOL, tol=tol)[1]
-    if result.status == "converged" and result.message.startswith(claim):
+    if result.status == CONVERGED and result.message.startswith(claim):
         last = float(result.history[-1, HISTORY_COLUMNS.index("grad_norm")])
         if not last <= tol:
             return (f"claims converged by the gradient test ({claim}) but its last row has "
@@ -265,7 +273,7 @@ def check_solver(solver, *, problems=None, max_iter: int = MAX_ITER,
         except OptbenchError as exc:
             report.left_out.append((name, f"no small instance: {exc}"))
             continue
-        reason = unfit_reason(solver, problem)
+        reason = fits(problem, solver)
         if reason:
             report.left_out.append((name, reason))
             continue

@@ -170,12 +170,11 @@ def _fmt(value) -> str:
 
 def _cmd_info(args) -> int:
     from .registry import (
+        fits,
         get_family,
-        get_solver,
         make_problem,
         problem_options,
         solver_names,
-        unfit_reason,
     )
     from .usercode import check_problem
 
@@ -211,12 +210,12 @@ def _cmd_info(args) -> int:
         print(f"  notes       {facts['notes']}")
     if facts["reference"]:
         print(f"  reference   {facts['reference']}")
-    fits, not_fits = [], []
+    fitting, not_fitting = [], []
     for name in solver_names():
-        reason = unfit_reason(get_solver(name), problem)
-        (not_fits.append(f"{name} ({reason})") if reason else fits.append(name))
-    print(f"  solvers     {', '.join(fits)}")
-    for line in not_fits:
+        reason = fits(problem, name)
+        (not_fitting.append(f"{name} ({reason})") if reason else fitting.append(name))
+    print(f"  solvers     {', '.join(fitting)}")
+    for line in not_fitting:
         print(f"  not fitting {line}")
     return 0
 

@@ -1,8 +1,10 @@
 """The run contract: what every run takes and what its history holds, above the compiled code.
 
-A run's options (``RUN_OPTIONS``, validated like solver parameters), the :class:`Control`
-tuple the compiled loop (:mod:`optbench.solvers._loop`) reads them from, and the names of the
-history's columns. Plain Python: reading results, sweep plans and the command line's help
+A run's options (``RUN_OPTIONS``, validated like solver parameters, by :func:`run_options`
+alone: for runs, sweep plans and :func:`make_control`), the :class:`Control`
+tuple the compiled loop (:mod:`optbench.solvers._loop`) reads them from, and (from
+:mod:`optbench.columns`, where every column name is defined) the names of the history's
+columns. Plain Python: reading results, sweep plans and the command line's help
 import this without numba.
 """
 
@@ -13,12 +15,13 @@ from collections import namedtuple
 
 import numpy as np
 
+from .columns import HISTORY_COLUMNS
+from .errors import unknown_name
 from .params import Param
 
-__all__ = ["HISTORY_COLUMNS", "Control", "RUN_OPTIONS", "make_control"]
+__all__ = ["HISTORY_COLUMNS", "Control", "RUN_OPTIONS", "make_control", "run_options",
+           "control_for"]
 
-HISTORY_COLUMNS = ("iteration", "f", "grad_norm", "step", "time", "nfev", "ngev", "nhev",
-                   "dist")
 Control = namedtuple(
     "Control", ["max_iter", "tol", "rtol", "ftol", "ftol_window", "gap_tol", "f_star",
                 "time_limit", "record_every", "record_x", "minimizers", "board"])
@@ -53,6 +56,47 @@ RUN_OPTIONS = (
 )
 
 
+_RUN_OPTION_NAMES = tuple(p.name for p in RUN_OPTIONS)
+_WHERE = {p.name: f"option {p.name} (--{p.name.replace('_', '-')})" for p in RUN_OPTIONS}
+
+
+def run_options(given, *, defaults: bool = True) -> dict:
+    """The run options ``given`` (name -> value), each coerced to its kind and checked
+    against its bounds (``RUN_OPTIONS``): the one validation of run options, for
+    :func:`optbench.run`, sweep plans and :func:`make_control`. A refusal names the option
+    and its flag (``option max_iter (--max-iter)``). With ``defaults`` (a run), an option
+    absent or None takes its default; without (a sweep's config, which keeps unset options
+    unset), only the options given are returned, None refused like any bad value."""
+    for name in given:
+        if name not in _WHERE:
+            raise unknown_name("run option", name, _RUN_OPTION_NAMES)
+    out = {}
+    for p in RUN_OPTIONS:
+        if p.name in given and (given[p.name] is not None or not defaults):
+            out[p.name] = p.coerce(given[p.name], "run", where=_WHERE[p.name])
+        elif defaults:
+            out[p.name] = p.default
+    return out
+
+
+def control_for(opts: dict, *, gap: bool, f_star=None, gradient_test: bool = True,
+                minimizers=None, dim=None, board=None) -> Control:
+    """The :class:`Control` of options checked by :func:`run_options` (not checked again):
+    the gap test only when ``gap`` and ``f_star`` is known, the gradient-norm test only with
+    ``gradient_test``; rtol and ftol at 0 are off."""
+    if minimizers is None or len(minimizers) == 0:
+        known = np.empty((0, 0 if dim is None else dim))
+    else:
+        known = np.ascontiguousarray(np.array(minimizers, dtype=np.float64, ndmin=2))
+    return Control(opts["max_iter"], opts["tol"] if gradient_test else -1.0,
+                   opts["rtol"] if opts["rtol"] > 0 else -1.0,
+                   opts["ftol"] if opts["ftol"] > 0 else -1.0, opts["ftol_window"],
+                   opts["gap_tol"] if gap and f_star is not None else -math.inf,
+                   float(f_star) if f_star is not None else math.nan,
+                   opts["time_limit"], opts["record_every"], opts["record_x"], known,
+                   _new_board() if board is None else board)
+
+
 def make_control(max_iter=1000, tol=1e-6, gap_tol=None, f_star=None, time_limit=math.inf,
                  record_every=1, record_x=False, board=None, rtol=0.0, ftol=0.0,
                  ftol_window=5, minimizers=None, dim=None):
@@ -65,22 +109,14 @@ def make_control(max_iter=1000, tol=1e-6, gap_tol=None, f_star=None, time_limit=
     loop publishes its state and reads a stop request (see :mod:`optbench.board`). Invalid
     values raise ``InvalidValueError`` naming the option.
     """
-    given = {"max_iter": max_iter, "tol": 0.0 if tol is None else tol, "rtol": rtol,
-             "ftol": ftol, "ftol_window": ftol_window,
-             "gap_tol": 0.0 if gap_tol is None else gap_tol, "time_limit": time_limit,
-             "record_every": record_every, "record_x": record_x}
-    v = {p.name: p.coerce(given[p.name], "run", where=f"option {p.name}") for p in RUN_OPTIONS}
-    use_gap = gap_tol is not None and f_star is not None
-    if minimizers is None or len(minimizers) == 0:
-        known = np.empty((0, 0 if dim is None else dim))
-    else:
-        known = np.ascontiguousarray(np.array(minimizers, dtype=np.float64, ndmin=2))
-    return Control(v["max_iter"], -1.0 if tol is None else v["tol"],
-                   v["rtol"] if v["rtol"] > 0 else -1.0, v["ftol"] if v["ftol"] > 0 else -1.0,
-                   v["ftol_window"], v["gap_tol"] if use_gap else -math.inf,
-                   float(f_star) if f_star is not None else math.nan,
-                   v["time_limit"], v["record_every"], v["record_x"], known,
-                   _new_board() if board is None else board)
+    opts = run_options({"max_iter": max_iter, "tol": 0.0 if tol is None else tol,
+                        "rtol": rtol, "ftol": ftol, "ftol_window": ftol_window,
+                        "gap_tol": 0.0 if gap_tol is None else gap_tol,
+                        "time_limit": time_limit, "record_every": record_every,
+                        "record_x": record_x})
+    return control_for(opts, gap=gap_tol is not None, f_star=f_star,
+                       gradient_test=tol is not None, minimizers=minimizers, dim=dim,
+                       board=board)
 
 
 def _new_board():

@@ -7,7 +7,7 @@ from __future__ import annotations
 import difflib
 
 __all__ = ["OptbenchError", "UnknownNameError", "InvalidValueError", "IncompatibleError",
-           "InvalidTypeError", "MissingDependencyError", "unknown_name"]
+           "UnfitValueError", "InvalidTypeError", "MissingDependencyError", "unknown_name"]
 
 
 class OptbenchError(Exception):
@@ -27,6 +27,12 @@ class InvalidValueError(OptbenchError, ValueError):
 
 class IncompatibleError(OptbenchError, ValueError):
     """A solver that needs something the problem does not provide."""
+
+
+class UnfitValueError(IncompatibleError, InvalidValueError):
+    """A parameter value this problem cannot take (a ``batch_size`` above its number of
+    samples): both a refused value and a misfit, so sweeps and ``optbench info`` leave the
+    pair out (:func:`optbench.registry.fits`) while a run refuses it."""
 
 
 class InvalidTypeError(OptbenchError, TypeError):

@@ -44,7 +44,7 @@ from typing import Any
 
 import numpy as np
 
-from .control import RUN_OPTIONS
+from .control import RUN_OPTIONS, run_options
 from .errors import (
     IncompatibleError,
     InvalidTypeError,
@@ -54,12 +54,12 @@ from .errors import (
 )
 from .params import INT_LIMIT, coerce_all, shown
 from .registry import (
+    fits,
     get_family,
     get_problem_set,
     get_solver,
     load_code_dir,
     make_problem,
-    missing_capabilities,
 )
 
 __all__ = ["Cell", "SweepPlan", "plan_sweep", "load_config", "parse_seeds", "seed_count",
@@ -401,9 +401,7 @@ def _run_options(config: dict) -> dict[str, Any]:
     ``gap_tol`` unset is not the same run as ``gap_tol = 0``)."""
     given = config.get("run", {})
     _check_keys(given, [p.name for p in RUN_OPTIONS], "[run] of the sweep config")
-    return {p.name: p.coerce(given[p.name], "run",
-                             where=f"option {p.name} (--{p.name.replace('_', '-')})")
-            for p in RUN_OPTIONS if p.name in given}
+    return run_options(given, defaults=False)
 
 
 def plan_sweep(source, *, max_cells: int | None = None) -> SweepPlan:
@@ -441,7 +439,7 @@ def plan_sweep(source, *, max_cells: int | None = None) -> SweepPlan:
         for k, (solver, _, values, setting) in enumerate(labelled_settings):
             if probe is None:  # built once per instance to check what fits
                 probe = _probe(problem, seeds[0], pparams)
-            reason = _unfit(solver, probe, values) if probe is not _UNBUILT else None
+            reason = fits(probe, solver, values) if probe is not _UNBUILT else None
             if reason:
                 skipped.append(f"{setting} on {instance}: {reason}")
                 continue
@@ -517,19 +515,6 @@ def _check_size(config: dict, limit: int) -> None:
         raise InvalidValueError(
             f"the sweep has {cells:,} cells, more than {limit:,}; if that is what you want, "
             "say so with --yes (yes=True in Python) (options problems, solvers, seeds)")
-
-
-def _unfit(solver_name: str, problem, values: dict[str, Any]) -> str | None:
-    """Why this solver, with these parameter values, cannot run on ``problem`` (or None)."""
-    solver = get_solver(solver_name)
-    missing = missing_capabilities(solver, problem)
-    if missing:
-        return f"needs {' and '.join(missing)}"
-    try:
-        solver.plan(problem, values)
-    except IncompatibleError as exc:
-        return str(exc).split(";")[0]
-    return None
 
 
 def config_from_options(*, problems: str | None, solvers: str | None, solver_params=(),

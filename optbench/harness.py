@@ -15,11 +15,19 @@ import numpy as np
 
 from . import _numba
 from .board import new_board, signal_name, watch
-from .control import HISTORY_COLUMNS, RUN_OPTIONS, Control, make_control
+from .columns import HISTORY_COLUMNS
+from .control import RUN_OPTIONS, Control, control_for, run_options
 from .errors import InvalidTypeError, InvalidValueError, OptbenchError
 from .params import coerce_all
 from .problem import Problem
-from .registry import Solver, check_fits, get_solver, make_problem, named_values, problem_options
+from .registry import (
+    Solver,
+    fitted_plan,
+    get_solver,
+    make_problem,
+    named_values,
+    problem_options,
+)
 from .results import Result
 from .status import GRAD_TOL, REL_GRAD_TOL, describe
 from .usercode import UserCodeError, check_problem, gist, is_user_function, location
@@ -244,7 +252,6 @@ if _GIVEN_ORDER != _RUN_OPTION_NAMES or Control._fields[-1] != "board":  # pragm
     raise ImportError(f"optbench.run lists the run options as {_GIVEN_ORDER} (RUN_OPTIONS: "
                       f"{_RUN_OPTION_NAMES}) and gives each run a board as Control's last "
                       f"field ({Control._fields[-1]}): update run")
-_WHERE = {p.name: f"option {p.name} (--{p.name.replace('_', '-')})" for p in RUN_OPTIONS}
 _ROW = {name: i for i, name in enumerate(HISTORY_COLUMNS)}  # history column positions
 
 
@@ -345,17 +352,12 @@ def _prepare(problem, solver, dim, seed, given, problem_params, solver_params,
     problem_opts = problem_options(dim, seed, problem_params)  # dim and seed given either way
     prob = _resolve_problem(problem, problem_opts)
     slv = _resolve_solver(solver)
-    check_fits(slv, prob)
-    opts = {p.name: p.coerce(p.default if value is None else value, "run",
-                             where=_WHERE[p.name])
-            for p, value in zip(RUN_OPTIONS, given, strict=True)}
-    gap_tol = given[_RUN_OPTION_NAMES.index("gap_tol")]
+    opts = run_options(dict(zip(_RUN_OPTION_NAMES, given, strict=True)))
+    gap_given = given[_RUN_OPTION_NAMES.index("gap_tol")] is not None
     # the gap test counts from the lowest f* can be, so that it never stops above the optimum
     f_low = None if prob.f_star is None else prob.f_star - prob.f_star_tol
-    control = make_control(opts["max_iter"], opts["tol"], gap_tol, f_low, opts["time_limit"],
-                           opts["record_every"], opts["record_x"], rtol=opts["rtol"],
-                           ftol=opts["ftol"], ftol_window=opts["ftol_window"],
-                           minimizers=prob.minimizers, dim=prob.dim)
+    control = control_for(opts, gap=gap_given, f_star=f_low, minimizers=prob.minimizers,
+                          dim=prob.dim)
     values = named_values(solver_params, "solver_params")
     for name, value in more_solver_params.items():
         if name in values:
@@ -366,7 +368,7 @@ def _prepare(problem, solver, dim, seed, given, problem_params, solver_params,
     if seed is not None and any(p.name == "seed" for p in slv.params):
         values.setdefault("seed", seed)
     values = coerce_all(slv.params, values, f"solver {slv.name!r}")
-    plan = slv.plan(prob, values)
+    plan = fitted_plan(prob, slv, values)
     values = plan.values if plan.values is not None else values
     _check_history_size(opts["max_iter"], opts["record_every"],
                         len(HISTORY_COLUMNS) + len(plan.columns)

@@ -39,7 +39,7 @@ __all__ = ["ProblemFamily", "Solver", "Plan", "register_problem", "register_solv
            "get_family", "get_solver", "make_problem", "problem_options", "problem_names",
            "solver_names", "load_problem_dir", "load_solver_dir", "load_code_dir",
            "load_code_dirs", "with_identity", "builtin_problems_dir", "missing_capabilities",
-           "unfit_reason", "check_fits", "ProblemSet", "register_problem_set",
+           "fits", "fitted_plan", "ProblemSet", "register_problem_set",
            "problem_set_names", "get_problem_set"]
 
 ENV_PATH = "OPTBENCH_PROBLEMS_PATH"
@@ -578,23 +578,35 @@ def missing_capabilities(solver: Solver, problem: Problem) -> list[str]:
     return [_CAPABILITY_TEXT.get(c, c) for c in sorted(solver.needs - problem.capabilities)]
 
 
-def unfit_reason(solver: Solver, problem: Problem) -> str | None:
-    """Why ``solver`` with its default parameters cannot run on ``problem`` (None if it can):
-    a missing capability, or what the solver's ``prepare`` step refuses."""
+def fitted_plan(problem: Problem, solver: Solver, values: dict) -> Plan:
+    """The one fitting rule: the :class:`Plan` of ``solver`` with its parameter ``values``
+    (coerced, every parameter) on ``problem``, or ``IncompatibleError`` saying why it does
+    not fit: a capability the problem lacks (``needs``), or what the solver's ``prepare``
+    refuses for this problem. :func:`fits` is the same rule as a reason or None."""
     missing = missing_capabilities(solver, problem)
     if missing:
-        return f"needs {' and '.join(missing)}"
+        needs = f"needs {' and '.join(missing)}"
+        error = IncompatibleError(
+            f"solver {solver.name!r} {needs}, which problem {problem.name!r} does not "
+            f"provide; see `optbench info {problem.name}` for the solvers that fit")
+        error.reason = needs
+        raise error
+    return solver.plan(problem, values)
+
+
+def fits(problem: Problem, solver, params: dict | None = None) -> str | None:
+    """None when ``solver`` (a name or a Solver) with ``params`` (the others at their
+    defaults) can run on ``problem``; else why not, as a short phrase (``needs a Hessian``,
+    or the first clause of what the solver's ``prepare`` refuses). Run, sweeps, ``optbench
+    info``, ``optbench check`` and the asv suites all decide by this (:func:`fitted_plan`).
+
+    >>> fits(optbench.make_problem("rosenbrock"), "cg")
+    'needs a quadratic objective (constant Hessian)'
+    """
+    solver = get_solver(solver) if isinstance(solver, str) else solver
+    values = coerce_all(solver.params, params or {}, f"solver {solver.name!r}")
     try:
-        solver.plan(problem, coerce_all(solver.params, {}, f"solver {solver.name!r}"))
+        fitted_plan(problem, solver, values)
     except IncompatibleError as exc:
-        return str(exc).split(";")[0]
+        return getattr(exc, "reason", None) or str(exc).split(";")[0]
     return None
-
-
-def check_fits(solver: Solver, problem: Problem) -> None:
-    missing = missing_capabilities(solver, problem)
-    if missing:
-        raise IncompatibleError(
-            f"solver {solver.name!r} needs {' and '.join(missing)}, which problem "
-            f"{problem.name!r} does not provide; see `optbench info {problem.name}` for the "
-            "solvers that fit")

@@ -1,7 +1,7 @@
 """Run results: the tidy convergence table, the summary, saving and loading.
 
-The table's column names live here (the compiled history's, ``HISTORY_COLUMNS``, in
-:mod:`optbench.control`). A table has one row per recorded iteration:
+The table's column names are defined in :mod:`optbench.columns` (re-exported here). A table
+has one row per recorded iteration:
 ``iteration, f, gap, grad_norm, step, time, nfev, ngev, nhev, dist`` (the evaluations of f,
 the gradient and the Hessian so far, see :mod:`optbench.oracle`; the distance to the nearest
 known minimizer, NaN when none is known), the solver's own columns
@@ -21,7 +21,14 @@ from typing import Any
 
 import numpy as np
 
-from .control import HISTORY_COLUMNS
+from .columns import (
+    CONVERGED,
+    HISTORY_COLUMNS,
+    ID_COLUMNS,
+    MEASURE_COLUMNS,
+    PARAM_PREFIX,
+    X_PREFIX,
+)
 from .errors import InvalidValueError
 from .paths import output_file
 from .status import STATUS_CODES
@@ -30,11 +37,7 @@ __all__ = ["Result", "measure_columns", "build_table", "save_table", "load_table
            "check_output_path", "x_columns", "iterate_columns",
            "MEASURE_COLUMNS", "ID_COLUMNS", "TABLE_FORMATS"]
 
-MEASURE_COLUMNS = ("iteration", "f", "gap", "grad_norm", "step", "time", "nfev", "ngev", "nhev",
-                   "dist")
-ID_COLUMNS = ("problem", "solver", "dim", "seed")
 TABLE_FORMATS = {".csv": "CSV", ".parquet": "Parquet"}
-X_PREFIX = "x_"  # iterate coordinates: x_1 ... x_n (1-based, as in the formulas)
 
 
 def x_columns(n: int) -> tuple[str, ...]:
@@ -61,21 +64,9 @@ def measure_columns(history: np.ndarray, extra_columns, f_star) -> dict[str, np.
         raise ValueError(f"history has {history.shape[1]} columns; expected at least "
                          f"{len(named)} ({', '.join(named)})")
     raw = dict(zip(named + x_columns(n_x), history.T, strict=True))
-    out = {
-        "iteration": raw["iteration"].astype(np.int64),
-        "f": raw["f"],
-        "gap": raw["f"] - f_star if f_star is not None else np.full(len(history), np.nan),
-        "grad_norm": raw["grad_norm"],
-        "step": raw["step"],
-        "time": raw["time"],
-        "nfev": raw["nfev"],
-        "ngev": raw["ngev"],
-        "nhev": raw["nhev"],
-        "dist": raw["dist"],
-    }
-    for name in tuple(extra_columns) + x_columns(n_x):
-        out[name] = raw[name]
-    return out
+    raw["iteration"] = raw["iteration"].astype(np.int64)
+    raw["gap"] = raw["f"] - f_star if f_star is not None else np.full(len(history), np.nan)
+    return {name: raw[name] for name in MEASURE_COLUMNS + tuple(extra_columns) + x_columns(n_x)}
 
 
 def build_table(history: np.ndarray, extra_columns, f_star, identity: dict[str, Any],
@@ -83,7 +74,7 @@ def build_table(history: np.ndarray, extra_columns, f_star, identity: dict[str, 
     """The tidy pandas table of one run from the compiled loop's history array: the measured
     columns, then the run's identity and ``p_<name>`` columns (one value repeated)."""
     constants = {name: identity.get(name) for name in ID_COLUMNS}
-    constants.update((f"p_{name}", value) for name, value in params.items())
+    constants.update((PARAM_PREFIX + name, value) for name, value in params.items())
     return _frame(measure_columns(history, extra_columns, f_star), constants, len(history))
 
 
@@ -292,7 +283,7 @@ class Result:
 
     @property
     def success(self) -> bool:
-        return self.status == "converged"
+        return self.status == CONVERGED
 
     @property
     def code(self) -> int:

@@ -1,6 +1,7 @@
 """How a run ended: integer reason codes (set inside compiled code) and their meaning.
 
-This is the one place where stopping reasons are named. Compiled code returns a reason code;
+This is the one place where stopping reasons are coded (their words are defined in
+:mod:`optbench.columns`). Compiled code returns a reason code;
 :func:`describe` turns it into the status word and the message users see.
 
 Codes below ``FIRST_REFUSAL`` are returned after a step that moved x (or by the loop's own
@@ -10,7 +11,14 @@ is left as it was.
 
 from __future__ import annotations
 
-import math
+from .columns import (
+    CONVERGED,
+    DIVERGED,
+    FAILED_STATUSES,
+    METHOD_FAILURES,
+    NO_OUTCOME,
+    STATUSES,
+)
 
 __all__ = ["RUNNING", "GRAD_TOL", "GAP_TOL", "NO_MISTAKES", "ROOT_FOUND", "MAX_ITER",
            "TIME_LIMIT", "NOT_FINITE", "INTERRUPTED", "REL_GRAD_TOL", "F_TOL", "METHOD_TEST",
@@ -20,7 +28,7 @@ __all__ = ["RUNNING", "GRAD_TOL", "GAP_TOL", "NO_MISTAKES", "ROOT_FOUND", "MAX_I
            "RADIUS_COLLAPSED", "MODEL_NOT_FINITE", "STATUSES",
            "METHOD_FAILURES", "NO_OUTCOME", "FAILED_STATUSES", "STATUS_CODES", "EXIT_CODES",
            "EXIT_BAD_INPUT", "EXIT_STOPPED", "EXIT_FAILED", "EXIT_ERRORS", "EXIT_FAULT",
-           "EXIT_SIGNAL", "describe", "status_of", "exit_code", "diverged", "diverged_many"]
+           "EXIT_SIGNAL", "describe", "status_of", "exit_code", "diverged"]
 
 RUNNING = 0
 GRAD_TOL = 1         # converged: gradient norm below tol
@@ -89,13 +97,12 @@ _REASONS = {
                                  "{iteration}: the Hessian has an inf or NaN"),
 }
 
-STATUSES = ("converged", "max_iter", "time_limit", "precision_limit", "diverged", "failed",
-            "line_search_failed", "interrupted")
-# the outcomes that are a failure of the method; sweeps add the cells that could not run to
-# an outcome: "error" (the run raised), "crashed" (it killed its worker process, twice)
-METHOD_FAILURES = ("failed", "line_search_failed")
-NO_OUTCOME = ("error", "crashed")
-FAILED_STATUSES = (*METHOD_FAILURES, *NO_OUTCOME)
+# the status words (STATUSES, METHOD_FAILURES, the sweep-only NO_OUTCOME) are defined in
+# optbench.columns; every word a reason maps to is one of them (checked at import)
+if {word for word, _ in _REASONS.values()} != set(STATUSES):  # pragma: no cover
+    raise ImportError("optbench.status: the words of the reason codes "
+                      f"{sorted({w for w, _ in _REASONS.values()})} are not STATUSES "
+                      f"{sorted(STATUSES)} (optbench.columns): update one of them")
 
 # An integer per status word, as scipy's OptimizeResult.status (Result.code)
 STATUS_CODES = {"converged": 0, "max_iter": 1, "precision_limit": 2, "time_limit": 3,
@@ -119,28 +126,25 @@ def exit_code(status: str) -> int:
     return EXIT_CODES[status]
 
 
-def diverged(status: str, f: float | None, f0: float | None) -> bool:
+def diverged(status, f, f0):
     """The one rule for "diverged", in runs, sweeps, summaries and every figure: the status
-    says so (f or the gradient became non-finite), or the run ended, not converged, with f
-    above f(x0) or not finite (a step past the edge that has not overflowed yet)."""
-    if status == "diverged":
-        return True
-    if status == "converged" or f0 is None or f is None:
-        return False
-    f, f0 = float(f), float(f0)
-    return math.isfinite(f0) and not f <= f0
+    says so (f or the gradient became non-finite), or the run ended, not converged, with a
+    final f above a finite f(x0), or not finite (a step past the edge that has not
+    overflowed yet). f or f0 None (unknown): the status alone decides.
 
-
-def diverged_many(status, f, f0):
-    """:func:`diverged` over arrays (status words, final f, f(x0)): the same rule, for
-    tables of many runs."""
+    For one run (a status word and two numbers: a bool) or a table of runs (arrays of
+    each: a bool array)."""
     import numpy as np
 
     status = np.asarray(status, dtype=object)
-    f, f0 = np.asarray(f, dtype=float), np.asarray(f0, dtype=float)
-    with np.errstate(invalid="ignore"):
-        grew = np.isfinite(f0) & ~(f <= f0)
-    return (status == "diverged") | ((status != "converged") & grew)
+    if f is None or f0 is None:
+        out = status == DIVERGED
+    else:
+        f, f0 = np.asarray(f, dtype=float), np.asarray(f0, dtype=float)
+        with np.errstate(invalid="ignore"):
+            grew = np.isfinite(f0) & ~(f <= f0)
+        out = (status == DIVERGED) | ((status != CONVERGED) & grew)
+    return bool(out) if out.ndim == 0 else out
 
 
 def status_of(reason: int) -> str:

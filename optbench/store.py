@@ -50,10 +50,19 @@ from typing import Any
 
 import numpy as np
 
+from .columns import (
+    CELL_STATUSES,
+    ERROR,
+    HISTORY_PREFIX,
+    METHOD_FAILURES,
+    NO_OUTCOME,
+    PARAM_PREFIX,
+    RUN_COLUMNS,
+)
 from .errors import InvalidValueError
 from .faults import environment_fault
 from .paths import output_dir
-from .status import METHOD_FAILURES, NO_OUTCOME, STATUSES, diverged_many
+from .status import diverged
 
 log = logging.getLogger("optbench")
 
@@ -71,16 +80,6 @@ QUARANTINE = ".quarantine"
 _TMP = ".tmp-"
 KEY = re.compile(r"[0-9a-f]{20}")  # a cell key (grid.py): 20 hex digits
 PART = re.compile(r"part-([0-9]{10})\.parquet")
-HISTORY_PREFIX = "h_"
-# statuses a cell may hold: a run's, or "error" (its run raised), "crashed" (it killed
-# its worker process twice)
-CELL_STATUSES = (*STATUSES, "error", "crashed")
-# the columns of a runs table, before the problem_<name> and p_<name> columns
-RUN_COLUMNS = ("cell", "problem", "solver", "dim", "seed", "instance", "setting", "status",
-               "message", "iterations", "f0", "f", "f_star", "f_star_tol", "gap", "grad_norm",
-               "nfev",
-               "ngev", "nhev", "solve_seconds", "f_target", "solved", "iterations_to_tol",
-               "seconds_to_tol", "nfev_to_tol", "ngev_to_tol", "diverged")
 # the costs read from a run's history at the row where it first reached f_target
 _COSTS_TO_TOL = {"iterations_to_tol": "iteration", "seconds_to_tol": "time",
                  "nfev_to_tol": "nfev", "ngev_to_tol": "ngev"}
@@ -212,7 +211,7 @@ class ResultsStore:
         keys = table.column("cell").to_numpy(zero_copy_only=False).astype("S20")
         status = table.column("status").to_numpy(zero_copy_only=False)
         again = np.zeros(len(keys), bool)
-        for i in np.flatnonzero(status == "error"):
+        for i in np.flatnonzero(status == ERROR):
             again[i] = retry_errors or environment_fault(table.column("message")[i].as_py())
         return np.sort(keys[~again]), np.sort(keys)
 
@@ -903,7 +902,7 @@ def _identity(table) -> dict[str, Any]:
     import pandas as pd
 
     out = {n: _pandas(table.column(n)) for n in _ID_COLUMNS}
-    for column, prefix in (("problem_params", "problem_"), ("solver_values", "p_")):
+    for column, prefix in (("problem_params", "problem_"), ("solver_values", PARAM_PREFIX)):
         codes, texts = _factorize(table.column(column))
         parsed = [json.loads(t) for t in texts]
         names = dict.fromkeys(k for d in parsed for k in d
@@ -1047,7 +1046,7 @@ def load_runs(root):
     computed = {**_identity(table), "f0": stored["f0"], "f_star": f_star,
                 "f_target": np.where(derived, stored["f_target"], target), **costs,
                 "solved": ~np.isnan(costs["iterations_to_tol"]),
-                "diverged": diverged_many(np.array(words, object)[codes], f, stored["f0"])}
+                "diverged": diverged(np.array(words, object)[codes], f, stored["f0"])}
     del stored, costs, best, target, f
     table = table.drop_columns([*_PRECOMPUTED, "index"])
     runs = pd.DataFrame(index=pd.RangeIndex(table.num_rows))

@@ -59,13 +59,12 @@ from typing import Any
 import numpy as np
 
 from .board import signal_name
+from .columns import CRASHED, DIVERGED, ERROR, FAILED_STATUSES, MEASURE_COLUMNS
 from .errors import InvalidTypeError, InvalidValueError, MissingDependencyError, OptbenchError
 from .faults import EnvironmentFault, SweepError, environment_cause
 from .grid import DEFAULT_SOLVED, Cell, SweepPlan, plan_sweep
 from .params import shown
 from .paths import output_dir
-from .results import MEASURE_COLUMNS
-from .status import FAILED_STATUSES
 from .store import ResultsStore, encode_part, load_runs, spool_part, summarize_cells
 
 __all__ = ["sweep", "run_batch", "SweepError", "EnvironmentFault", "WORKER_TIMEOUT"]
@@ -271,7 +270,7 @@ def _run_cell(cell, code_dirs, single_thread, environment):
         if cause is not None:
             raise EnvironmentFault(f"{cause} (while running {cell.setting} on "
                                    f"{cell.instance})") from exc
-        return _no_run(record, "error", " ".join(f"{type(exc).__name__}: {exc}".split()))
+        return _no_run(record, ERROR, " ".join(f"{type(exc).__name__}: {exc}".split()))
     s = result.summary
     record.update(dim=result.identity["dim"], seeded=result.identity["seeded"],
                   solver_values=result.params,
@@ -646,7 +645,7 @@ def _run_cells(plan: SweepPlan, todo: Iterator[Cell], count: int, store: Results
                                        f"{exc.strerror or exc}") from exc
             for status in outcome["statuses"]:
                 counts["failed"] += status in FAILED_STATUSES
-                counts["diverged"] += status == "diverged"
+                counts["diverged"] += status == DIVERGED
             bar.update(counts, len(outcome["keys"]))
             queue.finished(batch[:len(outcome["keys"])], outcome["seconds"])
         if outcome["fault"] is not None:
@@ -667,7 +666,7 @@ def _run_cells(plan: SweepPlan, todo: Iterator[Cell], count: int, store: Results
                 crashes[cell.key] += 1
                 if crashes[cell.key] > _CRASHES_ALLOWED:
                     record, columns = _no_run(
-                        _cell_record(cell), "crashed",
+                        _cell_record(cell), CRASHED,
                         f"the worker process died ({signal_name(sig)}) running this cell, "
                         f"{crashes[cell.key]} times")
                     write(_batch_outcome([(record, columns)], [0.0], None, plan.solved),

@@ -7,7 +7,7 @@ import pytest
 
 import optbench
 from optbench.params import coerce_all
-from optbench.registry import get_solver, unfit_reason
+from optbench.registry import fits, get_solver
 
 # problems tried in this order: the first one a solver fits is used
 PREFERRED = ["quadratic", "perceptron", "least-squares", "parabola", "rosenbrock", "xor-mlp"]
@@ -31,7 +31,7 @@ def _plan_on_first_fitting_problem(solver):
     names = PREFERRED + [n for n in optbench.problem_names() if n not in PREFERRED]
     for pname in names:
         problem = optbench.make_problem(pname)
-        if unfit_reason(solver, problem) is None:
+        if fits(problem, solver) is None:
             return pname, solver.plan(problem, coerce_all(solver.params, {}, solver.name))
     raise AssertionError(f"no registered problem fits solver {solver.name!r}")
 

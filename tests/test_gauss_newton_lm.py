@@ -13,7 +13,7 @@ from naive_lsq import gn_iteration, lm_iteration
 import optbench
 from optbench import Oracle, Problem, jit
 from optbench.errors import IncompatibleError, InvalidValueError
-from optbench.registry import get_problem_set, unfit_reason
+from optbench.registry import fits, get_problem_set
 from optbench.solvers.least_squares import residual_structure
 
 EPS = np.finfo(float).eps
@@ -100,7 +100,7 @@ def test_a_wrong_residual_scale_is_refused_before_the_run():
     p.extra["residual_scale"] = 1.0  # f is 1/2 ||r||^2, not ||r||^2
     with pytest.raises(IncompatibleError, match="residual_scale"):
         optbench.run(p, "lm")
-    assert "residual_scale" in unfit_reason(optbench.get_solver("gauss-newton"), p)
+    assert "residual_scale" in fits(p, "gauss-newton")
     p.extra["residual_scale"] = -0.5
     with pytest.raises(IncompatibleError, match="must be a number > 0"):
         optbench.run(p, "gauss-newton")

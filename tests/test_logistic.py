@@ -13,7 +13,7 @@ from scipy.special import expit, logsumexp
 import optbench
 from optbench import optima
 from optbench.errors import InvalidValueError
-from optbench.registry import get_family, get_solver, unfit_reason
+from optbench.registry import fits, get_family
 
 # small instances: the optimum solves and the SciPy references take milliseconds
 LOGISTIC = [{"samples": 60, "dim": 3, "seed": 1},
@@ -191,9 +191,9 @@ def test_which_solvers_fit():
     assert {"labelled", "finite_sum", "hess", "L"} <= lr.capabilities
     assert "finite_sum" in sm.capabilities and "labelled" not in sm.capabilities
     for solver in ("perceptron", "pocket", "sgd", "newton", "nesterov"):
-        assert unfit_reason(get_solver(solver), lr) is None
-    assert unfit_reason(get_solver("perceptron"), sm) is not None
-    assert unfit_reason(get_solver("cg"), lr) is not None  # not a quadratic
+        assert fits(lr, solver) is None
+    assert fits(sm, "perceptron") is not None
+    assert fits(lr, "cg") is not None  # not a quadratic
 
 
 # -- the optimum cache ---------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from scipy.optimize import minimize
 import optbench
 from optbench.errors import IncompatibleError, InvalidValueError
 from optbench.oracle import N_COUNTS, NFEV, NGEV, NHEV
-from optbench.registry import get_solver, unfit_reason
+from optbench.registry import fits
 
 nm = importlib.import_module("optbench.solvers.nelder_mead")
 
@@ -260,8 +260,8 @@ def test_fits_problems_without_a_gradient():
     """needs f only: it runs on madaline, whose gradient is unusable (piecewise constant)."""
     p = optbench.make_problem("madaline")
     assert "grad" not in p.capabilities
-    assert unfit_reason(get_solver("nelder-mead"), p) is None
-    assert unfit_reason(get_solver("gd"), p) is not None
+    assert fits(p, "nelder-mead") is None
+    assert fits(p, "gd") is not None
     res = optbench.run(p, "nelder-mead", max_iter=200)
     assert res.summary["f"] <= p.f(p.x0)
 

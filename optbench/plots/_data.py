@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..columns import PARAM_PREFIX
 from ..errors import InvalidTypeError, InvalidValueError, MissingDependencyError
 from ..paths import output_file
 from ..status import diverged
@@ -258,7 +259,7 @@ def runs_table(data):
                 "gap": s["gap"], "grad_norm": s["grad_norm"],
                 "solve_seconds": s["solve_seconds"],
                 "diverged": diverged(r.status, s["f"], float(r.columns["f"][0]))}
-            row.update({f"p_{k}": v for k, v in r.params.items()})
+            row.update({PARAM_PREFIX + k: v for k, v in r.params.items()})
             rows.append(row)
         return pd.DataFrame(rows)
     if isinstance(data, str | Path):

@@ -8,6 +8,7 @@ import warnings
 
 import numpy as np
 
+from ..columns import CONVERGED
 from ..errors import InvalidValueError
 from ._data import (
     MEASURE_LABELS,
@@ -128,7 +129,7 @@ def plot_convergence(data, *, x=("iteration", "time"), measure: str = "auto",
                 n_seeds = h["seed"].nunique(dropna=False) if "seed" in h else 1
                 grid, q1, med, q3 = seed_quantiles(h, xv, y, log=(xv == "time"))
                 statuses = sorted(set(h["status"])) if "status" in h else []
-                note = "" if statuses == ["converged"] or not statuses else (
+                note = "" if statuses == [CONVERGED] or not statuses else (
                     f" [{', '.join(statuses)}]")
                 label = setting + (f" (median of {n_seeds})" if n_seeds > 1 else "") + note
                 start = med[np.isfinite(med)][:1]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..columns import CONVERGED, PARAM_PREFIX
 from ..errors import InvalidValueError
 from ._data import (
     MEASURE_LABELS,
@@ -30,12 +31,12 @@ NOTE_HEIGHT = 0.3  # inches kept at the bottom for the note of what is left out
 def _numeric_params(runs) -> list[str]:
     out = []
     for col in runs.columns:
-        if not str(col).startswith("p_"):
+        if not str(col).startswith(PARAM_PREFIX):
             continue
         vals = runs[col].dropna()
         numeric = vals.map(is_number)
         if numeric.sum() and vals[numeric].astype(float).nunique() > 1:
-            out.append(col[2:])
+            out.append(col[len(PARAM_PREFIX):])
     return out
 
 
@@ -50,7 +51,7 @@ def sensitivity_table(data, param: str = "step", measure: str = "final"):
         raise InvalidValueError(f"measure must be final or iterations; got {measure!r} "
                                 "(option --measure)")
     runs = runs_table(data)
-    column = f"p_{param}"
+    column = PARAM_PREFIX + param
     candidates = _numeric_params(runs)
     if column not in runs.columns or param not in candidates:
         raise InvalidValueError(
@@ -60,9 +61,10 @@ def sensitivity_table(data, param: str = "step", measure: str = "final"):
     left_out = ordered(runs.loc[~numeric, "setting"]) if "setting" in runs else []
     runs = runs[numeric].copy()
     runs["_value"] = runs[column].astype(float)
-    others = [f"p_{p}" for p in candidates if p != param]
+    others = [PARAM_PREFIX + p for p in candidates if p != param]
+    named = len(PARAM_PREFIX)
     runs["_line"] = runs["solver"].astype(str) + runs[others].astype(str).agg(
-        lambda r: "".join(f", {c[2:]}={v}" for c, v in r.items()), axis=1) if others else \
+        lambda r: "".join(f", {c[named:]}={v}" for c, v in r.items()), axis=1) if others else \
         runs["solver"].astype(str)
     runs["_diverged"] = runs["diverged"].astype(bool)  # the one rule (status.diverged)
     rows = []
@@ -74,7 +76,7 @@ def sensitivity_table(data, param: str = "step", measure: str = "final"):
             failed = len(g) - len(ok)
         else:
             solved = (g["solved"].astype(bool) if "solved" in g
-                      else g["status"].eq("converged"))
+                      else g["status"].eq(CONVERGED))
             its = g["iterations_to_tol"] if "iterations_to_tol" in g else g["iterations"]
             y = its[solved].astype(float)
             failed = int((~solved).sum())

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..columns import ERROR
 from ..errors import InvalidTypeError, InvalidValueError
 from ..status import diverged
 from ._data import check_results_dir, colours, is_result, new_figure, ordered, setting_labels
@@ -284,8 +285,8 @@ def sweep_paths(directory, instance: str, *, runs=None,
     options = dict(config.get("run", {}))
     seed = rows["seed"].iloc[0]  # the first in the sweep's order
     rows = rows[rows["seed"] == seed].drop_duplicates("setting")
-    errors = rows[rows["status"] == "error"]["setting"].tolist()
-    rows = rows[rows["status"] != "error"]
+    errors = rows[rows["status"] == ERROR]["setting"].tolist()
+    rows = rows[rows["status"] != ERROR]
     keep = _first_of_each_solver(rows["solver"].tolist(), max_settings)
     drawn = rows.iloc[keep]
     left_out = [s for i, s in enumerate(rows["setting"]) if i not in keep]

@@ -63,7 +63,19 @@ import numpy as np
 from .._clock import now
 from .._jit import jit
 from ..board import publish, stop_requested
-from ..control import HISTORY_COLUMNS, RUN_OPTIONS, Control, make_control
+from ..columns import (
+    COL_DIST,
+    COL_F,
+    COL_GRAD_NORM,
+    COL_ITERATION,
+    COL_NFEV,
+    COL_NGEV,
+    COL_NHEV,
+    COL_STEP,
+    COL_TIME,
+    HISTORY_COLUMNS,
+)
+from ..control import RUN_OPTIONS, Control, make_control
 from ..kernels import norm2, sumsq
 from ..oracle import N_COUNTS, counted, evaluations, gradient, observed, value, value_and_grad
 from ..status import (
@@ -172,13 +184,13 @@ def _distance(x, minimizers):
 def _record(hist, row, k, fx, gsq, step, t, counts, minimizers, extras, x, n_x):
     """One history row: the base columns (the evaluations so far and the distance to the
     nearest known minimizer among them), the extras, then x when ``n_x`` (= len(x)) > 0."""
-    hist[row, 0] = k
-    hist[row, 1] = fx
-    hist[row, 2] = math.sqrt(gsq)
-    hist[row, 3] = step
-    hist[row, 4] = t
-    hist[row, 5], hist[row, 6], hist[row, 7] = evaluations(counts)
-    hist[row, 8] = _distance(x, minimizers)
+    hist[row, COL_ITERATION] = k
+    hist[row, COL_F] = fx
+    hist[row, COL_GRAD_NORM] = math.sqrt(gsq)
+    hist[row, COL_STEP] = step
+    hist[row, COL_TIME] = t
+    hist[row, COL_NFEV], hist[row, COL_NGEV], hist[row, COL_NHEV] = evaluations(counts)
+    hist[row, COL_DIST] = _distance(x, minimizers)
     n_extra = extras.shape[0]
     for j in range(n_extra):
         hist[row, _N_BASE + j] = extras[j]

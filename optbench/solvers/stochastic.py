@@ -30,7 +30,7 @@ from collections import namedtuple
 import numpy as np
 
 from .._jit import jit
-from ..errors import InvalidValueError
+from ..errors import InvalidValueError, UnfitValueError
 from ..oracle import batch
 from ..params import Param
 from ..registry import AT_ROWS, Plan, Solver, register_solver
@@ -205,7 +205,7 @@ def check_sampling(problem, values) -> int:
     """The problem's number of samples m, after refusing a ``batch_size`` larger than m."""
     m = int(problem.samples)
     if values["batch_size"] > m:
-        raise InvalidValueError(
+        raise UnfitValueError(
             f"parameter 'batch_size' must be at most the number of samples m={m} of problem "
             f"{problem.name!r}; got {values['batch_size']} (use batch_size={m} for full-batch "
             "gradient descent)")
