@@ -22,10 +22,10 @@ For each method, two versions run from the same x0 with the same parameters:
   hand       one plain ``@numba.njit`` function per method (``hand_*`` below) doing the same
              arithmetic: the problem's f, gradient (and Hessian) written with loops over A
              (inlined at numba's IR level, one variant per problem picked at compile time),
-             the same step rule, line search (the Armijo backtracking of line_search.py,
-             written out in each method that uses it; the strong-Wolfe bracketing and zoom
-             of wolfe.py written once, ``_wolfe``, on the hand-written problem and inlined
-             at numba's IR level into ncg, bfgs and lbfgs), the same
+             the same step rule, line search (the Armijo backtracking of line_search.py, the
+             strong-Wolfe bracketing and zoom of wolfe.py, written out again inside each
+             method that uses it: passed to even an inlined helper, arrays cost reference-count
+             operations per iteration that numba does not prune), the same
              updates (BFGS, L-BFGS two-loop, CG recurrences, PR+ restarts), the same
              evaluations per step as the method's (f and the gradient where the method
              needs both; the gradient only for gd, gd-bb, gd-exact, heavy-ball, nesterov,
@@ -691,8 +691,10 @@ def hand_cg(A, b, c, x0, tol, max_iter):
     return x, reason, k
 
 
-# -- the strong-Wolfe search (Nocedal & Wright 3.5/3.6, as in optbench/solvers/wolfe.py), used by
-# hand_ncg, hand_bfgs and hand_lbfgs (inlined at numba's IR level into each)
+# -- the strong-Wolfe search (Nocedal & Wright 3.5/3.6, as in optbench/solvers/wolfe.py): its
+# interpolation formulas here; the search itself is written out in hand_ncg, hand_bfgs and
+# hand_lbfgs (passed to even an IR-inlined helper, the six arrays cost six reference-count
+# increments and decrements per iteration that numba does not prune)
 @numba.njit(inline="always")
 def _cubic_min(a, fa, da, b, fb, db):
     d1 = da + db - 3.0 * (fa - fb) / (a - b)
@@ -726,68 +728,6 @@ def _zoom_trial(lo, f_lo, d_lo, hi, f_hi, d_hi):
     if a >= left + 0.1 * width and a <= left + 0.9 * width:
         return a
     return 0.5 * (lo + hi)
-
-
-@numba.njit(inline="always")
-def _wolfe(A, b, c, x, fx, d, dphi0, alpha0, c1, c2, x_new, g_new):
-    """The strong-Wolfe search along d (slope dphi0 = g.d) from alpha0: bracketing, then zoom.
-    Returns (alpha, f(x_new), ok); with ok, x_new = x + alpha d and g_new its gradient."""
-    if not dphi0 < 0.0:
-        return 0.0, fx, False
-    decrease = c1 * dphi0
-    flat = -c2 * dphi0
-    a = alpha0 if (alpha0 > 0.0 and math.isfinite(alpha0)) else 1.0
-    n = x.shape[0]
-    evals = 0
-    a_prev, f_prev, d_prev = 0.0, fx, dphi0
-    lo = f_lo = d_lo = hi = f_hi = d_hi = 0.0
-    bracketed = False
-    while evals < WOLFE_MAX_EVALS:
-        for i in range(n):
-            x_new[i] = x[i] + a * d[i]
-        f = p_fg(A, b, c, x_new, g_new)
-        dphi = _dot(g_new, d)
-        evals += 1
-        if not (f - fx <= a * decrease and math.isfinite(dphi)) or (evals > 1 and f >= f_prev):
-            lo, f_lo, d_lo, hi, f_hi, d_hi = a_prev, f_prev, d_prev, a, f, dphi
-            bracketed = True
-            break
-        if abs(dphi) <= flat:
-            return a, f, True
-        if dphi >= 0.0:
-            lo, f_lo, d_lo, hi, f_hi, d_hi = a, f, dphi, a_prev, f_prev, d_prev
-            bracketed = True
-            break
-        nxt = _cubic_min(a_prev, f_prev, d_prev, a, f, dphi)
-        if not (nxt >= 2.0 * a):
-            nxt = 2.0 * a
-        elif nxt > 10.0 * a:
-            nxt = 10.0 * a
-        a_prev, f_prev, d_prev = a, f, dphi
-        a = nxt
-    if not bracketed:
-        return 0.0, fx, False
-    while evals < WOLFE_MAX_EVALS:  # zoom
-        if abs(hi - lo) <= 1e-16 * max(abs(lo), abs(hi)):
-            break
-        if math.isfinite(f_hi) and math.isfinite(d_hi):
-            a = _zoom_trial(lo, f_lo, d_lo, hi, f_hi, d_hi)
-        else:
-            a = 0.5 * (lo + hi)
-        for i in range(n):
-            x_new[i] = x[i] + a * d[i]
-        f = p_fg(A, b, c, x_new, g_new)
-        dphi = _dot(g_new, d)
-        evals += 1
-        if not (f - fx <= a * decrease and math.isfinite(dphi)) or f >= f_lo:
-            hi, f_hi, d_hi = a, f, dphi
-        else:
-            if abs(dphi) <= flat:
-                return a, f, True
-            if dphi * (hi - lo) >= 0.0:
-                hi, f_hi, d_hi = lo, f_lo, d_lo
-            lo, f_lo, d_lo = a, f, dphi
-    return 0.0, fx, False
 
 
 @numba.njit
@@ -828,7 +768,69 @@ def hand_ncg(A, b, c, x0, c1, c2, tol, max_iter):
             alpha0 = step_prev * gd_prev / gd
         else:
             alpha0 = 1.0 / math.sqrt(gg)
-        alpha, f_out, ok = _wolfe(A, b, c, x, fx, d, gd, alpha0, c1, c2, x_new, g_new)
+        # -- the strong-Wolfe search along d, as optbench/solvers/wolfe.py, written out
+        dphi0 = gd
+        a = alpha0
+        alpha = 0.0
+        f_out = fx
+        ok = False
+        if dphi0 < 0.0:
+            decrease = c1 * dphi0
+            flat = -c2 * dphi0
+            if not (a > 0.0 and math.isfinite(a)):
+                a = 1.0
+            n = x.shape[0]
+            evals = 0
+            a_prev, f_prev, d_prev = 0.0, fx, dphi0
+            lo = f_lo = d_lo = hi = f_hi = d_hi = 0.0
+            bracketed = False
+            while evals < WOLFE_MAX_EVALS:
+                for i in range(n):
+                    x_new[i] = x[i] + a * d[i]
+                f = p_fg(A, b, c, x_new, g_new)
+                dphi = _dot(g_new, d)
+                evals += 1
+                if not (f - fx <= a * decrease and math.isfinite(dphi)) or (evals > 1
+                                                                           and f >= f_prev):
+                    lo, f_lo, d_lo, hi, f_hi, d_hi = a_prev, f_prev, d_prev, a, f, dphi
+                    bracketed = True
+                    break
+                if abs(dphi) <= flat:
+                    alpha, f_out, ok = a, f, True
+                    break
+                if dphi >= 0.0:
+                    lo, f_lo, d_lo, hi, f_hi, d_hi = a, f, dphi, a_prev, f_prev, d_prev
+                    bracketed = True
+                    break
+                nxt = _cubic_min(a_prev, f_prev, d_prev, a, f, dphi)
+                if not (nxt >= 2.0 * a):
+                    nxt = 2.0 * a
+                elif nxt > 10.0 * a:
+                    nxt = 10.0 * a
+                a_prev, f_prev, d_prev = a, f, dphi
+                a = nxt
+            if bracketed:  # zoom
+                while evals < WOLFE_MAX_EVALS:
+                    if abs(hi - lo) <= 1e-16 * max(abs(lo), abs(hi)):
+                        break
+                    if math.isfinite(f_hi) and math.isfinite(d_hi):
+                        a = _zoom_trial(lo, f_lo, d_lo, hi, f_hi, d_hi)
+                    else:
+                        a = 0.5 * (lo + hi)
+                    for i in range(n):
+                        x_new[i] = x[i] + a * d[i]
+                    f = p_fg(A, b, c, x_new, g_new)
+                    dphi = _dot(g_new, d)
+                    evals += 1
+                    if not (f - fx <= a * decrease and math.isfinite(dphi)) or f >= f_lo:
+                        hi, f_hi, d_hi = a, f, dphi
+                    else:
+                        if abs(dphi) <= flat:
+                            alpha, f_out, ok = a, f, True
+                            break
+                        if dphi * (hi - lo) >= 0.0:
+                            hi, f_hi, d_hi = lo, f_lo, d_lo
+                        lo, f_lo, d_lo = a, f, dphi
         if not ok:
             reason = LINE_SEARCH
             break
@@ -899,7 +901,68 @@ def hand_bfgs(A, b, c, x0, c1, c2, tol, max_iter):
             gd = -gg
             updated = False
         alpha0 = 1.0 if updated else min(1.0, 1.0 / math.sqrt(gg))
-        _, f_out, ok = _wolfe(A, b, c, x, fx, d, gd, alpha0, c1, c2, x_new, g_new)
+        # -- the strong-Wolfe search along d, as optbench/solvers/wolfe.py, written out
+        dphi0 = gd
+        a = alpha0
+        f_out = fx
+        ok = False
+        if dphi0 < 0.0:
+            decrease = c1 * dphi0
+            flat = -c2 * dphi0
+            if not (a > 0.0 and math.isfinite(a)):
+                a = 1.0
+            n = x.shape[0]
+            evals = 0
+            a_prev, f_prev, d_prev = 0.0, fx, dphi0
+            lo = f_lo = d_lo = hi = f_hi = d_hi = 0.0
+            bracketed = False
+            while evals < WOLFE_MAX_EVALS:
+                for i in range(n):
+                    x_new[i] = x[i] + a * d[i]
+                f = p_fg(A, b, c, x_new, g_new)
+                dphi = _dot(g_new, d)
+                evals += 1
+                if not (f - fx <= a * decrease and math.isfinite(dphi)) or (evals > 1
+                                                                           and f >= f_prev):
+                    lo, f_lo, d_lo, hi, f_hi, d_hi = a_prev, f_prev, d_prev, a, f, dphi
+                    bracketed = True
+                    break
+                if abs(dphi) <= flat:
+                    f_out, ok = f, True
+                    break
+                if dphi >= 0.0:
+                    lo, f_lo, d_lo, hi, f_hi, d_hi = a, f, dphi, a_prev, f_prev, d_prev
+                    bracketed = True
+                    break
+                nxt = _cubic_min(a_prev, f_prev, d_prev, a, f, dphi)
+                if not (nxt >= 2.0 * a):
+                    nxt = 2.0 * a
+                elif nxt > 10.0 * a:
+                    nxt = 10.0 * a
+                a_prev, f_prev, d_prev = a, f, dphi
+                a = nxt
+            if bracketed:  # zoom
+                while evals < WOLFE_MAX_EVALS:
+                    if abs(hi - lo) <= 1e-16 * max(abs(lo), abs(hi)):
+                        break
+                    if math.isfinite(f_hi) and math.isfinite(d_hi):
+                        a = _zoom_trial(lo, f_lo, d_lo, hi, f_hi, d_hi)
+                    else:
+                        a = 0.5 * (lo + hi)
+                    for i in range(n):
+                        x_new[i] = x[i] + a * d[i]
+                    f = p_fg(A, b, c, x_new, g_new)
+                    dphi = _dot(g_new, d)
+                    evals += 1
+                    if not (f - fx <= a * decrease and math.isfinite(dphi)) or f >= f_lo:
+                        hi, f_hi, d_hi = a, f, dphi
+                    else:
+                        if abs(dphi) <= flat:
+                            f_out, ok = f, True
+                            break
+                        if dphi * (hi - lo) >= 0.0:
+                            hi, f_hi, d_hi = lo, f_lo, d_lo
+                        lo, f_lo, d_lo = a, f, dphi
         if not ok:
             reason = LINE_SEARCH
             break
@@ -1003,7 +1066,68 @@ def hand_lbfgs(A, b, c, x0, m, c1, c2, tol, max_iter):
             gd = -gg
             count = 0
         alpha0 = 1.0 if count > 0 else min(1.0, 1.0 / math.sqrt(gg))
-        _, f_out, ok = _wolfe(A, b, c, x, fx, d, gd, alpha0, c1, c2, x_new, g_new)
+        # -- the strong-Wolfe search along d, as optbench/solvers/wolfe.py, written out
+        dphi0 = gd
+        a = alpha0
+        f_out = fx
+        ok = False
+        if dphi0 < 0.0:
+            decrease = c1 * dphi0
+            flat = -c2 * dphi0
+            if not (a > 0.0 and math.isfinite(a)):
+                a = 1.0
+            n = x.shape[0]
+            evals = 0
+            a_prev, f_prev, d_prev = 0.0, fx, dphi0
+            lo = f_lo = d_lo = hi = f_hi = d_hi = 0.0
+            bracketed = False
+            while evals < WOLFE_MAX_EVALS:
+                for i in range(n):
+                    x_new[i] = x[i] + a * d[i]
+                f = p_fg(A, b, c, x_new, g_new)
+                dphi = _dot(g_new, d)
+                evals += 1
+                if not (f - fx <= a * decrease and math.isfinite(dphi)) or (evals > 1
+                                                                           and f >= f_prev):
+                    lo, f_lo, d_lo, hi, f_hi, d_hi = a_prev, f_prev, d_prev, a, f, dphi
+                    bracketed = True
+                    break
+                if abs(dphi) <= flat:
+                    f_out, ok = f, True
+                    break
+                if dphi >= 0.0:
+                    lo, f_lo, d_lo, hi, f_hi, d_hi = a, f, dphi, a_prev, f_prev, d_prev
+                    bracketed = True
+                    break
+                nxt = _cubic_min(a_prev, f_prev, d_prev, a, f, dphi)
+                if not (nxt >= 2.0 * a):
+                    nxt = 2.0 * a
+                elif nxt > 10.0 * a:
+                    nxt = 10.0 * a
+                a_prev, f_prev, d_prev = a, f, dphi
+                a = nxt
+            if bracketed:  # zoom
+                while evals < WOLFE_MAX_EVALS:
+                    if abs(hi - lo) <= 1e-16 * max(abs(lo), abs(hi)):
+                        break
+                    if math.isfinite(f_hi) and math.isfinite(d_hi):
+                        a = _zoom_trial(lo, f_lo, d_lo, hi, f_hi, d_hi)
+                    else:
+                        a = 0.5 * (lo + hi)
+                    for i in range(n):
+                        x_new[i] = x[i] + a * d[i]
+                    f = p_fg(A, b, c, x_new, g_new)
+                    dphi = _dot(g_new, d)
+                    evals += 1
+                    if not (f - fx <= a * decrease and math.isfinite(dphi)) or f >= f_lo:
+                        hi, f_hi, d_hi = a, f, dphi
+                    else:
+                        if abs(dphi) <= flat:
+                            f_out, ok = f, True
+                            break
+                        if dphi * (hi - lo) >= 0.0:
+                            hi, f_hi, d_hi = lo, f_lo, d_lo
+                        lo, f_lo, d_lo = a, f, dphi
         if not ok:
             reason = LINE_SEARCH
             break
