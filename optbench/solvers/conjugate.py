@@ -14,7 +14,8 @@ from ..params import Param
 from ..registry import AT_ROWS, Solver, register_solver
 from ..status import GRAD_TOL, NEGATIVE_CURVATURE, RUNNING
 from ._loop import drive, drive_without_fg
-from .wolfe import DEFAULT_MAX_EVALS, strong_wolfe, wolfe_params, wolfe_prepare
+from .line_search import accept
+from .wolfe import wolfe_params, wolfe_prepare, wolfe_search
 
 __all__ = ["cg", "ncg"]
 
@@ -142,30 +143,25 @@ def _ncg_step(oracle, x, g, fx, work, params, k, extras):
         alpha0 = state[0] * state[1] / gd
     else:  # first step: length 1
         alpha0 = 1.0 / math.sqrt(gg)
-    alpha, f_new, evals, reason = strong_wolfe(oracle, x, fx, g, d, x_new, g_new, alpha0, c1,
-                                               c2, DEFAULT_MAX_EVALS)
-    if reason != RUNNING:
-        extras[0] = evals
-        return fx, math.nan, reason
-    state[0] = alpha
-    state[1] = gd
-    state[2] += 1.0
-    if state[2] >= n:  # restart every n iterations
-        beta = 0.0
-        state[2] = 0.0
-    elif rule == FLETCHER_REEVES:
-        beta = sumsq(g_new) / gg
-    else:
-        num = 0.0
+    alpha, f_new, reason = wolfe_search(oracle, x, fx, g, d, x_new, g_new, alpha0, c1, c2,
+                                        extras, 0)
+    if reason == RUNNING:  # state <- [alpha, g'd, steps + 1]; d <- -g_new + beta d
+        state[0] = alpha
+        state[1] = gd
+        state[2] += 1.0
+        if state[2] >= n:  # restart every n iterations
+            beta = 0.0
+            state[2] = 0.0
+        elif rule == FLETCHER_REEVES:
+            beta = sumsq(g_new) / gg
+        else:
+            num = 0.0
+            for i in range(n):
+                num += g_new[i] * (g_new[i] - g[i])
+            beta = max(0.0, num / gg)
         for i in range(n):
-            num += g_new[i] * (g_new[i] - g[i])
-        beta = max(0.0, num / gg)
-    for i in range(n):
-        d[i] = -g_new[i] + beta * d[i]
-        x[i] = x_new[i]
-        g[i] = g_new[i]
-    extras[0] = evals
-    return f_new, alpha, RUNNING
+            d[i] = -g_new[i] + beta * d[i]
+    return accept(x, g, x_new, g_new, fx, f_new, alpha, reason)
 
 
 @jit

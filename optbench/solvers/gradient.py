@@ -27,10 +27,11 @@ from ..params import Param
 from ..registry import Plan, Solver, register_solver
 from ..status import NOT_DESCENT, RUNNING
 from ._loop import drive, drive_without_f
-from .line_search import accept, backtracking
+from .line_search import armijo_params, backtracking_step
 from .step_sizes import barzilai_borwein, diminishing, exact_quadratic, polyak
 
-__all__ = ["gd", "gd_diminishing", "gd_armijo", "gd_exact", "gd_bb", "gd_polyak", "descend"]
+__all__ = ["gd", "gd_diminishing", "gd_armijo", "gd_exact", "gd_bb", "gd_polyak", "descend",
+           "value_and_grad_init"]
 
 
 @jit(inline=True)
@@ -53,7 +54,9 @@ def _gd_init(oracle, x, g, params):
 
 
 @jit(inline=True)
-def _polyak_init(oracle, x, g, params):
+def value_and_grad_init(oracle, x, g, params):
+    """g <- grad f(x0); f(x0) and no work: the init kernel of Polyak's rule and Newton's root
+    finder."""
     return (), value_and_grad(oracle, x, g)
 
 
@@ -117,10 +120,8 @@ def _armijo_step(oracle, x, g, fx, work, params, k, extras):
     t0, c, shrink, max_trials = params
     for i in range(x.shape[0]):
         d[i] = -g[i]
-    t, f_new, trials, reason = backtracking(oracle, x, fx, g, d, x_new, g_new, t0, c, shrink,
-                                            max_trials)
-    extras[0] = trials
-    return accept(x, g, x_new, g_new, fx, f_new, t, reason)
+    return backtracking_step(oracle, x, fx, g, d, x_new, g_new, t0, c, shrink, max_trials,
+                             extras, 0)
 
 
 @jit
@@ -229,7 +230,7 @@ def gd_polyak(oracle, x0, f_star, control):
 
     Reference: Polyak, *Introduction to Optimization* (1987), 5.3.
     """
-    return drive(oracle, x0, (f_star,), _polyak_init, _polyak_step, 0, control)
+    return drive(oracle, x0, (f_star,), value_and_grad_init, _polyak_step, 0, control)
 
 
 # -- the registered solver ----------------------------------------------------------------------
@@ -276,11 +277,7 @@ GD = register_solver(Solver(
               strict=True, names=STEP_RULES),
         Param("t0", 1.0, float, "first step of armijo, bb1/bb2 and the diminishing rules",
               low=0.0, strict=True),
-        Param("c", 1e-4, float, "Armijo sufficient-decrease constant", low=0.0, strict=True,
-              high=0.5),
-        Param("shrink", 0.5, float, "Armijo backtracking factor", low=0.0, strict=True,
-              high=0.99),
-        Param("max_trials", 60, int, "Armijo trials per iteration before giving up", low=1),
+        *armijo_params(),
         Param("bb_min", 1e-10, float, "smallest Barzilai-Borwein step", low=0.0, strict=True),
         Param("bb_max", 1e10, float, "largest Barzilai-Borwein step", low=0.0, strict=True),
     ),

@@ -45,7 +45,7 @@ from ..params import Param
 from ..registry import Plan, Solver, register_solver
 from ..status import LINE_SEARCH, NOT_DESCENT, RANK_DEFICIENT, RUNNING
 from ._loop import drive
-from .line_search import no_step_reason
+from .line_search import armijo_params, no_step_reason
 from .newton import cholesky_solve, shifted_cholesky
 
 __all__ = ["Residuals", "residual_structure", "gauss_newton", "levenberg_marquardt",
@@ -359,12 +359,7 @@ def _prepare(entry, params, columns):
     return prepare
 
 
-_GN_PARAMS = (
-    Param("c", 1e-4, float, "Armijo sufficient-decrease constant", low=0.0, strict=True,
-          high=0.5),
-    Param("shrink", 0.5, float, "backtracking factor", low=0.0, strict=True, high=0.99),
-    Param("max_trials", 60, int, "backtracking trials per iteration", low=1),
-)
+_GN_PARAMS = armijo_params()
 _LM_PARAMS = (
     Param("mu0", 1e-3, float, "first damping, relative to the scaled J'J (diagonal <= 1)",
           low=0.0, strict=True),

@@ -1,5 +1,6 @@
-"""Backtracking (Armijo) line search, shared by first-order and Newton-type methods, and the
-one rule that tells a line search's failure from the limit of floating point.
+"""Backtracking (Armijo) line search, shared by first-order and Newton-type methods, its
+parameters, the accept step that ends every line-search method's iteration, and the one rule
+that tells a line search's failure from the limit of floating point.
 
 The strong-Wolfe search used by conjugate gradients and quasi-Newton methods is in
 :mod:`optbench.solvers.wolfe`.
@@ -24,9 +25,11 @@ import sys
 from .._jit import jit
 from ..kernels import copy_into, dot
 from ..oracle import gradient, value
+from ..params import Param
 from ..status import LINE_SEARCH, NOT_DESCENT, PRECISION_LIMIT, RUNNING
 
-__all__ = ["backtracking", "no_step_reason", "accept", "F_ROUNDING"]
+__all__ = ["backtracking", "backtracking_step", "no_step_reason", "accept", "armijo_params",
+           "F_ROUNDING"]
 
 # f's rounding error relative to |f|: 64 units in the last place. f is usually a sum of many
 # terms, whose rounding errors add up to more than the one unit of a single operation.
@@ -76,11 +79,34 @@ def backtracking(oracle, x, fx, g, d, x_new, g_new, t0, c, shrink, max_trials):
 
 @jit(inline=True)
 def accept(x, g, x_new, g_new, fx, f_new, t, reason):
-    """A step kernel's return after a line search that returned ``reason``: when a step was
-    accepted, ``x, g <- x_new, g_new`` and ``(f_new, t, RUNNING)``; else x, g untouched and
-    ``(fx, nan, reason)``."""
+    """A step kernel's return after a line search (backtracking or strong Wolfe) that
+    returned ``reason``: when a step was accepted, ``x, g <- x_new, g_new`` and
+    ``(f_new, t, RUNNING)``; else x, g untouched and ``(fx, nan, reason)``."""
     if reason != RUNNING:
         return fx, math.nan, reason
     copy_into(x, x_new)
     copy_into(g, g_new)
     return f_new, t, RUNNING
+
+
+@jit(inline=True)
+def backtracking_step(oracle, x, fx, g, d, x_new, g_new, t0, c, shrink, max_trials, extras,
+                      column):
+    """The end of a step kernel moving along d: :func:`backtracking` from ``t0``, its trials
+    into ``extras[column]``, then :func:`accept`; returns the kernel's ``(f, t, reason)``."""
+    t, f_new, trials, reason = backtracking(oracle, x, fx, g, d, x_new, g_new, t0, c, shrink,
+                                            max_trials)
+    extras[column] = trials
+    return accept(x, g, x_new, g_new, fx, f_new, t, reason)
+
+
+# -- the Python side: the constants as solver parameters --------------------------------------
+def armijo_params() -> tuple[Param, Param, Param]:
+    """The parameters ``c``, ``shrink`` and ``max_trials`` of a solver using
+    :func:`backtracking`."""
+    return (Param("c", 1e-4, float, "Armijo sufficient-decrease constant", low=0.0,
+                  strict=True, high=0.5),
+            Param("shrink", 0.5, float, "backtracking factor", low=0.0, strict=True,
+                  high=0.99),
+            Param("max_trials", 60, int, "backtracking trials per iteration before giving "
+                  "up", low=1))

@@ -23,7 +23,8 @@ from ..params import Param
 from ..registry import GRAD_AT_ITERATE, Solver, register_solver
 from ..status import ROOT_FOUND, RUNNING, SINGULAR, ZERO_DERIVATIVE
 from ._loop import drive, drive_without_f, without_grad_test
-from .line_search import accept, backtracking
+from .gradient import value_and_grad_init
+from .line_search import armijo_params, backtracking_step
 
 __all__ = ["newton", "newton_ls", "newton_safe", "newton_root", "newton_direction",
            "shifted_cholesky", "cholesky_solve", "adaptive_shift"]
@@ -177,10 +178,8 @@ def _newton_ls_step(oracle, x, g, fx, work, params, k, extras):
         return fx, np.nan, SINGULAR
     for i in range(d.shape[0]):
         d[i] = -d[i]
-    t, f_new, trials, reason = backtracking(oracle, x, fx, g, d, x_new, g_new, 1.0, c, shrink,
-                                            max_trials)
-    extras[0] = trials
-    return accept(x, g, x_new, g_new, fx, f_new, t, reason)
+    return backtracking_step(oracle, x, fx, g, d, x_new, g_new, 1.0, c, shrink, max_trials,
+                             extras, 0)
 
 
 @jit
@@ -249,11 +248,9 @@ def _newton_safe_step(oracle, x, g, fx, work, params, k, extras):
     cholesky_solve(C, g, d)
     for i in range(d.shape[0]):
         d[i] = -d[i]
-    t, f_new, trials, reason = backtracking(oracle, x, fx, g, d, x_new, g_new, 1.0, c, shrink,
-                                            max_trials)
     extras[0] = lam
-    extras[1] = trials
-    return accept(x, g, x_new, g_new, fx, f_new, t, reason)
+    return backtracking_step(oracle, x, fx, g, d, x_new, g_new, 1.0, c, shrink, max_trials,
+                             extras, 1)
 
 
 @jit
@@ -307,11 +304,6 @@ def _root_step(oracle, x, g, fx, work, params, k, extras):
     return f_new, t, ROOT_FOUND if done else RUNNING
 
 
-@jit(inline=True)
-def _root_init(oracle, x, g, params):
-    return (), value_and_grad(oracle, x, g)
-
-
 @jit
 def newton_root(oracle, x0, control):
     """Newton's root-finding iteration on a 1-D function: ``x_{k+1} = x_k - f(x_k)/f'(x_k)``.
@@ -324,17 +316,12 @@ def newton_root(oracle, x0, control):
 
     Reference: course notes, Newton's method; Nocedal & Wright (2006), 11.1.
     """
-    return drive(oracle, x0, (control.tol,), _root_init, _root_step, 1,
+    return drive(oracle, x0, (control.tol,), value_and_grad_init, _root_step, 1,
                  without_grad_test(control))
 
 
 # -- registration -------------------------------------------------------------------------------
-_LINE_SEARCH_PARAMS = (
-    Param("c", 1e-4, float, "Armijo sufficient-decrease constant", low=0.0, strict=True,
-          high=0.5),
-    Param("shrink", 0.5, float, "backtracking factor", low=0.0, strict=True, high=0.99),
-    Param("max_trials", 60, int, "backtracking trials per iteration", low=1),
-)
+_LINE_SEARCH_PARAMS = armijo_params()
 _NEWTON = dict(family="newton", needs=frozenset({"grad", "hess"}))
 
 register_solver(Solver(

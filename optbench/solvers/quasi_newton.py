@@ -14,7 +14,8 @@ from ..params import Param
 from ..registry import Solver, register_solver
 from ..status import GRAD_TOL, RUNNING
 from ._loop import drive
-from .wolfe import DEFAULT_MAX_EVALS, strong_wolfe, wolfe_params, wolfe_prepare
+from .line_search import accept
+from .wolfe import wolfe_params, wolfe_prepare, wolfe_search
 
 __all__ = ["bfgs", "lbfgs"]
 
@@ -66,43 +67,37 @@ def _bfgs_step(oracle, x, g, fx, work, params, k, extras):
             d[i] = -g[i]
         state[0] = 0.0
     alpha0 = 1.0 if state[0] > 0.0 else first_alpha(gg)
-    alpha, f_new, evals, reason = strong_wolfe(oracle, x, fx, g, d, x_new, g_new, alpha0, c1,
-                                               c2, DEFAULT_MAX_EVALS)
-    if reason != RUNNING:
-        extras[0] = evals
-        return fx, math.nan, reason
-    sy = 0.0
-    ss = 0.0
-    yy = 0.0
-    for i in range(n):
-        d[i] = x_new[i] - x[i]  # d becomes s
-        y[i] = g_new[i] - g[i]
-        sy += d[i] * y[i]
-        ss += d[i] * d[i]
-        yy += y[i] * y[i]
-    if sy > SKIP_RATIO * math.sqrt(ss * yy):
-        if state[0] == 0.0:  # N&W (6.20): H_0 = (s'y / y'y) I before the first update
-            gamma = sy / yy
+    alpha, f_new, reason = wolfe_search(oracle, x, fx, g, d, x_new, g_new, alpha0, c1, c2,
+                                        extras, 0)
+    if reason == RUNNING:
+        sy = 0.0
+        ss = 0.0
+        yy = 0.0
+        for i in range(n):
+            d[i] = x_new[i] - x[i]  # d becomes s
+            y[i] = g_new[i] - g[i]
+            sy += d[i] * y[i]
+            ss += d[i] * d[i]
+            yy += y[i] * y[i]
+        if sy > SKIP_RATIO * math.sqrt(ss * yy):
+            if state[0] == 0.0:  # N&W (6.20): H_0 = (s'y / y'y) I before the first update
+                gamma = sy / yy
+                for i in range(n):
+                    H[i, i] *= gamma
+                state[0] = 1.0
+            rho = 1.0 / sy
+            yHy = 0.0
             for i in range(n):
-                H[i, i] *= gamma
-            state[0] = 1.0
-        rho = 1.0 / sy
-        yHy = 0.0
-        for i in range(n):
-            t = 0.0
-            for j in range(n):
-                t += H[i, j] * y[j]
-            Hy[i] = t
-            yHy += y[i] * t
-        a = rho * (1.0 + rho * yHy)
-        for i in range(n):
-            for j in range(n):  # symmetric by construction: both cross terms in one sum
-                H[i, j] += a * d[i] * d[j] - rho * (Hy[i] * d[j] + d[i] * Hy[j])
-    for i in range(n):
-        x[i] = x_new[i]
-        g[i] = g_new[i]
-    extras[0] = evals
-    return f_new, alpha, RUNNING
+                t = 0.0
+                for j in range(n):
+                    t += H[i, j] * y[j]
+                Hy[i] = t
+                yHy += y[i] * t
+            a = rho * (1.0 + rho * yHy)
+            for i in range(n):
+                for j in range(n):  # symmetric by construction: both cross terms in one sum
+                    H[i, j] += a * d[i] * d[j] - rho * (Hy[i] * d[j] + d[i] * Hy[j])
+    return accept(x, g, x_new, g_new, fx, f_new, alpha, reason)
 
 
 @jit
@@ -190,34 +185,28 @@ def _lbfgs_step(oracle, x, g, fx, work, params, k, extras):
         count = 0
         counters[0] = 0
     alpha0 = 1.0 if count > 0 else first_alpha(gg)
-    alpha, f_new, evals, reason = strong_wolfe(oracle, x, fx, g, d, x_new, g_new, alpha0, c1,
-                                               c2, DEFAULT_MAX_EVALS)
-    if reason != RUNNING:
-        extras[0] = evals
-        return fx, math.nan, reason
-    sy = 0.0
-    ss = 0.0
-    yy = 0.0
-    for i in range(n):
-        si = x_new[i] - x[i]
-        yi = g_new[i] - g[i]
-        sy += si * yi
-        ss += si * si
-        yy += yi * yi
-    if sy > SKIP_RATIO * math.sqrt(ss * yy):  # keep the pair, overwriting the oldest
-        slot = newest + 1 if newest < m - 1 else 0
+    alpha, f_new, reason = wolfe_search(oracle, x, fx, g, d, x_new, g_new, alpha0, c1, c2,
+                                        extras, 0)
+    if reason == RUNNING:
+        sy = 0.0
+        ss = 0.0
+        yy = 0.0
         for i in range(n):
-            S[slot, i] = x_new[i] - x[i]
-            Y[slot, i] = g_new[i] - g[i]
-        rho[slot] = 1.0 / sy
-        gamma[0] = sy / yy
-        counters[0] = min(count + 1, m)
-        counters[1] = slot
-    for i in range(n):
-        x[i] = x_new[i]
-        g[i] = g_new[i]
-    extras[0] = evals
-    return f_new, alpha, RUNNING
+            si = x_new[i] - x[i]
+            yi = g_new[i] - g[i]
+            sy += si * yi
+            ss += si * si
+            yy += yi * yi
+        if sy > SKIP_RATIO * math.sqrt(ss * yy):  # keep the pair, overwriting the oldest
+            slot = newest + 1 if newest < m - 1 else 0
+            for i in range(n):
+                S[slot, i] = x_new[i] - x[i]
+                Y[slot, i] = g_new[i] - g[i]
+            rho[slot] = 1.0 / sy
+            gamma[0] = sy / yy
+            counters[0] = min(count + 1, m)
+            counters[1] = slot
+    return accept(x, g, x_new, g_new, fx, f_new, alpha, reason)
 
 
 @jit

@@ -23,7 +23,8 @@ from ..registry import Plan
 from ..status import LINE_SEARCH, NOT_DESCENT, RUNNING
 from .line_search import no_step_reason
 
-__all__ = ["strong_wolfe", "DEFAULT_MAX_EVALS", "wolfe_params", "wolfe_prepare"]
+__all__ = ["strong_wolfe", "wolfe_search", "DEFAULT_MAX_EVALS", "wolfe_params",
+           "wolfe_prepare"]
 
 DEFAULT_MAX_EVALS = 30  # function-and-gradient evaluations per search
 _GROW = 2.0             # factor by which the bracketing phase extends a too-short step
@@ -195,6 +196,17 @@ def strong_wolfe(oracle, x, fx, g, d, x_new, g_new, alpha0, c1, c2, max_evals):
         return lo, f_lo, evals, RUNNING
     # no trial decreased f enough; lo = 0, so hi is the shortest trial
     return hi, math.nan, evals, no_step_reason(fx, dphi0, hi)
+
+
+@jit(inline=True)
+def wolfe_search(oracle, x, fx, g, d, x_new, g_new, alpha0, c1, c2, extras, column):
+    """:func:`strong_wolfe` with ``DEFAULT_MAX_EVALS``, its evaluations into
+    ``extras[column]``; returns ``(alpha, f_new, reason)``. A step kernel then updates its
+    state when ``reason == RUNNING`` and ends with :func:`~.line_search.accept`."""
+    alpha, f_new, evals, reason = strong_wolfe(oracle, x, fx, g, d, x_new, g_new, alpha0, c1,
+                                               c2, DEFAULT_MAX_EVALS)
+    extras[column] = evals
+    return alpha, f_new, reason
 
 
 # -- the Python side: the constants as solver parameters, checked together -------------------
