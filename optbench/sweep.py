@@ -70,7 +70,7 @@ from .store import ResultsStore, encode_part, load_runs, spool_part, summarize_c
 __all__ = ["sweep", "run_batch", "SweepError", "EnvironmentFault", "WORKER_TIMEOUT"]
 
 _IN_FLIGHT_PER_WORKER = 2   # batches queued per worker: keeps workers busy, memory bounded
-_BATCH_SECONDS = 0.1        # aimed duration of one batch, from the measured cell times
+_BATCH_SECONDS = 0.2        # aimed duration of one batch, from the measured cell times
 _MAX_BATCH = 2_000          # cells per batch at most
 _MIN_BATCH_SECONDS = 0.02   # and at least this long, near the end too: each batch has a cost
 _READ_AHEAD = 20_000        # cells of the plan made ahead of the workers at most
