@@ -38,8 +38,15 @@ def _wait_for(event, what: str, proc=None, timeout: float = EVENT_TIMEOUT):
         time.sleep(0.005)  # a polling interval, not a delay anything waits for
 
 
+def _interactive() -> None:
+    """In the child: Ctrl-C at its default, as on a terminal, even when this test process
+    was started as a background job (which inherits SIGINT ignored)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _cli(args, **kw):
-    return subprocess.Popen([sys.executable, "-m", "optbench", *args], text=True, **kw)
+    return subprocess.Popen([sys.executable, "-m", "optbench", *args], text=True,
+                            preexec_fn=_interactive, **kw)
 
 
 # -- a single run -----------------------------------------------------------------------------
@@ -85,6 +92,7 @@ def test_optbench_run_raises_interrupted_with_the_partial_result():
     shows iterations; run() raises Interrupted (a KeyboardInterrupt) holding the Result."""
     p = optbench.make_problem("quadratic", dim=2)
     optbench.run(p, "gd", max_iter=10)  # compiled before the watched run
+    before = signal.getsignal(signal.SIGINT)  # (ignored when pytest runs as a background job)
 
     def interrupt_once_running():
         _wait_for(lambda: board.active is not None and board.active[board.ITERATION] > 0,
@@ -103,7 +111,7 @@ def test_optbench_run_raises_interrupted_with_the_partial_result():
     assert res.table["iteration"].iloc[-1] == res.iterations
     # the iterate is the one of the last row: the loop stopped cleanly between iterations
     assert res.table["f"].iloc[-1] == pytest.approx(p.f(res.x), rel=1e-12, abs=1e-12)
-    assert board.active is None and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert board.active is None and signal.getsignal(signal.SIGINT) is before
 
 
 # -- sweeps ------------------------------------------------------------------------------------
