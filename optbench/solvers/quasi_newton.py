@@ -22,6 +22,22 @@ __all__ = ["bfgs", "lbfgs"]
 SKIP_RATIO = 1e-10  # skip the update when s'y <= SKIP_RATIO ||s|| ||y||
 
 
+@jit(inline=True)
+def curvature_pair(x, x_new, g, g_new):
+    """``(s'y, y'y, keep)`` for ``s = x_new - x``, ``y = g_new - g``: the pair is kept (the
+    update made) only when ``s'y > SKIP_RATIO ||s|| ||y||``, i.e. the curvature is positive."""
+    sy = 0.0
+    ss = 0.0
+    yy = 0.0
+    for i in range(x.shape[0]):
+        si = x_new[i] - x[i]
+        yi = g_new[i] - g[i]
+        sy += si * yi
+        ss += si * si
+        yy += yi * yi
+    return sy, yy, sy > SKIP_RATIO * math.sqrt(ss * yy)
+
+
 @jit
 def first_alpha(gg):
     """The first trial step along ``-g`` with no curvature known yet: min(1, 1/||g||)."""
@@ -70,16 +86,11 @@ def _bfgs_step(oracle, x, g, fx, work, params, k, extras):
     alpha, f_new, reason = wolfe_search(oracle, x, fx, g, d, x_new, g_new, alpha0, c1, c2,
                                         extras, 0)
     if reason == RUNNING:
-        sy = 0.0
-        ss = 0.0
-        yy = 0.0
-        for i in range(n):
-            d[i] = x_new[i] - x[i]  # d becomes s
-            y[i] = g_new[i] - g[i]
-            sy += d[i] * y[i]
-            ss += d[i] * d[i]
-            yy += y[i] * y[i]
-        if sy > SKIP_RATIO * math.sqrt(ss * yy):
+        sy, yy, keep = curvature_pair(x, x_new, g, g_new)
+        if keep:
+            for i in range(n):
+                d[i] = x_new[i] - x[i]  # d becomes s
+                y[i] = g_new[i] - g[i]
             if state[0] == 0.0:  # N&W (6.20): H_0 = (s'y / y'y) I before the first update
                 gamma = sy / yy
                 for i in range(n):
@@ -188,16 +199,8 @@ def _lbfgs_step(oracle, x, g, fx, work, params, k, extras):
     alpha, f_new, reason = wolfe_search(oracle, x, fx, g, d, x_new, g_new, alpha0, c1, c2,
                                         extras, 0)
     if reason == RUNNING:
-        sy = 0.0
-        ss = 0.0
-        yy = 0.0
-        for i in range(n):
-            si = x_new[i] - x[i]
-            yi = g_new[i] - g[i]
-            sy += si * yi
-            ss += si * si
-            yy += yi * yi
-        if sy > SKIP_RATIO * math.sqrt(ss * yy):  # keep the pair, overwriting the oldest
+        sy, yy, keep = curvature_pair(x, x_new, g, g_new)
+        if keep:  # overwrite the oldest pair
             slot = newest + 1 if newest < m - 1 else 0
             for i in range(n):
                 S[slot, i] = x_new[i] - x[i]
