@@ -87,6 +87,8 @@ _VERSIONED = ("optbench", "numba", "numpy", "scipy", "pandas", "pyarrow", "dask"
               "distributed")
 _MERGE_CELLS = 50_000  # cells per part when a finished sweep merges its parts
 _READ_THREADS = 4      # part files read at once
+_MERGE_PARTS = 64      # a finished sweep merges the parts when there are this many
+_HELD_PARTS = _MERGE_PARTS  # parts whose runs columns a sweep holds (past it they merge)
 
 
 def _atomic_write(path: Path, write) -> None:
@@ -135,6 +137,7 @@ class ResultsStore:
         self._planned, self._skipped = cells, skipped
         self._lock = None
         self._next = 0
+        self._held: dict[str, bytes] = {}  # part name -> its runs columns, see write_part
 
     def __enter__(self) -> ResultsStore:
         output_dir(self.root, "--out")
@@ -234,10 +237,12 @@ class ResultsStore:
             for stray in folder.glob(f"{_TMP}*"):
                 stray.unlink(missing_ok=True)
 
-    def write_part(self, data: bytes | str) -> Path:
+    def write_part(self, data: bytes | str, runs: bytes | None = None) -> Path:
         """Write one batch of finished cells atomically, as the next part file: the bytes of
         :func:`encode_part`, or the name of the file :func:`spool_part` wrote in the parts
-        directory (then only renamed)."""
+        directory (then only renamed). ``runs``, the part's runs columns as encode_part
+        gives them, is held (for up to ``_HELD_PARTS`` parts) so that :meth:`runs` need not
+        read this part back."""
         path = self.parts_dir / f"part-{self._next:010d}.parquet"
         if isinstance(data, str):
             if not (data.startswith(_TMP) and Path(data).name == data):
@@ -246,9 +251,16 @@ class ResultsStore:
         else:
             _atomic_write(path, lambda tmp: tmp.write_bytes(data))
         self._next += 1
+        if runs is not None and len(self._held) < _HELD_PARTS:
+            self._held[path.name] = runs
         return path
 
-    def merge_parts(self, min_parts: int = 64) -> None:
+    def runs(self):
+        """The runs table of the directory (:func:`load_runs`), the parts written by this
+        store taken from what it holds instead of being read back."""
+        return _load_runs(self.root, self._held)
+
+    def merge_parts(self, min_parts: int = _MERGE_PARTS) -> None:
         """Merge the part files into parts of up to ``_MERGE_CELLS`` cells (the newest
         version of each cell only) when there are at least ``min_parts`` of them: fewer,
         larger files read faster. The merged parts are written (atomically, numbered after
@@ -280,6 +292,7 @@ class ResultsStore:
             self._write_merged(pa.concat_tables(buffer, promote_options="default"))
         for path in old:  # legacy cells/ files stay: every part is newer than they are
             path.unlink(missing_ok=True)
+        self._held.clear()
 
     def _write_merged(self, table) -> None:
         self.write_part(_part_bytes(table, row_group_size=10_000, compression="zstd"))
@@ -364,10 +377,28 @@ def _part_bytes(table, row_group_size: int | None = None, compression: str = "sn
     return sink.getvalue().to_pybytes()
 
 
-def encode_part(rows: list[tuple[dict[str, Any], dict[str, np.ndarray]]]) -> bytes:
-    """A batch of finished cells as the bytes of a part file (:func:`part_table`). Done by
-    the worker, so the process writing the results directory only moves bytes."""
-    return _part_bytes(part_table(rows))
+def encode_part(rows: list[tuple[dict[str, Any], dict[str, np.ndarray]]]) -> tuple[bytes, bytes]:
+    """A batch of finished cells as the bytes of a part file (:func:`part_table`), and the
+    columns :func:`load_runs` reads from it, as Arrow IPC bytes (:meth:`ResultsStore.runs`
+    uses them instead of reading the part back). Done by the worker, so the process writing
+    the results directory only moves bytes."""
+    import pyarrow as pa
+
+    table = part_table(rows)
+    runs = _as_words(table.select([c for c in _RUNS_READ if c in table.column_names]))
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, runs.schema) as writer:
+        writer.write_table(runs)
+    return _part_bytes(table), sink.getvalue().to_pybytes()
+
+
+def _held_table(runs: bytes, columns):
+    """The table of ``runs`` bytes (see :func:`encode_part`): its ``columns`` (all when None)."""
+    import pyarrow as pa
+
+    table = pa.ipc.open_stream(runs).read_all()
+    return table if columns is None else \
+        table.select([c for c in columns if c in table.column_names])
 
 
 def spool_part(parts_dir, data: bytes) -> str:
@@ -710,14 +741,15 @@ def _legacy_table(root, columns, on_bad):
         table.select([c for c in columns if c in table.column_names])
 
 
-def _latest(root, columns=None, filters=None, on_bad=None, source=False):
+def _latest(root, columns=None, filters=None, on_bad=None, source=False, held=None):
     """Every cell of a results directory as one pyarrow table (``columns``: those only; the
     cell key always), the newest version of each: legacy cell files first, then parts in
     the order written. ``filters`` (pyarrow's list of ``(column, op, value)``) are pushed
     down to Parquet. Each invalid file goes to ``on_bad(path, reason)`` (default: one
     warning). ``source`` adds ``_part`` and ``_row``: where each cell was read. The
     columns of repeated words (``_WORDS``) stay dictionary-encoded, as read: decode them
-    with :func:`_pandas` or :func:`_factorize`."""
+    with :func:`_pandas` or :func:`_factorize`. ``held`` maps part names to their runs
+    columns (:meth:`ResultsStore.runs`): those parts are taken from it, not read."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -736,9 +768,14 @@ def _latest(root, columns=None, filters=None, on_bad=None, source=False):
             legacy = legacy.filter(pq.filters_to_expression(filters))
         tables.append(_sourced(legacy, -1) if source else legacy)
     paths = _part_paths(root)
-    with _readers(len(paths)) as pool:  # parts are read and checked side by side
-        read = pool.map(lambda path: _read_part(path, columns, filters), paths)
-        for path, (table, reason) in zip(paths, read, strict=True):
+    held = {} if held is None or filters else held
+    unread = [path for path in paths if path.name not in held]
+    with _readers(len(unread)) as pool:  # parts are read and checked side by side
+        read = dict(zip(unread, pool.map(lambda path: _read_part(path, columns, filters),
+                                         unread), strict=True))
+        for path in paths:
+            table, reason = read[path] if path in read else \
+                (_held_table(held[path.name], columns), None)
             if reason is not None:
                 on_bad(path, reason)
                 continue
@@ -1013,10 +1050,15 @@ def load_runs(root):
     could not derive the costs to tolerance (no known f*, or a legacy cell file). Text
     columns are read dictionary-encoded and decoded one column at a time, into the
     table's own string dtype (not categoricals)."""
+    return _load_runs(root)
+
+
+def _load_runs(root, held=None):
+    """:func:`load_runs`, the parts named in ``held`` taken from it (see :func:`_latest`)."""
     import pandas as pd
 
     tau = float(load_manifest(root)["config"].get("solved", 1e-6))
-    table = _latest(root, _RUNS_READ)
+    table = _latest(root, _RUNS_READ, held=held)
     _release()
     if not table.num_rows:
         return pd.DataFrame(columns=list(RUN_COLUMNS))

@@ -65,7 +65,7 @@ from .faults import EnvironmentFault, SweepError, environment_cause
 from .grid import DEFAULT_SOLVED, Cell, SweepPlan, plan_sweep
 from .params import shown
 from .paths import output_dir
-from .store import ResultsStore, encode_part, load_runs, spool_part, summarize_cells
+from .store import ResultsStore, encode_part, spool_part, summarize_cells
 
 __all__ = ["sweep", "run_batch", "SweepError", "EnvironmentFault", "WORKER_TIMEOUT"]
 
@@ -211,7 +211,8 @@ def run_batch(cells: list[Cell], code_dirs: tuple = (), single_thread: bool = Fa
     """Run ``cells`` one after the other; return the bytes of their part file (``"part"``,
     see :func:`optbench.store.encode_part`; with ``spool``, the parts directory of a
     results directory on this machine, the name of the temporary file holding them there,
-    see :func:`optbench.store.spool_part`), their ``"keys"`` and ``"statuses"``, and the
+    see :func:`optbench.store.spool_part`), their runs columns (``"runs"``, held by the
+    sweep so that it need not read the part back), ``"keys"`` and ``"statuses"``, and the
     ``"seconds"`` each took without compilation. ``code_dirs`` are the user's directories to
     load first, ``(kind, path)`` pairs; ``solved`` is the sweep's tolerance tau (the costs
     to reach it are derived here, :func:`optbench.store.summarize_cells`). An exception of a
@@ -243,13 +244,13 @@ def run_batch(cells: list[Cell], code_dirs: tuple = (), single_thread: bool = Fa
 def _batch_outcome(rows: list, seconds: list[float], fault: str | None,
                    solved: float, spool: str | None = None) -> dict[str, Any]:
     summarize_cells(rows, solved)
-    part = encode_part(rows) if rows else None
+    part, runs = encode_part(rows) if rows else (None, None)
     if part is not None and spool is not None:
         try:
             part = spool_part(spool, part)
         except OSError as exc:  # the cells are lost (they run again on resume)
             part, fault = None, f"cannot write {exc.filename or spool}: {exc.strerror or exc}"
-    return {"part": part, "keys": [r["cell"] for r, _ in rows],
+    return {"part": part, "runs": runs, "keys": [r["cell"] for r, _ in rows],
             "statuses": [r["status"] for r, _ in rows], "seconds": seconds, "fault": fault}
 
 
@@ -556,7 +557,7 @@ def sweep(config, out, *, workers: int | None = None, scheduler: str | None = No
         finished = True
     finally:
         (where.close if finished else where.kill)()
-    runs = load_runs(out)
+    runs = store.runs()  # the parts this sweep wrote are not read back
     runs.attrs["skipped"] = plan.skipped
     runs.attrs["retried"] = retried
     return runs
@@ -639,7 +640,7 @@ def _run_cells(plan: SweepPlan, todo: Iterator[Cell], count: int, store: Results
     def write(outcome: dict, batch: list[Cell]) -> None:
         if outcome["part"] is not None:
             try:
-                store.write_part(outcome["part"])
+                store.write_part(outcome["part"], outcome["runs"])
             except OSError as exc:
                 raise EnvironmentFault(f"cannot write {exc.filename or store.parts_dir}: "
                                        f"{exc.strerror or exc}") from exc

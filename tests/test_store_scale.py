@@ -297,6 +297,37 @@ def test_a_spooled_part_is_renamed_into_place_and_nothing_else_is(tiny, tmp_path
     pd.testing.assert_frame_equal(comparable(optbench.load_runs(copy)), comparable(runs))
 
 
+def test_a_sweep_returns_its_runs_without_reading_back_the_parts_it_wrote(tiny, tmp_path,
+                                                                         monkeypatch):
+    """The runs table a sweep returns is exactly the one read from its directory afterwards,
+    though the parts this sweep wrote are not read back (the store holds their runs columns,
+    ResultsStore.runs); the parts of an earlier session are. Held or read, a part gives the
+    same rows (past _HELD_PARTS parts, the rest are read)."""
+    import optbench.store as store
+
+    out, runs = tiny
+    pd.testing.assert_frame_equal(runs, optbench.load_runs(out))
+    parts = part_paths(out)
+    assert len(parts) >= 2
+    old = {p.name for p in parts[:len(parts) // 2]}
+    read = []
+    real = store._read_part
+    monkeypatch.setattr(store, "_read_part",
+                        lambda path, *args: read.append(path.name) or real(path, *args))
+    for held, copy in ((store._HELD_PARTS, tmp_path / "held"), (0, tmp_path / "read")):
+        monkeypatch.setattr(store, "_HELD_PARTS", held)
+        shutil.copytree(out, copy)
+        for path in part_paths(copy):
+            if path.name not in old:
+                path.unlink()
+        read.clear()
+        again = optbench.sweep(TINY, copy, workers=1, progress=False)  # resumed
+        new = {p.name for p in part_paths(copy)} - old
+        assert new and sorted(read) == sorted([*old, *old, *(new if held == 0 else ())])
+        pd.testing.assert_frame_equal(again, optbench.load_runs(copy))
+        pd.testing.assert_frame_equal(comparable(again), comparable(runs))
+
+
 # -- files that are not what a sweep writes -------------------------------------------------------
 def _rewrite(path, change):
     table = pq.read_table(path)
