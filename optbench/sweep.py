@@ -78,6 +78,7 @@ _READ_CHUNK = 512           # cells of the plan made at a time
 _WAIT_STEP = 0.5            # seconds between looks at the workers (crashes, lost dask workers)
 WORKER_TIMEOUT = 60.0       # seconds a dask sweep waits for a worker (--worker-timeout)
 _CRASHES_ALLOWED = 1        # a cell that kills its worker runs once more, then is "crashed"
+_BREAKS_ALLOWED = 3         # the pool breaking this many times in a row, no cell finished
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
@@ -303,7 +304,8 @@ class _Where:
         pass
 
     def crashed(self) -> tuple[dict[str, int], bool]:
-        """({cell key: signal that ended its worker}, whether that is known for sure)."""
+        """({cell key: exit code of its worker, -N for signal N}, whether that is known for
+        sure)."""
         return {}, False
 
     def restart(self) -> None:
@@ -341,6 +343,12 @@ class _Pool(_Where):
     single = spools = True
 
     def __init__(self, workers: int):
+        main = getattr(sys.modules.get("__main__"), "__file__", None)
+        if main is not None and not os.path.isfile(main):  # each worker would read it again
+            raise InvalidValueError(
+                f"worker processes cannot start from a script that is not a file ({main!r}, "
+                "e.g. read from standard input): save it to a file, or run the cells in this "
+                "process with workers=1 (option workers / --workers)")
         self.slots = workers
         self._ctx = multiprocessing.get_context("spawn")
         self._start()
@@ -363,15 +371,14 @@ class _Pool(_Where):
     def crashed(self) -> tuple[dict[str, int], bool]:
         for proc in self._processes.values():
             proc.join(timeout=2.0)
-        died = {pid: -proc.exitcode for pid, proc in self._processes.items()
-                if proc.exitcode is not None and proc.exitcode < 0
-                and proc.exitcode != -signal.SIGTERM}  # SIGTERM: the pool ending the others
+        died = {pid: proc.exitcode for pid, proc in self._processes.items()
+                if proc.exitcode not in (None, 0, -signal.SIGTERM)}  # the pool ending the rest
         running = self._board.running()
-        blamed = {running[pid]: sig for pid, sig in died.items() if running.get(pid)}
+        blamed = {running[pid]: code for pid, code in died.items() if running.get(pid)}
         if blamed:
             return blamed, True
         running = [key for key in running.values() if key]
-        return {key: signal.SIGKILL for key in running}, False
+        return {key: -signal.SIGKILL for key in running}, False
 
     def restart(self) -> None:
         self.kill()
@@ -628,6 +635,7 @@ def _run_cells(plan: SweepPlan, todo: Iterator[Cell], count: int, store: Results
     crashes: Counter = Counter()
     counts = {"failed": 0, "diverged": 0}
     bar = _Progress(plan.count, already, progress)
+    breaks = 0  # times in a row the pool broke with no cell finished in between
     environment = (str(store.root.resolve()),)
     spool = str(store.parts_dir) if where.spools else None
 
@@ -638,7 +646,9 @@ def _run_cells(plan: SweepPlan, todo: Iterator[Cell], count: int, store: Results
             inflight[future] = batch
 
     def write(outcome: dict, batch: list[Cell]) -> None:
+        nonlocal breaks
         if outcome["part"] is not None:
+            breaks = 0
             try:
                 store.write_part(outcome["part"], outcome["runs"])
             except OSError as exc:
@@ -655,20 +665,27 @@ def _run_cells(plan: SweepPlan, todo: Iterator[Cell], count: int, store: Results
     def after_crash(lost: list[list[Cell]]) -> None:
         """The pool broke: blame the cell a dead worker was running, run it once more alone
         in a fresh pool (crashed the second time), and the other lost cells again."""
+        nonlocal breaks
         blamed, sure = where.crashed()
+        breaks += 1
+        if breaks > _BREAKS_ALLOWED:
+            codes = sorted({_death(code) for code in blamed.values()}) or ["before any cell"]
+            raise SweepError(f"the worker processes died {breaks} times in a row with no cell "
+                             f"finished ({', '.join(codes)}); see their error output above. "
+                             "The finished cells are kept")
         where.restart()
         for batch in lost:
             others = []
             for cell in batch:
-                sig = blamed.get(cell.key)
-                if sig is None or not sure:
+                code = blamed.get(cell.key)
+                if code is None or not sure:
                     others.append(cell)
                     continue
                 crashes[cell.key] += 1
                 if crashes[cell.key] > _CRASHES_ALLOWED:
                     record, columns = _no_run(
                         _cell_record(cell), CRASHED,
-                        f"the worker process died ({signal_name(sig)}) running this cell, "
+                        f"the worker process died ({_death(code)}) running this cell, "
                         f"{crashes[cell.key]} times")
                     write(_batch_outcome([(record, columns)], [0.0], None, plan.solved),
                           [cell])
@@ -720,6 +737,11 @@ def _run_cells(plan: SweepPlan, todo: Iterator[Cell], count: int, store: Results
         raise
     finally:
         bar.close()
+
+
+def _death(code: int) -> str:
+    """How a worker process ended: ``SIGSEGV`` for exit code -11, ``exit code 3``."""
+    return signal_name(-code) if code < 0 else f"exit code {code}"
 
 
 class _BatchQueue:

@@ -4,6 +4,7 @@ results. Every test acts on an event (a progress line printed, a cell file writt
 board showing iterations), never on a delay of chosen length, and fails loudly when the
 event never comes."""
 
+import importlib
 import os
 import pty
 import shutil
@@ -179,6 +180,9 @@ def test_kill_9_of_the_parent_leaves_no_worker_behind(tmp_path):
 
 
 CRASHING_PROBLEM = '''
+import multiprocessing
+import os
+
 import numpy as np
 import optbench
 from optbench import Oracle, Param, Problem, jit
@@ -203,6 +207,14 @@ def grad(x, args, out):
 def build(limit):
     return Problem(name="segv", family="segv", oracle=Oracle(f, grad, None, None, (limit,)),
                    x0=np.zeros(1), formula="(x - 3)^2", f_star=0.0, minimizers=([3.0],))
+
+
+@optbench.register_problem("quits", params=(Param("code", 0, int, "exit code"),),
+                           summary="ends a worker process with the code when it is not 0")
+def build_quits(code):
+    if code and multiprocessing.parent_process() is not None:  # the sweep plans with it too
+        os._exit(code)
+    return build(100.0)
 '''
 
 
@@ -213,17 +225,54 @@ def test_a_cell_that_kills_its_worker_is_recorded_crashed_and_the_rest_run(tmp_p
     (folder / "segv.py").write_text(CRASHING_PROBLEM)
     out = tmp_path / "r"
     proc = subprocess.run([sys.executable, "-m", "optbench", "--problems-dir", str(folder),
-                           "sweep", "--problems", "segv,quadratic", "-P",
-                           "segv.limit=1,100", "--solvers", "gd", "-p", "step=0.1",
+                           "sweep", "--problems", "segv,quits,quadratic", "-P",
+                           "segv.limit=1,100", "-P", "quits.code=0,3", "--solvers", "gd",
+                           "-p", "step=0.1",
                            "--out", str(out), "--workers", "2", "--no-progress"],
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, timeout=600)
     assert proc.returncode == 4, proc.stderr  # a cell crashed
     runs = optbench.load_runs(out).set_index("instance")
     assert runs.loc["segv(limit=1)", "status"] == "crashed"
     assert "SIGSEGV" in runs.loc["segv(limit=1)", "message"]
     assert runs.loc["segv(limit=100)", "status"] == "converged"  # never blamed
+    assert runs.loc["quits(code=3)", "status"] == "crashed"  # exited, not signalled
+    assert "exit code 3" in runs.loc["quits(code=3)", "message"]
+    assert runs.loc["quits(code=0)", "status"] == "converged"
     assert runs.loc["quadratic", "status"] == "max_iter"
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.slow
+def test_workers_that_die_before_any_cell_stop_the_sweep_with_one_error(tmp_path):
+    """Worker processes that cannot start (here: their initializer is os._exit, called with
+    the wrong arguments) break the pool before any cell runs: the sweep gives up after
+    _BREAKS_ALLOWED restarts in a row instead of restarting them for ever."""
+    allowed = importlib.import_module("optbench.sweep")._BREAKS_ALLOWED
+    script = ("import importlib, os, optbench\n"
+              "importlib.import_module('optbench.sweep')._worker_init = os._exit\n"
+              "optbench.sweep({'problems': ['quadratic'], 'solvers': ['gd'], 'seeds': '0-3'}, "
+              f"{str(tmp_path / 'r')!r}, workers=2, progress=False)\n")
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=300)  # (before: restarted for ever)
+    assert proc.returncode == 1
+    assert f"SweepError: the worker processes died {allowed + 1} times in a row with no " \
+           "cell finished (before any cell)" in proc.stderr
+    assert "0 of 4 cells are finished" in proc.stderr
+    assert optbench.load_runs(tmp_path / "r").empty
+
+
+def test_a_sweep_from_a_script_read_on_stdin_refuses_workers_at_once(tmp_path):
+    """Spawned workers read the main script again: one read from standard input cannot be,
+    so the sweep refuses before starting (it used to restart dying workers for ever)."""
+    script = ("import optbench\n"
+              f"optbench.sweep({{'problems': ['quadratic'], 'solvers': ['gd']}}, "
+              f"{str(tmp_path / 'r')!r}, workers=2, progress=False)\n")
+    proc = subprocess.run([sys.executable, "-"], input=script, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 1
+    assert "InvalidValueError: worker processes cannot start from a script that is not a " \
+           "file ('<stdin>'" in proc.stderr and "workers=1" in proc.stderr
+    assert not (tmp_path / "r").exists()
 
 
 # -- faults of the environment -------------------------------------------------------------------
