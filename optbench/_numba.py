@@ -37,7 +37,7 @@ from numba.core.errors import NumbaError
 from numba.core.registry import CPUDispatcher
 from numba.core.serialize import dumps
 
-__all__ = ["cache_dir_setting", "set_cache_dir", "StampedCache", "function_cache",
+__all__ = ["cache_dir_setting", "set_cache_dir", "StampedCache", "function_cache", "cache_holds",
            "index_key_parts", "code_hash", "closure_hash", "dispatchers_in",
            "IdentifiedDispatcher", "is_cpu_dispatcher", "target_options", "intrinsic_definition",
            "is_compiled", "cache_hits", "prepare", "type_key", "compiled_code", "remember_code",
@@ -132,6 +132,23 @@ class StampedCache(FunctionCache):
     def write_index(self, entries: dict) -> None:
         """Replace the index with ``entries`` (written atomically by numba)."""
         self._stamped()._save_index(entries)
+
+
+def cache_holds(fn, args: tuple) -> bool:
+    """Whether ``fn``'s disk cache holds code for arguments ``args`` that numba would load:
+    an index entry, under a fresh stamp, for their types (``fn.typeof_pyval``), this
+    CPU's target (the codegen's magic tuple) and ``fn``'s bytecode and closure. (A file
+    that then fails to load still makes numba compile.)"""
+    cache = function_cache(fn)
+    if cache is None:
+        return False
+    index = cache.read_index()  # (stamps the cache first, as load_overload does)
+    sig = tuple(fn.typeof_pyval(a) for a in args)
+    if not index or not cache.usable(sig):
+        return False
+    wanted = (sig, fn.targetctx.codegen().magic_tuple(),
+              (code_hash(fn.py_func), closure_hash(fn.py_func)))
+    return wanted in index
 
 
 def function_cache(fn) -> StampedCache | None:

@@ -136,7 +136,7 @@ def _warm_up(entry, args: tuple, on_compile: Callable[[str], None] | None,
     _numba.prepare(entry)
     hits_before = _numba.cache_hits(entry)
     timer = None
-    if on_compile is not None:
+    if on_compile is not None and not _numba.cache_holds(entry, args):  # compiling, not loading
         timer = threading.Timer(COMPILE_NOTICE_AFTER, on_compile, args=(label,))
         timer.daemon = True
         timer.start()
@@ -178,6 +178,10 @@ def run(problem, solver, *, dim: int | None = None, seed: int | None = None,
     progress : bool
         Show a progress line on stderr, when it is a terminal, once the run has lasted a
         second (``optbench run`` does, unless ``--quiet``).
+    on_compile : callable, optional
+        Called with a label (``"gd for quadratic"``) when numba has been compiling the
+        solver for this problem for ``COMPILE_NOTICE_AFTER`` (0.5) seconds; never when the
+        disk cache holds the code (loading it, however slow, is not compiling).
     problem_params : dict, optional
         Further problem parameters (``{"cond": 1e4}``).
     solver_params, **more_solver_params

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import datetime
 import fcntl
+import functools
 import json
 import logging
 import math
@@ -101,6 +102,12 @@ def _atomic_write(path: Path, write) -> None:
 
 
 def _versions() -> dict[str, str]:
+    return dict(_installed_versions())
+
+
+@functools.cache
+def _installed_versions() -> dict[str, str]:
+    """Read once per process (8 ms: importlib.metadata searches every path entry)."""
     out = {"python": sys.version.split()[0]}
     for name in _VERSIONED:
         try:
@@ -370,7 +377,7 @@ def _part_bytes(table, row_group_size: int | None = None, compression: str = "sn
     # dictionary encoding and statistics for the text columns only: for numbers and
     # histories they cost writing time and save no space (statistics serve the filters of
     # load_history, on text columns)
-    text = [name for name in _TEXT_COLUMNS if name in table.column_names]
+    text = _present(_TEXT_COLUMNS, table.column_names)
     pq.write_table(table.replace_schema_metadata({PART_META: meta}), sink,
                    compression=compression, row_group_size=row_group_size,
                    use_dictionary=text, write_statistics=text)
@@ -385,11 +392,18 @@ def encode_part(rows: list[tuple[dict[str, Any], dict[str, np.ndarray]]]) -> tup
     import pyarrow as pa
 
     table = part_table(rows)
-    runs = _as_words(table.select([c for c in _RUNS_READ if c in table.column_names]))
+    runs = _as_words(table.select(_present(_RUNS_READ, table.column_names)))
     sink = pa.BufferOutputStream()
     with pa.ipc.new_stream(sink, runs.schema) as writer:
         writer.write_table(runs)
     return _part_bytes(table), sink.getvalue().to_pybytes()
+
+
+def _present(names, among: list[str]) -> list[str]:
+    """The ``names`` that are ``among`` the given ones, in their order (``among`` is read
+    once: pyarrow makes a new list each time ``column_names`` is read)."""
+    among = set(among)
+    return [name for name in names if name in among]
 
 
 def _held_table(runs: bytes, columns):
@@ -398,7 +412,7 @@ def _held_table(runs: bytes, columns):
 
     table = pa.ipc.open_stream(runs).read_all()
     return table if columns is None else \
-        table.select([c for c in columns if c in table.column_names])
+        table.select(_present(columns, table.column_names))
 
 
 def spool_part(parts_dir, data: bytes) -> str:
@@ -738,7 +752,7 @@ def _legacy_table(root, columns, on_bad):
         return None
     table = _as_words(part_table(rows))
     return table if columns is None else \
-        table.select([c for c in columns if c in table.column_names])
+        table.select(_present(columns, table.column_names))
 
 
 def _latest(root, columns=None, filters=None, on_bad=None, source=False, held=None):
@@ -810,7 +824,7 @@ def _read_part(path: Path, columns, filters):
     schema, reason = _check_part(path)
     if reason is not None:
         return None, reason
-    wanted = None if columns is None else [c for c in columns if c in schema.names]
+    wanted = None if columns is None else _present(columns, schema.names)
     words = [c for c in _WORDS if wanted is None or c in wanted]
     try:  # words repeated from cell to cell are decoded once per part
         if filters:
@@ -830,10 +844,9 @@ _WORDS = ("problem", "solver", "instance", "setting", "status", "message", "work
 
 def _as_words(table):
     """The table with its ``_WORDS`` columns dictionary-encoded, as parts are read."""
-    for name in _WORDS:
-        if name in table.column_names:
-            i = table.column_names.index(name)
-            table = table.set_column(i, name, table.column(i).dictionary_encode())
+    for name in _present(_WORDS, table.column_names):
+        i = table.schema.get_field_index(name)
+        table = table.set_column(i, name, table.column(i).dictionary_encode())
     return table
 
 
@@ -883,7 +896,7 @@ def _sweep_order(table) -> np.ndarray:
 
 
 def _record_of(table, i: int) -> dict[str, Any]:
-    record = {n: table.column(n)[i].as_py() for n in _SCALARS if n in table.column_names}
+    record = {n: table.column(n)[i].as_py() for n in _present(_SCALARS, table.column_names)}
     for name in _JSON_COLUMNS:
         if name in record:
             record[name] = json.loads(record[name])

@@ -144,6 +144,24 @@ def test_a_fresh_dispatcher_hits_with_the_same_stamp_and_misses_with_another(cac
     assert _read_index_file(other_cache.index_path)[1] == "stamp-2"
 
 
+def test_cache_holds_exactly_what_a_fresh_dispatcher_then_loads(cache_dir):
+    first, _ = _cached(_twice)
+    assert not _numba.cache_holds(first, (3.0,))  # nothing compiled yet
+    first(3.0)
+    again, _ = _cached(_twice)
+    assert _numba.cache_holds(again, (3.0,)) and not _numba.cache_holds(again, (3,))
+    again(3.0)
+    assert _numba.cache_hits(again) == 1  # what it said: loaded
+    assert not _numba.cache_holds(_cached(_twice, stamp="stamp-2")[0], (3.0,))
+    assert not _numba.cache_holds(_cached(_twice, usable=False)[0], (3.0,))
+    add1, _ = _cached(_adder(1.0))
+    add1(1.0)
+    assert _numba.cache_holds(_cached(_adder(1.0))[0], (1.0,))
+    assert not _numba.cache_holds(_cached(_adder(2.0))[0], (1.0,))  # another closure
+    plain = numba.njit(_twice)
+    assert not _numba.cache_holds(plain, (3.0,))  # no stamped cache
+
+
 def test_an_unusable_signature_is_neither_saved_nor_loaded(cache_dir):
     fn, cache = _cached(_twice, usable=False)
     assert fn(0.5) == 2.0
