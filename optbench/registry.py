@@ -594,15 +594,17 @@ def fitted_plan(problem: Problem, solver: Solver, values: dict) -> Plan:
     return solver.plan(problem, values)
 
 
-def fits(problem: Problem, solver, params: dict | None = None) -> str | None:
+def fits(problem, solver, params: dict | None = None) -> str | None:
     """None when ``solver`` (a name or a Solver) with ``params`` (the others at their
-    defaults) can run on ``problem``; else why not, as a short phrase (``needs a Hessian``,
-    or the first clause of what the solver's ``prepare`` refuses). Run, sweeps, ``optbench
-    info``, ``optbench check`` and the asv suites all decide by this (:func:`fitted_plan`).
+    defaults) can run on ``problem`` (a Problem, or a name: the instance built with its
+    default parameters); else why not, as a short phrase (``needs a Hessian``, or the first
+    clause of what the solver's ``prepare`` refuses). Run, sweeps, ``optbench info``,
+    ``optbench check`` and the asv suites all decide by this (:func:`fitted_plan`).
 
-    >>> fits(optbench.make_problem("rosenbrock"), "cg")
+    >>> fits("rosenbrock", "cg")
     'needs a quadratic objective (constant Hessian)'
     """
+    problem = make_problem(problem) if isinstance(problem, str) else problem
     solver = get_solver(solver) if isinstance(solver, str) else solver
     values = coerce_all(solver.params, params or {}, f"solver {solver.name!r}")
     try:

@@ -118,3 +118,15 @@ def test_a_value_the_problem_cannot_take_is_a_misfit_and_still_a_bad_value():
                                     "params": {"batch_size": [4, 16]}}]})
     assert [s.split(":")[0] for s in plan.skipped] == ["minibatch-sgd(batch_size=16) on xor-mlp"]
     assert len(plan.pairs) == 3
+
+
+def test_fits_takes_a_problem_by_name_as_built_with_its_defaults(catalogue):
+    """``optbench.fits("rosenbrock", "cg")``: the name means the default instance."""
+    defaults, _, solvers = catalogue
+    assert optbench.fits is fits
+    for problem in ("rosenbrock", "quadratic", "perceptron", "xor-mlp"):
+        for solver in solvers:
+            assert fits(problem, solver) == fits(defaults[problem], solver), (problem, solver)
+    assert fits("rosenbrock", "cg") == "needs a quadratic objective (constant Hessian)"
+    with pytest.raises(optbench.UnknownNameError, match="unknown problem 'nope'"):
+        fits("nope", "gd")
