@@ -18,14 +18,20 @@ from optbench.registry import Plan, Solver, fits
 ROOT = Path(__file__).resolve().parent.parent
 
 
+# listed at collection: problems other tests register while they run (their data files gone
+# by then) are not built-in ones
+BUILT_IN = optbench.problem_names()
+BUILT_IN_SOLVERS = optbench.solver_names()
+
+
 @pytest.fixture(scope="module")
 def catalogue():
     """Every built-in problem with its default parameters (as run, info and asv build it)
     and with seed 0 (as a sweep's first seed builds it), and every solver name."""
-    problems = optbench.problem_names()
+    problems = BUILT_IN
     return ({p: optbench.make_problem(p) for p in problems},
             {p: optbench.make_problem(p, seed=0) for p in problems},
-            optbench.solver_names())
+            BUILT_IN_SOLVERS)
 
 
 def _unfit(instances, solvers) -> dict[tuple[str, str], str]:
@@ -72,8 +78,9 @@ def test_run_sweep_info_and_asv_agree_with_fits(catalogue, capsys):
     import bench_solvers
 
     small = {tuple(c.split("/")[:2]) for c in bench_solvers.cases() if c.endswith("/small")}
+    small = {(p, s) for p, s in small if p in defaults}  # (not problems tests registered)
     assert small == {(p, s) for p in bench_solvers.family_representatives() for s in solvers
-                     if (p, s) not in unfit}
+                     if p in defaults and (p, s) not in unfit}
 
 
 def test_a_missing_capability_is_named_and_refused_with_the_whole_sentence():
