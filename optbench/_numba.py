@@ -113,6 +113,8 @@ class StampedCache(FunctionCache):
             self.unreadable(exc)
             try:
                 super().save_overload(sig, data)
+            except OSError:
+                raise
             except Exception:  # noqa: BLE001 - not cached this time; the result is right
                 pass
 

@@ -252,9 +252,7 @@ class ResultsStore:
         read this part back."""
         path = self.parts_dir / f"part-{self._next:010d}.parquet"
         if isinstance(data, str):
-            if not (data.startswith(_TMP) and Path(data).name == data):
-                raise ValueError(f"not a spooled part: {data!r}")
-            os.replace(self.parts_dir / data, path)
+            os.replace(self.parts_dir / _spooled(data), path)
         else:
             _atomic_write(path, lambda tmp: tmp.write_bytes(data))
         self._next += 1
@@ -413,6 +411,19 @@ def _held_table(runs: bytes, columns):
     table = pa.ipc.open_stream(runs).read_all()
     return table if columns is None else \
         table.select(_present(columns, table.column_names))
+
+
+def _spooled(name: str) -> str:
+    """``name`` when it is one :func:`spool_part` gives (a temporary name, no directory)."""
+    if not (name.startswith(_TMP) and Path(name).name == name):
+        raise ValueError(f"not a spooled part: {name!r}")
+    return name
+
+
+def discard_spooled(parts_dir, name: str) -> None:
+    """Remove the part :func:`spool_part` wrote as ``name``, which will not be renamed (its
+    sweep stopped while the batch ran on)."""
+    (Path(parts_dir) / _spooled(name)).unlink(missing_ok=True)
 
 
 def spool_part(parts_dir, data: bytes) -> str:

@@ -65,7 +65,7 @@ from .faults import EnvironmentFault, SweepError, environment_cause
 from .grid import DEFAULT_SOLVED, Cell, SweepPlan, plan_sweep
 from .params import shown
 from .paths import output_dir
-from .store import ResultsStore, encode_part, spool_part, summarize_cells
+from .store import ResultsStore, discard_spooled, encode_part, spool_part, summarize_cells
 
 __all__ = ["sweep", "run_batch", "SweepError", "EnvironmentFault", "WORKER_TIMEOUT"]
 
@@ -267,7 +267,7 @@ def _run_cell(cell, code_dirs, single_thread, environment):
     try:
         result = run(cell.problem, cell.solver, dim=dim, seed=cell.seed, problem_params=params,
                      solver_params=cell.solver_params, **cell.run)
-    except Exception as exc:  # recorded, and the sweep goes on
+    except (Exception, SystemExit) as exc:  # recorded, and the sweep goes on
         cause = environment_cause(exc, (*environment, cache_dir_setting()))
         if cause is not None:
             raise EnvironmentFault(f"{cause} (while running {cell.setting} on "
@@ -372,8 +372,8 @@ class _Pool(_Where):
         for proc in self._processes.values():
             proc.join(timeout=2.0)
         died = {pid: proc.exitcode for pid, proc in self._processes.items()
-                if proc.exitcode not in (None, 0, -signal.SIGTERM)}  # the pool ending the rest
-        running = self._board.running()
+                if proc.exitcode not in (None, -signal.SIGTERM)}  # the pool ending the rest
+        running = self._board.running()  # (a worker ending normally shows no cell)
         blamed = {running[pid]: code for pid, code in died.items() if running.get(pid)}
         if blamed:
             return blamed, True
@@ -637,7 +637,7 @@ def _run_cells(plan: SweepPlan, todo: Iterator[Cell], count: int, store: Results
     bar = _Progress(plan.count, already, progress)
     breaks = 0  # times in a row the pool broke with no cell finished in between
     environment = (str(store.root.resolve()),)
-    spool = str(store.parts_dir) if where.spools else None
+    spool = str(store.parts_dir.resolve()) if where.spools else None
 
     def submit_next() -> None:
         while len(inflight) < window and (batch := queue.pop()) is not None:
@@ -669,9 +669,10 @@ def _run_cells(plan: SweepPlan, todo: Iterator[Cell], count: int, store: Results
         blamed, sure = where.crashed()
         breaks += 1
         if breaks > _BREAKS_ALLOWED:
-            codes = sorted({_death(code) for code in blamed.values()}) or ["before any cell"]
+            how = ", ".join(sorted({_death(code) for code in blamed.values()})) if sure else \
+                "cause unknown" if blamed else "before any cell"
             raise SweepError(f"the worker processes died {breaks} times in a row with no cell "
-                             f"finished ({', '.join(codes)}); see their error output above. "
+                             f"finished ({how}); see their error output above. "
                              "The finished cells are kept")
         where.restart()
         for batch in lost:
@@ -721,7 +722,8 @@ def _run_cells(plan: SweepPlan, todo: Iterator[Cell], count: int, store: Results
         for future, batch in inflight.items():  # finished as we stopped: keep it
             if future.done() and not future.cancelled() and future.exception() is None:
                 write(future.result(), batch)
-            future.cancel()
+            elif not future.cancel() and spool is not None:  # running on: its part goes
+                future.add_done_callback(_discard_spooled(store.parts_dir))
         if where.spools:  # no worker writes any more: their unfinished parts go
             where.kill()
             with contextlib.suppress(OSError):  # the directory itself may be what failed
@@ -737,6 +739,17 @@ def _run_cells(plan: SweepPlan, todo: Iterator[Cell], count: int, store: Results
         raise
     finally:
         bar.close()
+
+
+def _discard_spooled(parts_dir):
+    """A done-callback for a batch still running when the sweep stopped (on an executor the
+    sweep cannot kill, a caller's): remove the part it spooled, which nothing will rename."""
+    def discard(future: cf.Future) -> None:
+        if not future.cancelled() and future.exception() is None and \
+                isinstance(part := future.result().get("part"), str):
+            discard_spooled(parts_dir, part)
+
+    return discard
 
 
 def _death(code: int) -> str:

@@ -182,6 +182,7 @@ def test_kill_9_of_the_parent_leaves_no_worker_behind(tmp_path):
 CRASHING_PROBLEM = '''
 import multiprocessing
 import os
+import sys
 
 import numpy as np
 import optbench
@@ -209,11 +210,23 @@ def build(limit):
                    x0=np.zeros(1), formula="(x - 3)^2", f_star=0.0, minimizers=([3.0],))
 
 
-@optbench.register_problem("quits", params=(Param("code", 0, int, "exit code"),),
-                           summary="ends a worker process with the code when it is not 0")
+def _in_worker():
+    return multiprocessing.parent_process() is not None  # (the sweep plans with it too)
+
+
+@optbench.register_problem("quits", params=(Param("code", -1, int, "exit code"),),
+                           summary="ends a worker process with the code when it is >= 0")
 def build_quits(code):
-    if code and multiprocessing.parent_process() is not None:  # the sweep plans with it too
+    if code >= 0 and _in_worker():
         os._exit(code)
+    return build(100.0)
+
+
+@optbench.register_problem("exits", params=(Param("code", 3, int, "exit code"),),
+                           summary="raises SystemExit in a worker process")
+def build_exits(code):
+    if _in_worker():
+        sys.exit(code)
     return build(100.0)
 '''
 
@@ -225,8 +238,8 @@ def test_a_cell_that_kills_its_worker_is_recorded_crashed_and_the_rest_run(tmp_p
     (folder / "segv.py").write_text(CRASHING_PROBLEM)
     out = tmp_path / "r"
     proc = subprocess.run([sys.executable, "-m", "optbench", "--problems-dir", str(folder),
-                           "sweep", "--problems", "segv,quits,quadratic", "-P",
-                           "segv.limit=1,100", "-P", "quits.code=0,3", "--solvers", "gd",
+                           "sweep", "--problems", "segv,quits,exits,quadratic", "-P",
+                           "segv.limit=1,100", "-P", "quits.code=-1,0,3", "--solvers", "gd",
                            "-p", "step=0.1",
                            "--out", str(out), "--workers", "2", "--no-progress"],
                           capture_output=True, text=True, timeout=600)
@@ -235,9 +248,12 @@ def test_a_cell_that_kills_its_worker_is_recorded_crashed_and_the_rest_run(tmp_p
     assert runs.loc["segv(limit=1)", "status"] == "crashed"
     assert "SIGSEGV" in runs.loc["segv(limit=1)", "message"]
     assert runs.loc["segv(limit=100)", "status"] == "converged"  # never blamed
-    assert runs.loc["quits(code=3)", "status"] == "crashed"  # exited, not signalled
-    assert "exit code 3" in runs.loc["quits(code=3)", "message"]
-    assert runs.loc["quits(code=0)", "status"] == "converged"
+    for code in (0, 3):  # exited, not signalled (0 too: mid-cell, it is no normal end)
+        assert runs.loc[f"quits(code={code})", "status"] == "crashed"
+        assert f"(exit code {code}) running this cell" in runs.loc[f"quits(code={code})", "message"]
+    assert runs.loc["quits(code=-1)", "status"] == "converged"
+    assert runs.loc["exits", "status"] == "error"  # raised SystemExit: recorded, no crash
+    assert runs.loc["exits", "message"] == "SystemExit: 3"
     assert runs.loc["quadratic", "status"] == "max_iter"
     assert "Traceback" not in proc.stderr
 

@@ -297,6 +297,27 @@ def test_a_spooled_part_is_renamed_into_place_and_nothing_else_is(tiny, tmp_path
     pd.testing.assert_frame_equal(comparable(optbench.load_runs(copy)), comparable(runs))
 
 
+def test_a_part_spooled_by_a_batch_that_ran_on_after_the_sweep_stopped_is_removed(tmp_path):
+    """A caller's executor cannot be killed: a batch still running when the sweep stopped
+    spools its part later, and the callback the sweep left on it removes that file."""
+    import concurrent.futures as cf
+    import importlib
+
+    from optbench.store import discard_spooled
+
+    parts = tmp_path / PARTS
+    parts.mkdir()
+    name = spool_part(parts, b"bytes of a part")
+    future = cf.Future()
+    future.add_done_callback(importlib.import_module("optbench.sweep")._discard_spooled(parts))
+    assert (parts / name).exists()
+    future.set_result({"part": name, "runs": b""})  # the batch ends
+    assert not list(parts.iterdir())
+    for bad in ("../manifest.json", "part-0000000001.parquet", f"{name}/x"):
+        with pytest.raises(ValueError, match="not a spooled part"):
+            discard_spooled(parts, bad)
+
+
 def test_a_sweep_returns_its_runs_without_reading_back_the_parts_it_wrote(tiny, tmp_path,
                                                                          monkeypatch):
     """The runs table a sweep returns is exactly the one read from its directory afterwards,
