@@ -723,7 +723,7 @@ def _run_cells(plan: SweepPlan, todo: Iterator[Cell], count: int, store: Results
             if future.done() and not future.cancelled() and future.exception() is None:
                 write(future.result(), batch)
             elif not future.cancel() and spool is not None:  # running on: its part goes
-                future.add_done_callback(_discard_spooled(store.parts_dir))
+                future.add_done_callback(_discard_spooled(spool))
         if where.spools:  # no worker writes any more: their unfinished parts go
             where.kill()
             with contextlib.suppress(OSError):  # the directory itself may be what failed
